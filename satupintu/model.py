@@ -1,0 +1,225 @@
+"""Domain objects: tickets, counters, their states and the one transition table."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from enum import Enum
+from typing import Any
+
+from .errors import InvalidTransition
+
+
+class TicketStatus(str, Enum):
+    WAITING = "waiting"
+    CALLED = "called"
+    SERVING = "serving"
+    DONE = "done"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+    PARKED = "parked"
+
+
+class CounterState(str, Enum):
+    OPEN = "open"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+
+# Priority groups named by UU 25/2009 Pasal 29.
+PRIORITY_GROUPS = ("lansia", "disabilitas", "ibu_hamil", "anak")
+
+W, C, S, P, N = (
+    TicketStatus.WAITING,
+    TicketStatus.CALLED,
+    TicketStatus.SERVING,
+    TicketStatus.PARKED,
+    TicketStatus.NO_SHOW,
+)
+
+# action -> (statuses it may start from, status it leaves the ticket in).
+# This table is the only place that says which changes are allowed.
+TRANSITIONS: dict[str, tuple[frozenset[TicketStatus], TicketStatus]] = {
+    "call": (frozenset({W, P, N}), C),  # N: a late citizen called back by number
+    "recall": (frozenset({C}), C),
+    "start": (frozenset({C}), S),
+    "complete": (frozenset({C, S}), TicketStatus.DONE),  # complete implies start
+    "no_show": (frozenset({C}), N),
+    "park": (frozenset({C, S}), P),
+    "unpark": (frozenset({P}), W),
+    "transfer": (frozenset({W, C, S, P}), W),
+    "cancel": (frozenset({W, C, P}), TicketStatus.CANCELLED),
+}
+
+# Statuses in which a ticket occupies its counter.
+AT_COUNTER = frozenset({C, S})
+
+
+def check_transition(action: str, status: TicketStatus) -> TicketStatus:
+    """Return the status `action` leads to from `status`, or raise InvalidTransition."""
+    sources, target = TRANSITIONS[action]
+    if status not in sources:
+        allowed = ", ".join(sorted(s.value for s in sources))
+        raise InvalidTransition(
+            f"cannot {action.replace('_', '-')} a ticket that is {status.value} "
+            f"(allowed from: {allowed})",
+            status=status.value,
+            action=action,
+        )
+    return target
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """One numbered ticket of one local day."""
+
+    id: str
+    branch: str
+    day: str  # local date, YYYY-MM-DD
+    number: str  # "A012"
+    service: str  # the service it queues for now (changes on transfer)
+    origin_service: str  # the service it was issued for
+    priority: str  # "" or one of PRIORITY_GROUPS
+    status: TicketStatus
+    sort_key: int  # place in line: branch sequence at issue, kept on transfer
+    issued_at: float
+    called_at: float = 0.0
+    started_at: float = 0.0
+    finished_at: float = 0.0
+    counter: str = ""
+    recalls: int = 0
+    transfers: int = 0
+    kiosk: str = ""
+    version: int = 1
+
+    @property
+    def is_priority(self) -> bool:
+        return bool(self.priority)
+
+    def evolve(self, **changes: Any) -> Ticket:
+        """A copy with `changes` and the version bumped."""
+        return replace(self, version=self.version + 1, **changes)
+
+    def to_record(self) -> dict[str, str]:
+        """Flat string fields, for stores."""
+        return {k: _str(v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Ticket:
+        return cls(
+            id=record["id"],
+            branch=record["branch"],
+            day=record["day"],
+            number=record["number"],
+            service=record["service"],
+            origin_service=record["origin_service"],
+            priority=record["priority"] or "",
+            status=TicketStatus(record["status"]),
+            sort_key=int(record["sort_key"]),
+            issued_at=float(record["issued_at"]),
+            called_at=float(record["called_at"] or 0),
+            started_at=float(record["started_at"] or 0),
+            finished_at=float(record["finished_at"] or 0),
+            counter=record["counter"] or "",
+            recalls=int(record["recalls"] or 0),
+            transfers=int(record["transfers"] or 0),
+            kiosk=record["kiosk"] or "",
+            version=int(record["version"]),
+        )
+
+    def __repr__(self) -> str:
+        return f"<Ticket {self.number} {self.service} {self.status.value} id={self.id}>"
+
+
+@dataclass(frozen=True)
+class Routing:
+    """A counter's routing memory: priority streak and weighted-rotation credits."""
+
+    priority_streak: int = 0
+    credits: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps({"priority_streak": self.priority_streak, "credits": self.credits})
+
+    @classmethod
+    def from_json(cls, text: str) -> Routing:
+        data = json.loads(text or "{}")
+        return cls(int(data.get("priority_streak", 0)), dict(data.get("credits", {})))
+
+
+@dataclass(frozen=True)
+class Counter:
+    """A desk that can serve any service in its assignment."""
+
+    id: str
+    branch: str
+    name: str
+    state: CounterState
+    services: tuple[tuple[str, int], ...]  # assignment: (service id, weight)
+    current: str = ""  # ticket id at the counter, "" if none
+    clerk: str = ""
+    routing: Routing = field(default_factory=Routing)
+    version: int = 1
+
+    @property
+    def service_ids(self) -> tuple[str, ...]:
+        return tuple(s for s, _ in self.services)
+
+    def evolve(self, **changes: Any) -> Counter:
+        return replace(self, version=self.version + 1, **changes)
+
+    def to_record(self) -> dict[str, str]:
+        return {
+            "id": self.id,
+            "branch": self.branch,
+            "name": self.name,
+            "state": self.state.value,
+            "services": json.dumps([list(s) for s in self.services]),
+            "current": self.current,
+            "clerk": self.clerk,
+            "routing": self.routing.to_json(),
+            "version": str(self.version),
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Counter:
+        return cls(
+            id=record["id"],
+            branch=record["branch"],
+            name=record["name"],
+            state=CounterState(record["state"]),
+            services=tuple((s, int(w)) for s, w in json.loads(record["services"])),
+            current=record["current"] or "",
+            clerk=record["clerk"] or "",
+            routing=Routing.from_json(record["routing"]),
+            version=int(record["version"]),
+        )
+
+    def __repr__(self) -> str:
+        return f"<Counter {self.id} {self.state.value} current={self.current or '-'}>"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One announcement of a ticket at a counter (a call or a recall)."""
+
+    ticket: str
+    number: str
+    service: str
+    counter: str
+    counter_name: str
+    at: float
+    recall: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Call:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+
+
+def _str(value: Any) -> str:
+    if isinstance(value, Enum):
+        return str(value.value)
+    return str(value)

@@ -1,0 +1,176 @@
+"""The store interface: a few atomic primitives every backend provides.
+
+The engine reads with the plain getters, decides in Python (policy, transition
+table), then writes everything an operation changes with one `commit`, which is
+atomic and guarded by record versions: if any record changed since it was
+read, nothing is written and `Conflict` is raised, and the engine retries.
+`issue` is the other atomic write: it allocates the day's next number.
+Both allocate the branch sequence numbers of the events they cause.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from ..model import Call, Counter, Ticket, TicketStatus
+
+
+@dataclass
+class Change:
+    """Everything one operation writes, applied atomically by `Store.commit`.
+
+    `tickets` and `counters` pair the record as it was read (None for a
+    counter being created) with its new version; the write goes through only
+    if every stored record still has the version that was read.
+    """
+
+    tickets: list[tuple[Ticket, Ticket]] = field(default_factory=list)
+    counters: list[tuple[Counter | None, Counter]] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    events: int = 0  # how many branch sequence numbers to allocate
+
+
+@dataclass(frozen=True)
+class Issued:
+    """What `Store.issue` returns."""
+
+    ticket: Ticket
+    people_ahead: int
+    waiting: int  # tickets now waiting for the service, this one included
+    seqs: list[int]
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    role: str
+    password_hash: str
+    created_at: float
+
+
+class Store(ABC):
+    """Atomic primitives over tickets, counters, numbering, calls and users."""
+
+    name = "base"
+
+    # -- lifecycle ------------------------------------------------------------
+
+    @abstractmethod
+    def seed_counters(self, counters: list[Counter]) -> None:
+        """Create each counter that does not exist yet; existing ones keep their state."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Hold a write lock across read-decide-commit where the backend can.
+
+        Optional: backends without it rely on the version guards of `commit`.
+        """
+        yield
+
+    # -- writes ---------------------------------------------------------------
+
+    @abstractmethod
+    def issue(self, draft: Ticket, prefix: str, quota: int, events: int) -> Issued:
+        """Atomically number and enqueue a new waiting ticket.
+
+        Allocates the next number for (branch, day, prefix), which is never
+        handed out again that day; refuses with QuotaFull, writing nothing,
+        when `quota` (> 0) tickets were already issued for the draft's service
+        that day; sets sort_key to a fresh branch sequence number (the place
+        in line) and allocates `events` more sequence numbers.
+        `draft.number` and `draft.sort_key` are ignored.
+        """
+
+    @abstractmethod
+    def commit(self, branch: str, change: Change) -> list[int]:
+        """Atomically apply `change`, or raise Conflict and write nothing.
+
+        Keeps the waiting lines in step with ticket statuses (a ticket is in
+        its service's line exactly while it is waiting), appends the calls to
+        the branch's call log and returns `change.events` new, consecutive
+        branch sequence numbers.
+        """
+
+    # -- reads ----------------------------------------------------------------
+
+    @abstractmethod
+    def ticket(self, branch: str, ticket_id: str) -> Ticket | None:
+        """The ticket with this id, or None."""
+
+    @abstractmethod
+    def ticket_by_number(self, branch: str, day: str, number: str) -> Ticket | None:
+        """The ticket numbered `number` on `day`, or None."""
+
+    @abstractmethod
+    def counter(self, branch: str, counter_id: str) -> Counter | None:
+        """The counter with this id, or None."""
+
+    @abstractmethod
+    def counters(self, branch: str) -> list[Counter]:
+        """All counters of the branch, ordered by id."""
+
+    @abstractmethod
+    def heads(
+        self, branch: str, day: str, services: tuple[str, ...]
+    ) -> dict[str, tuple[Ticket | None, Ticket | None]]:
+        """For each service: the first waiting priority ticket and the first other one."""
+
+    @abstractmethod
+    def waiting(self, branch: str, day: str, service: str, limit: int = 50) -> list[Ticket]:
+        """Waiting tickets of a service in call order (priority first, then place in line)."""
+
+    @abstractmethod
+    def waiting_counts(self, branch: str, day: str) -> dict[str, int]:
+        """Number of waiting tickets per service (services with none may be absent)."""
+
+    @abstractmethod
+    def people_ahead(self, ticket: Ticket) -> int:
+        """Waiting tickets of the same service that will be called before this one."""
+
+    @abstractmethod
+    def recent_calls(self, branch: str, limit: int = 10) -> list[Call]:
+        """The latest calls and recalls, newest first."""
+
+    @abstractmethod
+    def seq(self, branch: str) -> int:
+        """The branch's latest sequence number."""
+
+    @abstractmethod
+    def service_times(self, branch: str, day: str, service: str, limit: int = 20) -> list[float]:
+        """Seconds spent at the counter by the latest completed tickets of a service."""
+
+    @abstractmethod
+    def day_tickets(self, branch: str, day: str) -> list[Ticket]:
+        """Every ticket of the day (reports)."""
+
+    # -- users and secrets ----------------------------------------------------
+
+    @abstractmethod
+    def put_user(self, user: User) -> None:
+        """Create or replace a user."""
+
+    @abstractmethod
+    def user(self, username: str) -> User | None:
+        """The user, or None."""
+
+    @abstractmethod
+    def users(self) -> list[User]:
+        """All users, ordered by name."""
+
+    @abstractmethod
+    def delete_user(self, username: str) -> bool:
+        """Remove a user; False if there was none."""
+
+    @abstractmethod
+    def secret(self, name: str, make: str) -> str:
+        """The stored secret `name`; stores `make` first if there is none (atomic)."""
+
+
+def is_waiting(ticket: Ticket | None) -> bool:
+    return ticket is not None and ticket.status is TicketStatus.WAITING

@@ -1,0 +1,358 @@
+"""SQLite store: one file, WAL mode, one transaction per operation."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+from ..errors import Conflict, QuotaFull
+from ..model import Call, Counter, Ticket, TicketStatus
+from .base import Change, Issued, Store, User
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS tickets (
+    id TEXT PRIMARY KEY,
+    branch TEXT NOT NULL,
+    day TEXT NOT NULL,
+    number TEXT NOT NULL,
+    service TEXT NOT NULL,
+    origin_service TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    status TEXT NOT NULL,
+    sort_key INTEGER NOT NULL,
+    issued_at REAL NOT NULL,
+    called_at REAL NOT NULL,
+    started_at REAL NOT NULL,
+    finished_at REAL NOT NULL,
+    counter TEXT NOT NULL,
+    recalls INTEGER NOT NULL,
+    transfers INTEGER NOT NULL,
+    kiosk TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    UNIQUE (branch, day, number)
+);
+CREATE INDEX IF NOT EXISTS tickets_line
+    ON tickets (branch, day, service, status, (priority = ''), sort_key);
+CREATE INDEX IF NOT EXISTS tickets_done
+    ON tickets (branch, day, service, finished_at) WHERE status = 'done';
+CREATE TABLE IF NOT EXISTS counters (
+    branch TEXT NOT NULL,
+    id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    state TEXT NOT NULL,
+    services TEXT NOT NULL,
+    current TEXT NOT NULL,
+    clerk TEXT NOT NULL,
+    routing TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (branch, id)
+);
+CREATE TABLE IF NOT EXISTS numbers (
+    branch TEXT NOT NULL, day TEXT NOT NULL, prefix TEXT NOT NULL, last INTEGER NOT NULL,
+    PRIMARY KEY (branch, day, prefix)
+);
+CREATE TABLE IF NOT EXISTS issued (
+    branch TEXT NOT NULL, day TEXT NOT NULL, service TEXT NOT NULL, count INTEGER NOT NULL,
+    PRIMARY KEY (branch, day, service)
+);
+CREATE TABLE IF NOT EXISTS seqs (branch TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS calls (
+    n INTEGER PRIMARY KEY AUTOINCREMENT,
+    branch TEXT NOT NULL, ticket TEXT NOT NULL, number TEXT NOT NULL, service TEXT NOT NULL,
+    counter TEXT NOT NULL, counter_name TEXT NOT NULL, at REAL NOT NULL, recall INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS calls_branch ON calls (branch, n);
+CREATE TABLE IF NOT EXISTS users (
+    username TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+TICKET_COLUMNS = tuple(Ticket.__dataclass_fields__)
+COUNTER_COLUMNS = ("branch", "id", "name", "state", "services", "current", "clerk", "routing",
+                   "version")
+_ORDER = "(priority = ''), sort_key, id"
+
+
+class SQLiteStore(Store):
+    """Embedded store; safe for threads and for several processes on one file."""
+
+    name = "sqlite"
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._db().executescript(SCHEMA)  # executescript manages its own transaction
+
+    # -- connections and transactions ----------------------------------------
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                 check_same_thread=False)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            # FULL: a ticket the kiosk was told about survives a power cut too.
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA busy_timeout=30000")
+            self._local.db = db
+            self._local.depth = 0
+        return db
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (BEGIN IMMEDIATE); nests inside `atomic`."""
+        db = self._db()
+        if self._local.depth:
+            self._local.depth += 1
+            try:
+                yield db
+            finally:
+                self._local.depth -= 1
+            return
+        db.execute("BEGIN IMMEDIATE")
+        self._local.depth = 1
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        else:
+            db.execute("COMMIT")
+        finally:
+            self._local.depth = 0
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        with self._tx():
+            yield
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    # -- writes ---------------------------------------------------------------
+
+    def seed_counters(self, counters: list[Counter]) -> None:
+        with self._tx() as db:
+            for c in counters:
+                rec = c.to_record()
+                db.execute(
+                    f"INSERT OR IGNORE INTO counters ({', '.join(COUNTER_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' * len(COUNTER_COLUMNS))})",
+                    [rec[k] for k in COUNTER_COLUMNS],
+                )
+
+    def _next_seqs(self, db: sqlite3.Connection, branch: str, n: int) -> list[int]:
+        if n <= 0:
+            return []
+        row = db.execute(
+            "INSERT INTO seqs (branch, seq) VALUES (?, ?) "
+            "ON CONFLICT (branch) DO UPDATE SET seq = seq + excluded.seq RETURNING seq",
+            (branch, n),
+        ).fetchone()
+        last = int(row[0])
+        return list(range(last - n + 1, last + 1))
+
+    def issue(self, draft: Ticket, prefix: str, quota: int, events: int) -> Issued:
+        with self._tx() as db:
+            key = (draft.branch, draft.day, draft.origin_service)
+            row = db.execute(
+                "SELECT count FROM issued WHERE branch=? AND day=? AND service=?", key
+            ).fetchone()
+            if quota > 0 and row is not None and row[0] >= quota:
+                raise QuotaFull(f"daily quota of {quota} tickets reached", service=draft.service)
+            db.execute(
+                "INSERT INTO issued VALUES (?, ?, ?, 1) "
+                "ON CONFLICT DO UPDATE SET count = count + 1",
+                key,
+            )
+            last = db.execute(
+                "INSERT INTO numbers VALUES (?, ?, ?, 1) "
+                "ON CONFLICT DO UPDATE SET last = last + 1 RETURNING last",
+                (draft.branch, draft.day, prefix),
+            ).fetchone()[0]
+            seqs = self._next_seqs(db, draft.branch, 1 + events)
+            ticket = replace(draft, number=f"{prefix}{last:03d}", sort_key=seqs[0], version=1)
+            self._insert_ticket(db, ticket)
+            ahead = self._ahead(db, ticket)
+            waiting = db.execute(
+                "SELECT count(*) FROM tickets WHERE branch=? AND day=? AND service=? "
+                "AND status='waiting'",
+                (ticket.branch, ticket.day, ticket.service),
+            ).fetchone()[0]
+            return Issued(ticket, ahead, waiting, seqs[1:])
+
+    def _insert_ticket(self, db: sqlite3.Connection, ticket: Ticket) -> None:
+        rec = ticket.to_record()
+        db.execute(
+            f"INSERT INTO tickets ({', '.join(TICKET_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(TICKET_COLUMNS))})",
+            [rec[k] for k in TICKET_COLUMNS],
+        )
+
+    def commit(self, branch: str, change: Change) -> list[int]:
+        with self._tx() as db:
+            for old, new in change.tickets:
+                rec = new.to_record()
+                cols = [k for k in TICKET_COLUMNS if k != "id"]
+                cur = db.execute(
+                    f"UPDATE tickets SET {', '.join(f'{k}=?' for k in cols)} "
+                    "WHERE id=? AND version=?",
+                    [rec[k] for k in cols] + [old.id, old.version],
+                )
+                if cur.rowcount != 1:
+                    raise Conflict(f"ticket {old.number} changed meanwhile; try again")
+            for old_counter, counter in change.counters:
+                rec = counter.to_record()
+                cols = [k for k in COUNTER_COLUMNS if k not in ("branch", "id")]
+                expected = old_counter.version if old_counter else -1
+                cur = db.execute(
+                    f"UPDATE counters SET {', '.join(f'{k}=?' for k in cols)} "
+                    "WHERE branch=? AND id=? AND version=?",
+                    [rec[k] for k in cols] + [counter.branch, counter.id, expected],
+                )
+                if cur.rowcount != 1:
+                    raise Conflict(f"counter {counter.id} changed meanwhile; try again")
+            for call in change.calls:
+                db.execute(
+                    "INSERT INTO calls (branch, ticket, number, service, counter, counter_name, "
+                    "at, recall) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (branch, call.ticket, call.number, call.service, call.counter,
+                     call.counter_name, call.at, int(call.recall)),
+                )
+            return self._next_seqs(db, branch, change.events)
+
+    # -- reads ----------------------------------------------------------------
+
+    def _one(self, sql: str, args: tuple) -> Ticket | None:
+        row = self._db().execute(sql, args).fetchone()
+        return Ticket.from_record(dict(row)) if row else None
+
+    def ticket(self, branch: str, ticket_id: str) -> Ticket | None:
+        return self._one("SELECT * FROM tickets WHERE branch=? AND id=?", (branch, ticket_id))
+
+    def ticket_by_number(self, branch: str, day: str, number: str) -> Ticket | None:
+        return self._one(
+            "SELECT * FROM tickets WHERE branch=? AND day=? AND number=?", (branch, day, number)
+        )
+
+    def counter(self, branch: str, counter_id: str) -> Counter | None:
+        row = self._db().execute(
+            "SELECT * FROM counters WHERE branch=? AND id=?", (branch, counter_id)
+        ).fetchone()
+        return Counter.from_record(dict(row)) if row else None
+
+    def counters(self, branch: str) -> list[Counter]:
+        rows = self._db().execute(
+            "SELECT * FROM counters WHERE branch=? ORDER BY id", (branch,)
+        ).fetchall()
+        return [Counter.from_record(dict(r)) for r in rows]
+
+    def heads(self, branch, day, services):
+        result = {}
+        db = self._db()
+        for service in services:
+            pair = []
+            for prio in (True, False):
+                row = db.execute(
+                    "SELECT * FROM tickets WHERE branch=? AND day=? AND service=? "
+                    "AND status='waiting' AND (priority = '') = ? ORDER BY sort_key, id LIMIT 1",
+                    (branch, day, service, not prio),
+                ).fetchone()
+                pair.append(Ticket.from_record(dict(row)) if row else None)
+            result[service] = (pair[0], pair[1])
+        return result
+
+    def waiting(self, branch: str, day: str, service: str, limit: int = 50) -> list[Ticket]:
+        rows = self._db().execute(
+            "SELECT * FROM tickets WHERE branch=? AND day=? AND service=? AND status='waiting' "
+            f"ORDER BY {_ORDER} LIMIT ?",
+            (branch, day, service, limit),
+        ).fetchall()
+        return [Ticket.from_record(dict(r)) for r in rows]
+
+    def waiting_counts(self, branch: str, day: str) -> dict[str, int]:
+        rows = self._db().execute(
+            "SELECT service, count(*) FROM tickets WHERE branch=? AND day=? AND status='waiting' "
+            "GROUP BY service",
+            (branch, day),
+        ).fetchall()
+        return {r[0]: r[1] for r in rows}
+
+    def _ahead(self, db: sqlite3.Connection, t: Ticket) -> int:
+        if t.is_priority:
+            cond, args = "priority != '' AND sort_key < ?", (t.sort_key,)
+        else:
+            cond, args = "(priority != '' OR sort_key < ?)", (t.sort_key,)
+        return db.execute(
+            "SELECT count(*) FROM tickets WHERE branch=? AND day=? AND service=? "
+            f"AND status='waiting' AND id != ? AND {cond}",
+            (t.branch, t.day, t.service, t.id, *args),
+        ).fetchone()[0]
+
+    def people_ahead(self, ticket: Ticket) -> int:
+        return self._ahead(self._db(), ticket)
+
+    def recent_calls(self, branch: str, limit: int = 10) -> list[Call]:
+        rows = self._db().execute(
+            "SELECT * FROM calls WHERE branch=? ORDER BY n DESC LIMIT ?", (branch, limit)
+        ).fetchall()
+        return [Call.from_dict({**dict(r), "recall": bool(r["recall"])}) for r in rows]
+
+    def seq(self, branch: str) -> int:
+        row = self._db().execute("SELECT seq FROM seqs WHERE branch=?", (branch,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def service_times(self, branch: str, day: str, service: str, limit: int = 20) -> list[float]:
+        rows = self._db().execute(
+            "SELECT finished_at - CASE WHEN started_at > 0 THEN started_at ELSE called_at END "
+            "FROM tickets WHERE branch=? AND day=? AND service=? AND status='done' "
+            "ORDER BY finished_at DESC LIMIT ?",
+            (branch, day, service, limit),
+        ).fetchall()
+        return [float(r[0]) for r in rows]
+
+    def day_tickets(self, branch: str, day: str) -> list[Ticket]:
+        rows = self._db().execute(
+            "SELECT * FROM tickets WHERE branch=? AND day=? ORDER BY sort_key", (branch, day)
+        ).fetchall()
+        return [Ticket.from_record(dict(r)) for r in rows]
+
+    # -- users and secrets ----------------------------------------------------
+
+    def put_user(self, user: User) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?)",
+                (user.username, user.role, user.password_hash, user.created_at),
+            )
+
+    def user(self, username: str) -> User | None:
+        row = self._db().execute("SELECT * FROM users WHERE username=?", (username,)).fetchone()
+        return User(**dict(row)) if row else None
+
+    def users(self) -> list[User]:
+        rows = self._db().execute("SELECT * FROM users ORDER BY username").fetchall()
+        return [User(**dict(r)) for r in rows]
+
+    def delete_user(self, username: str) -> bool:
+        with self._tx() as db:
+            return db.execute("DELETE FROM users WHERE username=?", (username,)).rowcount == 1
+
+    def secret(self, name: str, make: str) -> str:
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO secrets VALUES (?, ?)", (name, make))
+            return db.execute("SELECT value FROM secrets WHERE name=?", (name,)).fetchone()[0]
+
+
+__all__ = ["SQLiteStore", "TicketStatus"]

@@ -1,0 +1,72 @@
+"""Shared fixtures: config, stores on both backends, a controllable clock, engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import redis
+
+from satupintu.config import Config, load_config
+from satupintu.engine import Engine
+from satupintu.store.base import Store
+from tests.redis_server import RedisServer
+
+ROOT = Path(__file__).resolve().parent.parent
+BACKENDS = ["sqlite", pytest.param("redis", marks=pytest.mark.redis)]
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """One private redis-server for the session (tests wipe their own database)."""
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def config() -> Config:
+    return load_config(ROOT / "config.toml")
+
+
+def make_backend(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    if name == "sqlite":
+        from satupintu.store.sqlite import SQLiteStore
+
+        return SQLiteStore(tmp_path / "test.db")
+    from satupintu.store.redis import RedisStore
+
+    server = request.getfixturevalue("redis_server")
+    redis.Redis.from_url(server.url).flushdb()
+    return RedisStore(server.url)
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path):
+    """The same tests on every backend."""
+    backend = make_backend(request.param, request, tmp_path)
+    yield backend
+    backend.close()
+
+
+class Clock:
+    """A clock the tests move by hand (epoch seconds)."""
+
+    def __init__(self, now: float = 1_764_640_800.0):  # 2025-12-02 09:00 Asia/Jakarta
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def engine(config: Config, store: Store, clock: Clock) -> Engine:
+    return Engine(config, store, clock=clock)
