@@ -60,6 +60,9 @@ class Outcome:
     events: list[ev.Event]
     people_ahead: int = 0
     estimated_wait_s: int | None = None
+    # (seq, services) of the queue_updated event still to build: it reads the
+    # waiting counts, so it is built after the write, outside the retry loop.
+    queue: tuple[int, frozenset[str]] | None = None
 
 
 def new_ticket_id() -> str:
@@ -246,16 +249,16 @@ class Engine:
             self._ticket_event(ev.TICKET_CALLED, seqs[0], called, recall=False,
                                announcement=announcements(called.number, counter.name)),
             self._counter_event(seqs[1], new_counter, called),
-            (seqs[2], {ticket.service}),
         ]
-        return Outcome(called, new_counter, events)  # type: ignore[arg-type]
+        return Outcome(called, new_counter, events, queue=(seqs[2], frozenset({ticket.service})))
 
     def _finish(self, outcome: Outcome) -> Outcome:
         """Build deferred queue events (outside the retry loop) and notify listeners."""
-        built = [
-            self._queue_event(*e) if isinstance(e, tuple) else e for e in outcome.events
-        ]
-        return Outcome(outcome.ticket, outcome.counter, self._emit(built))
+        events = list(outcome.events)
+        if outcome.queue is not None:
+            seq, services = outcome.queue
+            events.append(self._queue_event(seq, set(services)))
+        return Outcome(outcome.ticket, outcome.counter, self._emit(events))
 
     def recall(self, counter_id: str) -> Outcome:
         """Announce the counter's called ticket again."""
@@ -303,12 +306,12 @@ class Engine:
             pairs.append((counter, new_counter))
         seqs = self.store.commit(self.branch, Change(
             tickets=[(ticket, updated)], counters=pairs, events=2 + len(pairs)))
-        events: list[Any] = [self._ticket_event(ev.TICKET_UPDATED, seqs[0], updated)]
+        events = [self._ticket_event(ev.TICKET_UPDATED, seqs[0], updated)]
         if pairs:
             assert new_counter is not None
             events.append(self._counter_event(seqs[1], new_counter, None))
-        events.append((seqs[-1], {ticket.service, updated.service}))
-        return Outcome(updated, new_counter, events)
+        queue = (seqs[-1], frozenset({ticket.service, updated.service}))
+        return Outcome(updated, new_counter, events, queue=queue)
 
     def start(self, counter_id: str) -> Outcome:
         return self._act_on_current(counter_id, "start")
@@ -367,9 +370,9 @@ class Engine:
             updated = change(counter)
             seqs = self.store.commit(self.branch, Change(counters=[(counter, updated)], events=2))
             current = self.store.ticket(self.branch, updated.current) if updated.current else None
-            events: list[Any] = [self._counter_event(seqs[0], updated, current),
-                                 (seqs[1], set(updated.service_ids) | set(counter.service_ids))]
-            return Outcome(None, updated, events)
+            services = frozenset(updated.service_ids) | frozenset(counter.service_ids)
+            return Outcome(None, updated, [self._counter_event(seqs[0], updated, current)],
+                           queue=(seqs[1], services))
         return self._finish(self._retry(op))
 
     def open_counter(self, counter_id: str, clerk: str = "") -> Outcome:
