@@ -1,0 +1,384 @@
+"""Redis store: state shared by several server processes (and machines).
+
+The atomic writes (`issue`, `commit`, seeding a counter) are Lua scripts in
+`scripts.py`; everything else is plain reads. Concurrency is optimistic: the
+engine reads, decides, and `commit` writes only if every record still has the
+version that was read (so `atomic()` stays the base no-op).
+
+Keys (all built by `Keys`; one prefix, default "sp"; the branch in a hash tag
+so one branch lives in one cluster slot):
+
+    sp:{main}:ticket:<id>              hash     ticket record (Ticket.to_record)
+    sp:{main}:line:<day>:<service>:p   zset     waiting priority ticket ids, score sort_key
+    sp:{main}:line:<day>:<service>:n   zset     waiting ordinary ticket ids, score sort_key
+    sp:{main}:lines:<day>              set      services that had a line that day
+    sp:{main}:num:<day>:<prefix>       string   last number handed out (A001 -> 1)
+    sp:{main}:issued:<day>:<service>   string   tickets issued for the service (quota)
+    sp:{main}:bynum:<day>              hash     number -> ticket id
+    sp:{main}:day:<day>                set      ticket ids of the day (reports)
+    sp:{main}:times:<day>:<service>    list     seconds at the counter, newest first
+    sp:{main}:seq                      string   branch sequence number
+    sp:{main}:calls                    list     calls as JSON, newest first
+    sp:{main}:counter:<id>             hash     counter record (Counter.to_record)
+    sp:{main}:counters                 set      counter ids
+    sp:users                           hash     username -> JSON
+    sp:secrets                         hash     name -> value (HSETNX: first value wins)
+
+Day-scoped keys and tickets expire DAY_TTL_S (40 days) after their last write,
+long enough for monthly reports; counters, the sequence, the call log, users
+and secrets never expire. Equal sort_keys order by ticket id (sorted-set
+members with equal scores sort by member), like SQLite's `ORDER BY sort_key, id`.
+
+Durability: production Redis must run with `appendonly yes` and
+`appendfsync always`, so a ticket the kiosk was told about survives a crash or
+power cut. The store checks this on start (CONFIG GET) and logs a warning if
+not; a server that disables CONFIG only gets a note in the log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict
+from typing import Any
+
+import redis
+
+from ..errors import Conflict, QuotaFull
+from ..model import Call, Counter, Ticket, TicketStatus
+from . import scripts
+from .base import Change, Issued, Store, User
+
+log = logging.getLogger(__name__)
+
+DAY_TTL_S = 40 * 24 * 3600  # day-scoped keys: kept 40 days for monthly reports
+CALLS_KEPT = 200  # call log length (displays show the latest few)
+TIMES_KEPT = 50  # service times kept per (day, service); the estimator reads 20
+
+
+class Keys:
+    """Every key of one branch, in one place."""
+
+    def __init__(self, prefix: str, branch: str):
+        self.base = f"{prefix}:{{{branch}}}"
+
+    @property
+    def ticket_prefix(self) -> str:
+        return f"{self.base}:ticket:"
+
+    def ticket(self, ticket_id: str) -> str:
+        return f"{self.base}:ticket:{ticket_id}"
+
+    def line(self, day: str, service: str, priority: bool) -> str:
+        return f"{self.base}:line:{day}:{service}:{'p' if priority else 'n'}"
+
+    def lines(self, day: str) -> str:
+        return f"{self.base}:lines:{day}"
+
+    def number(self, day: str, prefix: str) -> str:
+        return f"{self.base}:num:{day}:{prefix}"
+
+    def issued(self, day: str, service: str) -> str:
+        return f"{self.base}:issued:{day}:{service}"
+
+    def by_number(self, day: str) -> str:
+        return f"{self.base}:bynum:{day}"
+
+    def day(self, day: str) -> str:
+        return f"{self.base}:day:{day}"
+
+    def times(self, day: str, service: str) -> str:
+        return f"{self.base}:times:{day}:{service}"
+
+    @property
+    def seq(self) -> str:
+        return f"{self.base}:seq"
+
+    @property
+    def calls(self) -> str:
+        return f"{self.base}:calls"
+
+    def counter(self, counter_id: str) -> str:
+        return f"{self.base}:counter:{counter_id}"
+
+    @property
+    def counters(self) -> str:
+        return f"{self.base}:counters"
+
+
+class _Plan:
+    """The writes of one commit, as the COMMIT script's JSON plan over indexed KEYS."""
+
+    def __init__(self, seq_key: str, calls_key: str):
+        self.keys: list[str] = [seq_key, calls_key]
+        self.index: dict[str, int] = {}
+        self.guards: list[list[Any]] = []
+        self.messages: list[str] = []
+        self.ops: dict[str, list[Any]] = {
+            "hsets": [], "zrems": [], "zadds": [], "sadds": [], "times": []}
+        self.expire: set[int] = set()
+
+    def k(self, key: str) -> int:
+        """The 1-based KEYS index of `key`, adding it on first use."""
+        if key not in self.index:
+            self.keys.append(key)
+            self.index[key] = len(self.keys)
+        return self.index[key]
+
+    def guard(self, key: str, version: int | None, message: str) -> None:
+        self.guards.append([self.k(key), "" if version is None else str(version)])
+        self.messages.append(message)
+
+    def add(self, op: str, key: str, *args: Any, expire: bool = False) -> None:
+        i = self.k(key)
+        self.ops[op].append([i, *args])
+        if expire:
+            self.expire.add(i)
+
+    def to_json(self, calls: list[str], events: int) -> str:
+        return json.dumps({
+            "guards": self.guards, **self.ops, "expire": sorted(self.expire), "calls": calls,
+            "events": events, "ttl": DAY_TTL_S, "times_kept": TIMES_KEPT,
+            "calls_kept": CALLS_KEPT,
+        })
+
+
+def _flat(record: dict[str, str], skip: tuple[str, ...] = ()) -> list[str]:
+    return [x for k, v in record.items() if k not in skip for x in (k, v)]
+
+
+def _pairs(flat: list[str]) -> dict[str, str]:
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+def _self_in(score: float | None, below: int | None) -> int:
+    """1 if a ticket's own line score was counted (present, and under `below` if given)."""
+    return int(score is not None and (below is None or score < below))
+
+
+def service_seconds(t: Ticket) -> float:
+    """Seconds a done ticket spent at the counter (from start, or from the call)."""
+    return t.finished_at - (t.started_at if t.started_at > 0 else t.called_at)
+
+
+class RedisStore(Store):
+    """Shared store over one Redis server; thread-safe (one client, one pool)."""
+
+    name = "redis"
+
+    def __init__(self, url: str, prefix: str = "sp"):
+        self.prefix = prefix
+        self.redis = redis.Redis.from_url(url, decode_responses=True)
+        self._issue = self.redis.register_script(scripts.ISSUE)
+        self._commit = self.redis.register_script(scripts.COMMIT)
+        self._seed = self.redis.register_script(scripts.SEED_COUNTER)
+        self._read_lines = self.redis.register_script(scripts.READ_LINES)
+        self.check_durability()
+
+    def keys(self, branch: str) -> Keys:
+        return Keys(self.prefix, branch)
+
+    def check_durability(self) -> bool:
+        """Log a warning unless the server persists every write (AOF, fsync always)."""
+        try:
+            appendonly = self.redis.config_get("appendonly").get("appendonly")
+            fsync = self.redis.config_get("appendfsync").get("appendfsync")
+        except redis.ResponseError as exc:  # CONFIG renamed or disabled (managed Redis)
+            log.info("cannot check Redis persistence settings (%s); make sure the server "
+                     "runs with appendonly yes and appendfsync always", exc)
+            return False
+        if appendonly != "yes" or fsync != "always":
+            log.warning("Redis runs with appendonly=%s appendfsync=%s: a crash can lose "
+                        "issued tickets; set appendonly yes and appendfsync always",
+                        appendonly, fsync)
+            return False
+        return True
+
+    def close(self) -> None:
+        self.redis.close()
+        self.redis.connection_pool.disconnect()
+
+    # -- writes ---------------------------------------------------------------
+
+    def seed_counters(self, counters: list[Counter]) -> None:
+        for c in counters:
+            k = self.keys(c.branch)
+            self._seed(keys=[k.counter(c.id), k.counters], args=[c.id, *_flat(c.to_record())])
+
+    def issue(self, draft: Ticket, prefix: str, quota: int, events: int) -> Issued:
+        k = self.keys(draft.branch)
+        day, service = draft.day, draft.service
+        keys = [
+            k.issued(day, draft.origin_service), k.number(day, prefix), k.seq,
+            k.ticket(draft.id), k.line(day, service, True), k.line(day, service, False),
+            k.by_number(day), k.day(day), k.lines(day),
+        ]
+        fields = _flat(draft.to_record(), skip=("number", "sort_key", "version"))
+        args = [quota, prefix, events, DAY_TTL_S, draft.id, service,
+                "1" if draft.is_priority else "0", *fields]
+        reply = self._issue(keys=keys, args=args)
+        if reply[0] == "QUOTA":
+            raise QuotaFull(f"daily quota of {quota} tickets reached", service=draft.service)
+        _, number, first, last, ahead, waiting = reply
+        ticket = Ticket.from_record(
+            {**draft.to_record(), "number": number, "sort_key": first, "version": 1})
+        seqs = list(range(int(first), int(last) + 1))
+        return Issued(ticket, int(ahead), int(waiting), seqs[1:])
+
+    def commit(self, branch: str, change: Change) -> list[int]:
+        bk = self.keys(branch)
+        plan = _Plan(bk.seq, bk.calls)
+        for old, new in change.tickets:
+            self._plan_ticket(plan, old, new)
+        for old_counter, counter in change.counters:
+            k = self.keys(counter.branch)
+            plan.guard(k.counter(counter.id), old_counter.version if old_counter else None,
+                       f"counter {counter.id} changed meanwhile; try again")
+            plan.add("hsets", k.counter(counter.id), _flat(counter.to_record()))
+            plan.add("sadds", k.counters, counter.id)
+        calls = [json.dumps(c.to_dict()) for c in change.calls]
+        reply = self._commit(keys=plan.keys, args=[plan.to_json(calls, change.events)])
+        if reply[0] == "CONFLICT":
+            raise Conflict(plan.messages[int(reply[1]) - 1])
+        return list(range(int(reply[1]), int(reply[2]) + 1))
+
+    def _plan_ticket(self, plan: _Plan, old: Ticket, new: Ticket) -> None:
+        """Guard and write one ticket; leave and join lines as its status says."""
+        k = self.keys(old.branch)
+        key = k.ticket(old.id)
+        plan.guard(key, old.version, f"ticket {old.number} changed meanwhile; try again")
+        plan.add("hsets", key, _flat({**new.to_record(), "id": old.id}))
+        # The guard proves the stored ticket is `old`, so its line is known.
+        if old.status is TicketStatus.WAITING:
+            plan.add("zrems", k.line(old.day, old.service, old.is_priority), old.id)
+        if new.status is TicketStatus.WAITING:
+            line = k.line(new.day, new.service, new.is_priority)
+            plan.add("zadds", line, str(new.sort_key), old.id, expire=True)
+            plan.add("sadds", k.lines(new.day), new.service, expire=True)
+        if new.status is TicketStatus.DONE and old.status is not TicketStatus.DONE:
+            plan.add("times", k.times(new.day, new.service), repr(service_seconds(new)),
+                     expire=True)
+
+    # -- reads ----------------------------------------------------------------
+
+    def _tickets(self, branch: str, ids: list[str]) -> list[Ticket]:
+        k = self.keys(branch)
+        pipe = self.redis.pipeline(transaction=False)
+        for i in ids:
+            pipe.hgetall(k.ticket(i))
+        return [Ticket.from_record(r) for r in pipe.execute() if r]
+
+    def ticket(self, branch: str, ticket_id: str) -> Ticket | None:
+        record = self.redis.hgetall(self.keys(branch).ticket(ticket_id))
+        return Ticket.from_record(record) if record else None
+
+    def ticket_by_number(self, branch: str, day: str, number: str) -> Ticket | None:
+        ticket_id = self.redis.hget(self.keys(branch).by_number(day), number)
+        return self.ticket(branch, ticket_id) if ticket_id else None
+
+    def counter(self, branch: str, counter_id: str) -> Counter | None:
+        record = self.redis.hgetall(self.keys(branch).counter(counter_id))
+        return Counter.from_record(record) if record else None
+
+    def counters(self, branch: str) -> list[Counter]:
+        k = self.keys(branch)
+        pipe = self.redis.pipeline(transaction=False)
+        for i in sorted(self.redis.smembers(k.counters)):
+            pipe.hgetall(k.counter(i))
+        return [Counter.from_record(r) for r in pipe.execute() if r]
+
+    def _lines(self, branch: str, lines: list[str], limit: int, each: bool) -> list[list[Ticket]]:
+        """Tickets at the front of `lines`, read in one atomic script."""
+        reply = self._read_lines(
+            keys=lines, args=[self.keys(branch).ticket_prefix, limit, "each" if each else "all"])
+        return [[Ticket.from_record(_pairs(r)) for r in got if r] for got in reply]
+
+    def heads(
+        self, branch: str, day: str, services: tuple[str, ...]
+    ) -> dict[str, tuple[Ticket | None, Ticket | None]]:
+        k = self.keys(branch)
+        services = tuple(services)
+        lines = [k.line(day, s, p) for s in services for p in (True, False)]
+        got = self._lines(branch, lines, 1, each=True) if lines else []
+        result: dict[str, tuple[Ticket | None, Ticket | None]] = {}
+        for i, service in enumerate(services):
+            prio, other = got[2 * i], got[2 * i + 1]
+            result[service] = (prio[0] if prio else None, other[0] if other else None)
+        return result
+
+    def waiting(self, branch: str, day: str, service: str, limit: int = 50) -> list[Ticket]:
+        k = self.keys(branch)
+        lines = [k.line(day, service, True), k.line(day, service, False)]
+        prio, other = self._lines(branch, lines, limit, each=False)
+        return prio + other
+
+    def waiting_counts(self, branch: str, day: str) -> dict[str, int]:
+        k = self.keys(branch)
+        services = sorted(self.redis.smembers(k.lines(day)))
+        pipe = self.redis.pipeline(transaction=True)
+        for s in services:
+            pipe.zcard(k.line(day, s, True))
+            pipe.zcard(k.line(day, s, False))
+        counts = pipe.execute() if services else []
+        result = {s: counts[2 * i] + counts[2 * i + 1] for i, s in enumerate(services)}
+        return {s: n for s, n in result.items() if n}
+
+    def people_ahead(self, ticket: Ticket) -> int:
+        k = self.keys(ticket.branch)
+        prio = k.line(ticket.day, ticket.service, True)
+        other = k.line(ticket.day, ticket.service, False)
+        below = f"({ticket.sort_key}"
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.zcount(prio, "-inf", below).zscore(prio, ticket.id)
+        pipe.zcard(prio)
+        pipe.zcount(other, "-inf", below).zscore(other, ticket.id)
+        p_below, p_self, p_all, n_below, n_self = pipe.execute()
+        # Like SQLite: waiting tickets of the service other than this one that
+        # are ahead (priority: lower sort_key in the priority line; ordinary:
+        # every priority ticket and lower sort_keys in the ordinary line).
+        if ticket.is_priority:
+            return p_below - _self_in(p_self, ticket.sort_key)
+        return (p_all - _self_in(p_self, None)) + (n_below - _self_in(n_self, ticket.sort_key))
+
+    def recent_calls(self, branch: str, limit: int = 10) -> list[Call]:
+        if limit <= 0:
+            return []
+        rows = self.redis.lrange(self.keys(branch).calls, 0, limit - 1)
+        return [Call.from_dict(json.loads(r)) for r in rows]
+
+    def seq(self, branch: str) -> int:
+        return int(self.redis.get(self.keys(branch).seq) or 0)
+
+    def service_times(self, branch: str, day: str, service: str, limit: int = 20) -> list[float]:
+        if limit <= 0:
+            return []
+        rows = self.redis.lrange(self.keys(branch).times(day, service), 0, limit - 1)
+        return [float(r) for r in rows]
+
+    def day_tickets(self, branch: str, day: str) -> list[Ticket]:
+        ids = list(self.redis.smembers(self.keys(branch).day(day)))
+        return sorted(self._tickets(branch, ids), key=lambda t: (t.sort_key, t.id))
+
+    # -- users and secrets ----------------------------------------------------
+
+    def put_user(self, user: User) -> None:
+        self.redis.hset(f"{self.prefix}:users", user.username, json.dumps(asdict(user)))
+
+    def user(self, username: str) -> User | None:
+        raw = self.redis.hget(f"{self.prefix}:users", username)
+        return User(**json.loads(raw)) if raw else None
+
+    def users(self) -> list[User]:
+        rows = self.redis.hgetall(f"{self.prefix}:users")
+        return [User(**json.loads(rows[name])) for name in sorted(rows)]
+
+    def delete_user(self, username: str) -> bool:
+        return self.redis.hdel(f"{self.prefix}:users", username) == 1
+
+    def secret(self, name: str, make: str) -> str:
+        key = f"{self.prefix}:secrets"
+        self.redis.hsetnx(key, name, make)
+        return self.redis.hget(key, name)
+
+
+__all__ = ["DAY_TTL_S", "Keys", "RedisStore"]
