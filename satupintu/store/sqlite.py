@@ -215,12 +215,19 @@ class SQLiteStore(Store):
             for old_counter, counter in change.counters:
                 rec = counter.to_record()
                 cols = [k for k in COUNTER_COLUMNS if k not in ("branch", "id")]
-                expected = old_counter.version if old_counter else -1
-                cur = db.execute(
-                    f"UPDATE counters SET {', '.join(f'{k}=?' for k in cols)} "
-                    "WHERE branch=? AND id=? AND version=?",
-                    [rec[k] for k in cols] + [counter.branch, counter.id, expected],
-                )
+                if old_counter is None:  # created: only if nobody created it meanwhile
+                    cur = db.execute(
+                        f"INSERT OR IGNORE INTO counters ({', '.join(COUNTER_COLUMNS)}) "
+                        f"VALUES ({', '.join('?' * len(COUNTER_COLUMNS))})",
+                        [rec[k] for k in COUNTER_COLUMNS],
+                    )
+                else:
+                    cur = db.execute(
+                        f"UPDATE counters SET {', '.join(f'{k}=?' for k in cols)} "
+                        "WHERE branch=? AND id=? AND version=?",
+                        [rec[k] for k in cols] + [counter.branch, counter.id,
+                                                  old_counter.version],
+                    )
                 if cur.rowcount != 1:
                     raise Conflict(f"counter {counter.id} changed meanwhile; try again")
             for call in change.calls:
