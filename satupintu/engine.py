@@ -183,12 +183,14 @@ class Engine:
             service=service.id, origin_service=service.id, priority=priority,
             status=TicketStatus.WAITING, sort_key=0, issued_at=now, kiosk=kiosk,
         )
-        issued = self.store.issue(draft, service.prefix, service.daily_quota, events=2)
+        # The sort key is itself a fresh branch sequence number: it doubles as the
+        # ticket_issued event's seq, so issuing leaves no gap clients would resync on.
+        issued = self.store.issue(draft, service.prefix, service.daily_quota, events=1)
         t = issued.ticket
         estimate = self.estimator.wait_for(service.id, issued.people_ahead)
         events = [
-            self._ticket_event(ev.TICKET_ISSUED, issued.seqs[0], t),
-            ev.Event(ev.QUEUE_UPDATED, issued.seqs[1], self.branch,
+            self._ticket_event(ev.TICKET_ISSUED, t.sort_key, t),
+            ev.Event(ev.QUEUE_UPDATED, issued.seqs[0], self.branch,
                      {"services": {service.id: self.estimator.summary(service.id,
                                                                       issued.waiting)}}),
         ]
