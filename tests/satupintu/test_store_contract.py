@@ -1,0 +1,396 @@
+"""The store contract: every test runs on SQLite and on Redis (the `store` fixture)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+
+import pytest
+
+from satupintu.errors import Conflict, QuotaFull
+from satupintu.model import Call, Counter, CounterState, Ticket, TicketStatus
+from satupintu.store.base import Change, Issued, Store, User
+
+B = "main"
+DAY = "2025-12-02"
+NEXT_DAY = "2025-12-03"
+W, C, S, D, P = (TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING,
+                 TicketStatus.DONE, TicketStatus.PARKED)
+_ids = itertools.count(1)
+
+
+# -- helpers ------------------------------------------------------------------
+
+def draft(service: str = "ktp", priority: str = "", day: str = DAY, branch: str = B,
+          ticket_id: str | None = None, at: float = 1_000.0) -> Ticket:
+    return Ticket(
+        id=ticket_id or f"t{next(_ids):05d}", branch=branch, day=day, number="",
+        service=service, origin_service=service, priority=priority, status=W, sort_key=0,
+        issued_at=at, kiosk="k1",
+    )
+
+
+def issue(store: Store, service: str = "ktp", prefix: str = "A", priority: str = "",
+          day: str = DAY, quota: int = 0, events: int = 0, **kw) -> Issued:
+    return store.issue(draft(service, priority, day, **kw), prefix, quota, events)
+
+
+def take(store: Store, **kw) -> Ticket:
+    return issue(store, **kw).ticket
+
+
+def move(store: Store, t: Ticket, events: int = 0, **changes) -> Ticket:
+    """Commit one ticket change and return the new ticket."""
+    new = t.evolve(**changes)
+    store.commit(B, Change(tickets=[(t, new)], events=events))
+    return new
+
+
+def counter(counter_id: str = "1", branch: str = B,
+            state: CounterState = CounterState.CLOSED) -> Counter:
+    return Counter(counter_id, branch, f"Loket {counter_id}", state, (("ktp", 1), ("kk", 2)))
+
+
+def call_of(t: Ticket, at: float, recall: bool = False) -> Call:
+    return Call(t.id, t.number, t.service, "1", "Loket 1", at, recall)
+
+
+def numbers(tickets: list[Ticket]) -> list[str]:
+    return [t.number for t in tickets]
+
+
+def snapshot(store: Store) -> dict:
+    """Everything observable about branch B on DAY, to prove a refused write changed nothing."""
+    return {
+        "seq": store.seq(B),
+        "tickets": store.day_tickets(B, DAY),
+        "counters": store.counters(B),
+        "calls": store.recent_calls(B, 50),
+        "counts": store.waiting_counts(B, DAY),
+        "ktp": store.waiting(B, DAY, "ktp"),
+        "kk": store.waiting(B, DAY, "kk"),
+        "times": store.service_times(B, DAY, "ktp"),
+    }
+
+
+# -- numbering and quota ------------------------------------------------------
+
+def test_numbers_count_per_day_and_prefix(store: Store):
+    assert [take(store).number for _ in range(3)] == ["A001", "A002", "A003"]
+    assert take(store, service="kk", prefix="B").number == "B001"
+    assert take(store, day=NEXT_DAY).number == "A001"
+    assert take(store).number == "A004"
+    assert take(store, branch="other").number == "A001"  # branches count apart
+
+
+def test_numbers_are_never_reused(store: Store):
+    first = take(store)
+    move(store, first, status=TicketStatus.CANCELLED, finished_at=2_000.0)
+    assert take(store).number == "A002"
+    assert store.ticket_by_number(B, DAY, "A001").status is TicketStatus.CANCELLED
+
+
+def test_quota_refuses_and_writes_nothing(store: Store):
+    issue(store, quota=2)
+    issue(store, quota=2, events=1)
+    before = snapshot(store)
+    with pytest.raises(QuotaFull) as refused:
+        issue(store, quota=2, events=2)
+    assert str(refused.value) == "daily quota of 2 tickets reached"
+    assert refused.value.details == {"service": "ktp"}
+    assert snapshot(store) == before
+    # No number was burnt by the refusal; other services and days are not limited.
+    assert take(store, quota=3).number == "A003"
+    assert take(store, service="kk", prefix="B", quota=2).number == "B001"
+    assert take(store, day=NEXT_DAY, quota=2).number == "A001"
+
+
+def test_quota_counts_tickets_issued_not_waiting(store: Store):
+    t = take(store, quota=1)
+    move(store, t, status=C, counter="1", called_at=1_100.0)
+    with pytest.raises(QuotaFull):
+        issue(store, quota=1)
+    assert take(store, quota=0).number == "A002"  # quota 0: no limit
+
+
+def test_issue_returns_the_stored_ticket(store: Store):
+    issued = issue(store, priority="lansia", events=2)
+    t = issued.ticket
+    assert (t.number, t.status, t.version, t.priority) == ("A001", W, 1, "lansia")
+    assert t.sort_key == issued.seqs[0] - 1
+    assert store.ticket(B, t.id) == t
+    assert store.ticket(B, "nope") is None
+    assert store.ticket("other", t.id) is None
+
+
+# -- sequence numbers ---------------------------------------------------------
+
+def test_seqs_are_contiguous_across_issue_and_commit(store: Store):
+    assert store.seq(B) == 0
+    a = issue(store, events=2)
+    assert a.ticket.sort_key == 1 and a.seqs == [2, 3]
+    b = issue(store, events=0)
+    assert b.ticket.sort_key == 4 and b.seqs == []
+    assert store.seq(B) == 4
+    assert store.commit(B, Change(events=3)) == [5, 6, 7]
+    assert store.commit(B, Change(events=0)) == []
+    assert store.seq(B) == 7
+    moved = b.ticket.evolve(status=C)
+    assert store.commit(B, Change(tickets=[(b.ticket, moved)], events=1)) == [8]
+    assert take(store).sort_key == 9
+    assert store.seq("other") == 0
+
+
+# -- commit guards ------------------------------------------------------------
+
+def test_stale_ticket_conflicts_and_nothing_of_the_change_is_written(store: Store):
+    store.seed_counters([counter(state=CounterState.OPEN)])
+    a, b = take(store), take(store)
+    stale_b = b
+    b = move(store, b, status=C, counter="2", called_at=1_050.0)
+    before = snapshot(store)
+    c = store.counter(B, "1")
+    change = Change(
+        tickets=[(a, a.evolve(status=C, counter="1", called_at=1_100.0)),
+                 (stale_b, stale_b.evolve(status=C, counter="1", called_at=1_100.0))],
+        counters=[(c, c.evolve(current=a.id))],
+        calls=[call_of(a, 1_100.0)],
+        events=3,
+    )
+    with pytest.raises(Conflict, match="ticket A002 changed meanwhile"):
+        store.commit(B, change)
+    assert snapshot(store) == before  # a's write and the counter's, whose guards passed, too
+    assert store.ticket(B, a.id) == a
+
+
+def test_stale_counter_conflicts_and_nothing_is_written(store: Store):
+    store.seed_counters([counter()])
+    c = store.counter(B, "1")
+    opened = c.evolve(state=CounterState.OPEN)
+    store.commit(B, Change(counters=[(c, opened)], events=1))
+    a = take(store)
+    before = snapshot(store)
+    with pytest.raises(Conflict, match="counter 1 changed meanwhile"):
+        store.commit(B, Change(tickets=[(a, a.evolve(status=C))],
+                               counters=[(c, c.evolve(current=a.id))], events=2))
+    assert snapshot(store) == before
+    assert store.counter(B, "1") == opened
+
+
+def test_commit_of_a_missing_ticket_conflicts(store: Store):
+    ghost = draft()
+    with pytest.raises(Conflict):
+        store.commit(B, Change(tickets=[(ghost, ghost.evolve(status=C))], events=1))
+    assert store.ticket(B, ghost.id) is None
+    assert store.seq(B) == 0
+
+
+def test_counter_paired_with_none_is_created_only_if_absent(store: Store):
+    new = counter("9")
+    assert store.commit(B, Change(counters=[(None, new)], events=1)) == [1]
+    assert store.counter(B, "9") == new
+    with pytest.raises(Conflict):
+        store.commit(B, Change(counters=[(None, new.evolve(name="again"))], events=1))
+    assert store.counter(B, "9") == new
+    assert store.seq(B) == 1
+
+
+def test_commit_writes_records_and_calls(store: Store):
+    store.seed_counters([counter(state=CounterState.OPEN)])
+    a = take(store)
+    c = store.counter(B, "1")
+    called = a.evolve(status=C, counter="1", called_at=1_100.0)
+    busy = c.evolve(current=a.id)
+    assert store.commit(B, Change(tickets=[(a, called)], counters=[(c, busy)],
+                                  calls=[call_of(a, 1_100.0)], events=3)) == [2, 3, 4]
+    assert store.ticket(B, a.id) == called
+    assert store.counter(B, "1") == busy
+    assert store.recent_calls(B) == [call_of(a, 1_100.0)]
+
+
+# -- lines follow statuses ----------------------------------------------------
+
+def test_a_ticket_is_in_its_line_exactly_while_waiting(store: Store):
+    a, b = take(store), take(store)
+    assert numbers(store.waiting(B, DAY, "ktp")) == ["A001", "A002"]
+    a = move(store, a, status=C, counter="1", called_at=1_100.0)
+    assert numbers(store.waiting(B, DAY, "ktp")) == ["A002"]
+    assert store.heads(B, DAY, ("ktp",))["ktp"] == (None, b)
+    a = move(store, a, status=P, counter="")
+    assert numbers(store.waiting(B, DAY, "ktp")) == ["A002"]
+    a = move(store, a, status=W)  # unpark: back at its original place
+    assert numbers(store.waiting(B, DAY, "ktp")) == ["A001", "A002"]
+    assert store.waiting_counts(B, DAY) == {"ktp": 2}
+    for t in (a, b):
+        move(store, t, status=TicketStatus.CANCELLED, finished_at=1_200.0)
+    assert store.waiting(B, DAY, "ktp") == []
+    assert store.waiting_counts(B, DAY) == {}
+    assert store.heads(B, DAY, ("ktp",)) == {"ktp": (None, None)}
+
+
+def test_transfer_moves_the_ticket_to_the_other_line_keeping_its_place(store: Store):
+    a = take(store)                                  # ktp, sort_key 1
+    k1 = take(store, service="kk", prefix="B")       # kk, sort_key 2
+    a = move(store, a, status=C, counter="1", called_at=1_100.0)
+    a = move(store, a, status=W, service="kk", counter="", called_at=0.0, transfers=1)
+    assert numbers(store.waiting(B, DAY, "kk")) == ["A001", "B001"]  # kept sort_key 1
+    assert store.waiting(B, DAY, "ktp") == []
+    assert store.waiting_counts(B, DAY) == {"kk": 2}
+    assert store.people_ahead(k1) == 1
+    # A transfer of a waiting ticket to the back of another line (new sort_key).
+    a = move(store, a, service="ktp", sort_key=store.seq(B) + 1, transfers=2)
+    assert numbers(store.waiting(B, DAY, "ktp")) == ["A001"]
+    assert numbers(store.waiting(B, DAY, "kk")) == ["B001"]
+    assert store.ticket(B, a.id) == a
+
+
+def test_priority_change_moves_between_priority_and_ordinary(store: Store):
+    a, b = take(store), take(store)
+    b = move(store, b, priority="disabilitas")
+    assert numbers(store.waiting(B, DAY, "ktp")) == ["A002", "A001"]
+    assert store.heads(B, DAY, ("ktp",))["ktp"] == (b, a)
+
+
+# -- reading the lines --------------------------------------------------------
+
+def test_heads_and_waiting_put_priority_first_then_place_in_line(store: Store):
+    a1 = take(store)
+    p1 = take(store, priority="lansia")
+    a2 = take(store)
+    p2 = take(store, priority="ibu_hamil")
+    k1 = take(store, service="kk", prefix="B")
+    assert numbers(store.waiting(B, DAY, "ktp")) == ["A002", "A004", "A001", "A003"]
+    assert numbers(store.waiting(B, DAY, "ktp", limit=3)) == ["A002", "A004", "A001"]
+    assert numbers(store.waiting(B, DAY, "ktp", limit=1)) == ["A002"]
+    heads = store.heads(B, DAY, ("ktp", "kk", "izin"))
+    assert heads == {"ktp": (p1, a1), "kk": (None, k1), "izin": (None, None)}
+    assert store.heads(B, DAY, ()) == {}
+    assert store.heads(B, NEXT_DAY, ("ktp",)) == {"ktp": (None, None)}
+    assert [t.version for t in store.waiting(B, DAY, "ktp")] == [1, 1, 1, 1]
+    del a2, p2
+
+
+def test_equal_places_order_by_ticket_id(store: Store):
+    late = take(store, ticket_id="zz-late")
+    early = take(store, ticket_id="aa-early")
+    late = move(store, late, sort_key=early.sort_key)
+    assert [t.id for t in store.waiting(B, DAY, "ktp")] == ["aa-early", "zz-late"]
+    assert store.heads(B, DAY, ("ktp",))["ktp"] == (None, early)
+    assert store.people_ahead(late) == 0 and store.people_ahead(early) == 0
+
+
+def test_waiting_counts_per_service(store: Store):
+    assert store.waiting_counts(B, DAY) == {}
+    take(store), take(store, priority="anak")
+    k = take(store, service="kk", prefix="B")
+    take(store, day=NEXT_DAY)
+    assert store.waiting_counts(B, DAY) == {"ktp": 2, "kk": 1}
+    move(store, k, status=C, counter="1", called_at=1_100.0)
+    assert store.waiting_counts(B, DAY) == {"ktp": 2}
+    assert store.waiting_counts(B, NEXT_DAY) == {"ktp": 1}
+
+
+def test_people_ahead(store: Store):
+    i1 = issue(store)
+    i2 = issue(store)
+    ip = issue(store, priority="lansia")
+    i3 = issue(store)
+    ip2 = issue(store, priority="anak")
+    take(store, service="kk", prefix="B")
+    assert [i.people_ahead for i in (i1, i2, ip, i3, ip2)] == [0, 1, 0, 3, 1]
+    assert [i.waiting for i in (i1, i2, ip, i3, ip2)] == [1, 2, 3, 4, 5]
+    tickets = [i.ticket for i in (i1, i2, ip, i3, ip2)]
+    assert [store.people_ahead(t) for t in tickets] == [2, 3, 0, 4, 1]
+    move(store, i1.ticket, status=C, counter="1", called_at=1_100.0)
+    assert store.people_ahead(i3.ticket) == 3
+    assert store.people_ahead(ip2.ticket) == 1
+    # A ticket never counts itself, even asked about with a later place than stored.
+    assert store.people_ahead(replace(ip.ticket, sort_key=10**6)) == 1
+    assert store.people_ahead(replace(i3.ticket, sort_key=10**6)) == 3
+
+
+# -- logs, reports, lookups ---------------------------------------------------
+
+def test_recent_calls_newest_first(store: Store):
+    a, b = take(store), take(store)
+    a = move(store, a, status=C, counter="1", called_at=1_100.0)
+    store.commit(B, Change(calls=[call_of(a, 1_100.0)]))
+    store.commit(B, Change(calls=[call_of(b, 1_200.0), call_of(a, 1_300.0, recall=True)]))
+    calls = store.recent_calls(B)
+    assert [(c.number, c.at, c.recall) for c in calls] == [
+        ("A001", 1_300.0, True), ("A002", 1_200.0, False), ("A001", 1_100.0, False)]
+    assert store.recent_calls(B, limit=1) == calls[:1]
+    assert store.recent_calls("other") == []
+
+
+def test_service_times_of_done_tickets_newest_first(store: Store):
+    a, b, c = take(store), take(store), take(store)
+    k = take(store, service="kk", prefix="B")
+    a = move(store, a, status=C, called_at=1_100.0)
+    a = move(store, a, status=S, started_at=1_130.0)
+    move(store, a, status=D, finished_at=1_430.5)  # 300.5 s from the start
+    b = move(store, b, status=C, called_at=1_500.0)
+    move(store, b, status=D, finished_at=1_620.0)  # never started: 120 s from the call
+    c = move(store, c, status=C, called_at=1_700.0)
+    move(store, c, status=TicketStatus.NO_SHOW, finished_at=1_800.0)  # not done: not counted
+    k = move(store, k, status=C, called_at=1_900.0)
+    move(store, k, status=D, finished_at=1_960.0)
+    assert store.service_times(B, DAY, "ktp") == [120.0, 300.5]
+    assert store.service_times(B, DAY, "ktp", limit=1) == [120.0]
+    assert store.service_times(B, DAY, "kk") == [60.0]
+    assert store.service_times(B, NEXT_DAY, "ktp") == []
+
+
+def test_day_tickets_lists_every_ticket_of_the_day(store: Store):
+    a, b = take(store), take(store, service="kk", prefix="B")
+    take(store, day=NEXT_DAY)
+    a = move(store, a, status=C, called_at=1_100.0)
+    assert store.day_tickets(B, DAY) == [a, b]
+    assert numbers(store.day_tickets(B, NEXT_DAY)) == ["A001"]
+    assert store.day_tickets(B, "2025-12-04") == []
+
+
+def test_ticket_by_number(store: Store):
+    a = take(store)
+    b = take(store, day=NEXT_DAY)
+    assert store.ticket_by_number(B, DAY, "A001") == a
+    assert store.ticket_by_number(B, NEXT_DAY, "A001") == b
+    assert store.ticket_by_number(B, DAY, "A002") is None
+    assert store.ticket_by_number("other", DAY, "A001") is None
+    a = move(store, a, status=C, called_at=1_100.0)
+    assert store.ticket_by_number(B, DAY, "A001") == a
+
+
+# -- counters, users, secrets -------------------------------------------------
+
+def test_seed_counters_is_idempotent_and_keeps_state(store: Store):
+    store.seed_counters([counter("2"), counter("1")])
+    assert [c.id for c in store.counters(B)] == ["1", "2"]
+    c = store.counter(B, "1")
+    opened = c.evolve(state=CounterState.OPEN, clerk="budi")
+    store.commit(B, Change(counters=[(c, opened)]))
+    store.seed_counters([counter("1"), counter("2"), counter("3")])
+    assert store.counters(B) == [opened, counter("2"), counter("3")]
+    assert store.counter(B, "4") is None
+    assert store.counters("other") == []
+
+
+def test_users(store: Store):
+    assert store.users() == [] and store.user("siti") is None
+    siti = User("siti", "manager", "hash-1", 1_000.5)
+    store.put_user(User("budi", "clerk", "hash-2", 1_001.0))
+    store.put_user(siti)
+    assert store.user("siti") == siti
+    assert [u.username for u in store.users()] == ["budi", "siti"]
+    replaced = User("siti", "clerk", "hash-3", 1_002.0)
+    store.put_user(replaced)
+    assert store.user("siti") == replaced
+    assert store.delete_user("siti") is True
+    assert store.delete_user("siti") is False
+    assert store.users() == [User("budi", "clerk", "hash-2", 1_001.0)]
+
+
+def test_secret_keeps_the_first_value_forever(store: Store):
+    assert store.secret("session", "first") == "first"
+    assert store.secret("session", "second") == "first"
+    assert store.secret("other", "x") == "x"
