@@ -1,0 +1,307 @@
+"""The `satupintu` command: serve, check-config, users.
+
+Exit codes: 0 done; 1 the store or server failed; 2 wrong config or input.
+Only the standard library is imported at module level: `serve` in gevent
+mode must monkey-patch before anything else (sockets, threads, redis) loads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+import tomllib
+from typing import Any
+
+DEFAULT_CONFIG = "config.toml"
+DEFAULT_DATA_DIR = "var"
+ROLES = ("kiosk", "clerk", "manager")
+
+PAGES = (
+    ("Kiosk (ambil nomor)", "/kiosk"),
+    ("Layar panggilan", "/display"),
+    ("Loket petugas", "/counter"),
+    ("Manajer", "/manager"),
+    ("Lacak tiket (warga)", "/t/<id>"),
+    ("Dokumentasi API", "/api/v1/docs"),
+)
+
+
+class Failure(Exception):
+    """A message for the operator and the exit code to leave with."""
+
+    def __init__(self, message: str, code: int = 2):
+        super().__init__(message)
+        self.code = code
+
+
+# --- arguments -----------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="satupintu",
+        description="Antrean satu pintu untuk kantor pelayanan publik "
+        "(queue and tickets for public service offices).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument("--config", default=DEFAULT_CONFIG, metavar="PATH",
+                       help=f"config file (default: {DEFAULT_CONFIG})")
+    where.add_argument("--data-dir", default=DEFAULT_DATA_DIR, metavar="DIR",
+                       help=f"data folder for the SQLite file (default: {DEFAULT_DATA_DIR})")
+
+    serve = sub.add_parser("serve", parents=[where], help="run the server")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on")
+    serve.set_defaults(func=cmd_serve)
+
+    check = sub.add_parser("check-config", help="check a config file and summarise it")
+    check.add_argument("path", nargs="?", default=None, metavar="PATH")
+    check.add_argument("--config", default=DEFAULT_CONFIG, help=argparse.SUPPRESS)
+    check.set_defaults(func=cmd_check_config)
+
+    users = sub.add_parser("users", help="add, list or remove staff accounts")
+    users_sub = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    add = users_sub.add_parser("add", parents=[where], help="add a user")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--replace", action="store_true",
+                     help="reset the role and password of an existing user")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from the first line of stdin")
+    add.set_defaults(func=cmd_users_add)
+    lst = users_sub.add_parser("list", parents=[where], help="list users")
+    lst.set_defaults(func=cmd_users_list)
+    rm = users_sub.add_parser("remove", parents=[where], help="remove a user")
+    rm.add_argument("name")
+    rm.set_defaults(func=cmd_users_remove)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `satupintu` command."""
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command == "serve":
+        _patch_for_async_mode(args.config)
+    try:
+        return int(args.func(args) or 0)
+    except Failure as exc:
+        print(f"satupintu: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+
+
+# --- helpers -------------------------------------------------------------------
+
+
+def _raw_async_mode(config_path: str) -> str:
+    """The async mode the config asks for, read without importing satupintu."""
+    mode = os.environ.get("SATUPINTU_SERVER_ASYNC_MODE")
+    if mode:
+        return mode
+    try:
+        with open(config_path, "rb") as fh:
+            raw = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError):
+        return "threading"  # the real load reports the problem
+    server = raw.get("server")
+    return str(server.get("async_mode", "threading")) if isinstance(server, dict) else "threading"
+
+
+def _patch_for_async_mode(config_path: str) -> None:
+    """Monkey-patch for gevent/eventlet before sockets, threads or redis are imported."""
+    mode = _raw_async_mode(config_path)
+    if mode == "gevent":
+        from gevent import monkey
+
+        monkey.patch_all()
+    elif mode == "eventlet":
+        try:
+            import eventlet
+        except ImportError:
+            return  # cmd_serve explains how to install it
+        eventlet.monkey_patch()
+
+
+def _load(path: str) -> Any:
+    from .config import ConfigError, load_config
+
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise Failure(f"konfigurasi salah (config error): {exc}", 2) from None
+
+
+def _open_store(config: Any, data_dir: str) -> Any:
+    from .store import make_store
+
+    try:
+        return make_store(config, data_dir)
+    except Exception as exc:  # noqa: BLE001 - any backend failure is reported the same way
+        raise Failure(_store_failure(config, exc), 1) from None
+
+
+def _store_failure(config: Any, exc: Exception) -> str:
+    where = config.store.url if config.store.backend == "redis" else config.store.path
+    return (f"penyimpanan {config.store.backend} ({where}) tidak bisa dibuka "
+            f"(store unavailable): {exc}")
+
+
+def _base_url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("", "0.0.0.0") else "[::1]" if host == "::" else host
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
+def _where_args(args: argparse.Namespace) -> str:
+    parts = []
+    if args.config != DEFAULT_CONFIG:
+        parts.append(f"--config {args.config}")
+    if args.data_dir != DEFAULT_DATA_DIR:
+        parts.append(f"--data-dir {args.data_dir}")
+    return (" " + " ".join(parts)) if parts else ""
+
+
+# --- serve ---------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Check the config and store, print the pages' URLs, then serve."""
+    from . import server
+
+    config = _load(args.config)
+    mode = config.server.async_mode
+    if mode == "eventlet":
+        print("PERINGATAN: async_mode eventlet usang (deprecated upstream); "
+              "gunakan threading atau gevent.", file=sys.stderr, flush=True)
+        try:
+            import eventlet  # noqa: F401
+        except ImportError:
+            raise Failure("server.async_mode = \"eventlet\" butuh paket eventlet: "
+                          "pip install eventlet", 2) from None
+    os.makedirs(args.data_dir, exist_ok=True)
+    store = _open_store(config, args.data_dir)
+    try:
+        managers = [u for u in store.users() if u.role == "manager"]
+    except Exception as exc:  # noqa: BLE001
+        raise Failure(_store_failure(config, exc), 1) from None
+    finally:
+        store.close()  # the serving process opens its own; nothing crosses a fork
+
+    _print_banner(args, config, bool(managers))
+    options = server.ServeOptions(args.config, args.data_dir, args.host, args.port)
+    if mode == "eventlet":
+        return server.serve_eventlet(options)
+    worker = "gevent" if mode == "gevent" else "gthread"
+    return server.serve_gunicorn(options, worker, config.server.threads)
+
+
+def _print_banner(args: argparse.Namespace, config: Any, has_manager: bool) -> None:
+    base = _base_url(args.host, args.port)
+    store = (config.store.url if config.store.backend == "redis"
+             else os.path.join(args.data_dir, config.store.path))
+    server = {"threading": f"gunicorn gthread, {config.server.threads} thread",
+              "gevent": "gunicorn gevent", "eventlet": "eventlet"}[config.server.async_mode]
+    lines = [
+        f"satupintu: {config.office.name} (cabang {config.office.branch})",
+        f"  penyimpanan: {config.store.backend} {store}",
+        f"  server: {config.server.async_mode} ({server}) di {args.host}:{args.port}",
+        "",
+    ]
+    width = max(len(label) for label, _ in PAGES)
+    lines += [f"  {label:<{width}}  {base}{path}" for label, path in PAGES]
+    if not has_manager:
+        lines += [
+            "",
+            "Belum ada pengguna manajer (no manager user yet). Tambahkan dengan:",
+            f"  satupintu users add admin --role manager{_where_args(args)}",
+        ]
+    print("\n".join(lines), flush=True)
+
+
+# --- check-config ----------------------------------------------------------------
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    """Print OK and a summary of the config, or the error naming the key."""
+    config = _load(args.path or args.config)
+    store = config.store.url if config.store.backend == "redis" else config.store.path
+    services = ", ".join(f"{s.prefix}={s.id}" for s in config.services)
+    print(f"OK: {config.path}")
+    print(f"  kantor: {config.office.name} (cabang {config.office.branch}, "
+          f"{config.office.timezone})")
+    print(f"  penyimpanan: {config.store.backend} {store}")
+    print(f"  server: {config.server.async_mode}, {config.server.threads} thread")
+    print(f"  routing: {config.routing.policy}")
+    print(f"  layanan ({len(config.services)}): {services}")
+    print(f"  loket ({len(config.counters)}): {', '.join(c.id for c in config.counters)}")
+    print(f"  kiosk ({len(config.kiosks)}): {', '.join(k.id for k in config.kiosks) or '-'}")
+    return 0
+
+
+# --- users -------------------------------------------------------------------------
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        return line[:-1] if line.endswith("\n") else line
+    first = getpass.getpass("Kata sandi (password): ")
+    second = getpass.getpass("Ulangi kata sandi (repeat): ")
+    if first != second:
+        raise Failure("kata sandi tidak sama (passwords do not match)", 2)
+    return first
+
+
+def _users_call(args: argparse.Namespace, action: str, *extra: Any, **options: Any) -> Any:
+    """Run users.<action>(store, *extra, **options) against the configured store."""
+    from . import users
+    from .errors import QueueError
+
+    config = _load(args.config)
+    store = _open_store(config, args.data_dir)
+    try:
+        return getattr(users, action)(store, *extra, **options)
+    except QueueError as exc:
+        field = exc.details.get("field")
+        raise Failure(f"{field}: {exc.message}" if field else exc.message, 2) from None
+    except ValueError as exc:
+        raise Failure(str(exc), 2) from None
+    finally:
+        store.close()
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    """Add (or replace) a staff account."""
+    password = _read_password(args.password_stdin)
+    _users_call(args, "add_user", args.name, args.role, password, replace=args.replace)
+    print(f"Pengguna {args.name} ({args.role}) disimpan.")
+    return 0
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    """List staff accounts: name, role, created."""
+    from datetime import datetime
+
+    found = _users_call(args, "list_users")
+    if not found:
+        print("Belum ada pengguna (no users).")
+        return 0
+    width = max(len(u.username) for u in found)
+    for u in found:
+        created = datetime.fromtimestamp(u.created_at).strftime("%Y-%m-%d %H:%M")
+        print(f"{u.username:<{width}}  {u.role:<7}  {created}")
+    return 0
+
+
+def cmd_users_remove(args: argparse.Namespace) -> int:
+    """Remove a staff account."""
+    _users_call(args, "remove_user", args.name)
+    print(f"Pengguna {args.name} dihapus.")
+    return 0

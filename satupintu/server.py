@@ -1,0 +1,87 @@
+"""Production servers for `satupintu serve`: gunicorn (gthread or gevent), eventlet.
+
+The app is always built inside the serving process (never before a fork), so
+no SQLite connection or Redis pool is shared between processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# Seconds a stopping server gives open requests; websockets reconnect anyway.
+GRACEFUL_TIMEOUT = 3
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """Where and how to serve."""
+
+    config_path: str
+    data_dir: str
+    host: str
+    port: int
+
+
+def build_app(options: ServeOptions) -> Any:
+    """Load the config and build the WSGI app (called in the serving process)."""
+    from .app import create_app
+    from .config import load_config
+
+    return create_app(load_config(options.config_path), Path(options.data_dir))
+
+
+def bind_address(host: str, port: int) -> str:
+    """gunicorn's bind string; IPv6 literals need brackets."""
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"{host}:{port}"
+
+
+def serve_gunicorn(options: ServeOptions, worker_class: str, threads: int) -> int:
+    """Serve with gunicorn, one worker, the app built inside it (no preload).
+
+    `gthread`: `threads` threads, one per open websocket. `gevent`: greenlets,
+    for big sites; the caller has already monkey-patched (cli.main).
+    """
+    from gunicorn.app.base import BaseApplication
+
+    settings: dict[str, Any] = {
+        "bind": bind_address(options.host, options.port),
+        "workers": 1,  # Socket.IO keeps per-client state in the process: one worker
+        "worker_class": worker_class,
+        "threads": threads,
+        "worker_connections": 10_000,
+        "preload_app": False,
+        "graceful_timeout": GRACEFUL_TIMEOUT,
+        "timeout": 30,
+        "keepalive": 5,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "info",
+        "proc_name": f"satupintu:{options.port}",
+        # The control socket defaults to one path per user: two servers would collide.
+        "control_socket_disable": True,
+    }
+
+    class Application(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in settings.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Callable[..., Any]:
+            return build_app(options)
+
+    Application().run()
+    return 0
+
+
+def serve_eventlet(options: ServeOptions) -> int:
+    """Serve with eventlet through Flask-SocketIO (opt-in; eventlet is deprecated upstream)."""
+    from .app import socketio
+
+    app = build_app(options)
+    socketio.run(app, host=options.host, port=options.port, log_output=False)
+    return 0

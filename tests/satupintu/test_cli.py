@@ -1,0 +1,131 @@
+"""The `satupintu` command, run as a real child process (`python -m satupintu`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.serverproc import ROOT, cli, write_config
+
+
+def broken(tmp_path: Path, old: str, new: str) -> Path:
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "broken.toml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def test_check_config_ok_prints_a_summary():
+    done = cli("check-config", str(ROOT / "config.toml"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("OK: ")
+    assert "PTSP Kecamatan Kebon Jeruk" in done.stdout
+    assert "layanan (7): A=ktp, B=kk" in done.stdout
+    assert "loket (6)" in done.stdout
+
+
+@pytest.mark.parametrize(("old", "new", "key"), [
+    ("threads = 200", "threads = 0", "server.threads"),
+    ('policy = "fifo"', 'policy = "random"', "routing.policy"),
+    ("[store]\n", "[store]\nbakend = 1\n", "store.bakend"),
+    ('id = "1"\nname = "Loket 1"', 'id = "1"\nname = "Loket 1"\nservices = ["sim"]',
+     "counters[0].services[0].id"),
+    ('prefix = "B"', 'prefix = "A"', "services[1].prefix"),
+])
+def test_broken_config_names_the_key_and_exits_2(tmp_path, old, new, key):
+    done = cli("check-config", str(broken(tmp_path, old, new)))
+    assert done.returncode == 2
+    assert key in done.stderr
+    assert "broken.toml" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_missing_config_file_exits_2(tmp_path):
+    done = cli("check-config", str(tmp_path / "nope.toml"))
+    assert done.returncode == 2
+    assert "file not found" in done.stderr
+
+
+def test_serve_refuses_a_broken_config_before_listening(tmp_path):
+    path = broken(tmp_path, "threads = 200", "threads = -1")
+    done = cli("serve", "--config", str(path), "--data-dir", str(tmp_path / "var"),
+               "--port", "1")
+    assert done.returncode == 2
+    assert "server.threads" in done.stderr
+    assert "Starting gunicorn" not in done.stdout + done.stderr
+
+
+def users(tmp_path: Path, *args: str, stdin: str | None = None, config: Path | None = None):
+    where = ["--config", str(config or ROOT / "config.toml"), "--data-dir", str(tmp_path / "var")]
+    return cli("users", *args, *where, stdin=stdin)
+
+
+def test_users_add_list_remove(tmp_path):
+    added = users(tmp_path, "add", "admin", "--role", "manager", "--password-stdin",
+                  stdin="kata-sandi-panjang\n")
+    assert added.returncode == 0, added.stderr
+    assert users(tmp_path, "add", "loket1", "--role", "clerk", "--password-stdin",
+                 stdin="kata-sandi-loket\n").returncode == 0
+    assert (tmp_path / "var" / "satupintu.db").exists()  # users live in the store
+
+    listed = users(tmp_path, "list")
+    assert listed.returncode == 0
+    rows = [line.split()[:2] for line in listed.stdout.splitlines()]
+    assert rows == [["admin", "manager"], ["loket1", "clerk"]]
+
+    again = users(tmp_path, "add", "admin", "--role", "clerk", "--password-stdin",
+                  stdin="kata-sandi-lain-1\n")
+    assert again.returncode == 2 and "already exists" in again.stderr
+    replaced = users(tmp_path, "add", "admin", "--role", "clerk", "--replace",
+                     "--password-stdin", stdin="kata-sandi-lain-1\n")
+    assert replaced.returncode == 0, replaced.stderr
+    rows = [line.split()[:2] for line in users(tmp_path, "list").stdout.splitlines()]
+    assert ["admin", "clerk"] in rows
+
+    removed = users(tmp_path, "remove", "admin")
+    assert removed.returncode == 0, removed.stderr
+    assert [ln.split()[0] for ln in users(tmp_path, "list").stdout.splitlines()] == ["loket1"]
+    gone = users(tmp_path, "remove", "admin")
+    assert gone.returncode == 2 and "admin" in gone.stderr
+
+
+def test_short_password_is_refused_and_nothing_is_stored(tmp_path):
+    done = users(tmp_path, "add", "admin", "--role", "manager", "--password-stdin",
+                 stdin="pendek\n")
+    assert done.returncode == 2
+    assert "password" in done.stderr and "8" in done.stderr
+    assert "admin" not in users(tmp_path, "list").stdout
+
+
+def test_bad_role_and_bad_name_are_refused(tmp_path):
+    role = users(tmp_path, "add", "admin", "--role", "root", "--password-stdin",
+                 stdin="kata-sandi-panjang\n")
+    assert role.returncode == 2 and "--role" in role.stderr
+    name = users(tmp_path, "add", "Admin Kantor", "--role", "clerk", "--password-stdin",
+                 stdin="kata-sandi-panjang\n")
+    assert name.returncode == 2 and "username" in name.stderr
+
+
+@pytest.mark.redis
+def test_users_live_in_redis_when_the_store_is_redis(tmp_path, redis_server):
+    import redis
+
+    redis.Redis.from_url(redis_server.url).flushdb()
+    config = write_config(tmp_path / "config.toml", redis_server.url)
+    added = users(tmp_path, "add", "kiosk1", "--role", "kiosk", "--password-stdin",
+                  stdin="kata-sandi-kiosk\n", config=config)
+    assert added.returncode == 0, added.stderr
+    assert not (tmp_path / "var" / "satupintu.db").exists()
+    listed = users(tmp_path, "list", config=config)
+    assert listed.stdout.split()[:2] == ["kiosk1", "kiosk"]
+    redis.Redis.from_url(redis_server.url).flushdb()
+    assert "kiosk1" not in users(tmp_path, "list", config=config).stdout
+
+
+def test_help_lists_the_commands():
+    done = cli("--help")
+    assert done.returncode == 0
+    for command in ("serve", "check-config", "users"):
+        assert command in done.stdout
