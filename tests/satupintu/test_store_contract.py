@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
 
+from satupintu import engine as engine_module
+from satupintu.engine import Engine, Outcome
 from satupintu.errors import Conflict, QuotaFull
 from satupintu.model import Call, Counter, CounterState, Ticket, TicketStatus
 from satupintu.store.base import Change, Issued, Store, User
+from tests.conftest import Clock, make_backend
 
 B = "main"
 DAY = "2025-12-02"
@@ -394,3 +398,67 @@ def test_secret_keeps_the_first_value_forever(store: Store):
     assert store.secret("session", "first") == "first"
     assert store.secret("session", "second") == "first"
     assert store.secret("other", "x") == "x"
+
+
+# -- both backends, same answers ----------------------------------------------
+
+def office_day(engine: Engine, clock: Clock) -> list:
+    """A scripted morning through the engine; returns everything it observed."""
+    e, seen = engine, []
+
+    def do(op: Callable[[], Outcome]) -> None:
+        o = op()
+        seen.append((o.ticket, o.counter, o.people_ahead, o.estimated_wait_s,
+                     [(x.name, x.seq, x.ticket, x.counter, x.payload(staff=True))
+                      for x in o.events]))
+        clock.advance(37.5)
+
+    for service, priority in [("ktp", ""), ("ktp", "lansia"), ("kk", ""), ("ktp", ""),
+                              ("akta", ""), ("kk", "anak"), ("ktp", "")]:
+        do(lambda: e.issue(service, priority=priority, kiosk="k1"))
+    do(lambda: e.open_counter("1", clerk="budi"))
+    do(lambda: e.open_counter("2"))
+    do(lambda: e.call_next("1"))
+    do(lambda: e.recall("1"))
+    do(lambda: e.start("1"))
+    do(lambda: e.complete("1"))
+    do(lambda: e.call_next("2"))
+    do(lambda: e.transfer("2", "akta"))
+    do(lambda: e.call_next("2"))
+    do(lambda: e.no_show("2"))
+    do(lambda: e.call("2", "A001"))  # a late citizen called back by number
+    do(lambda: e.park("2"))
+    do(lambda: e.unpark("A001"))
+    do(lambda: e.set_services("1", [("akta", 1), ("kk", 2)]))
+    do(lambda: e.call_next("1"))
+    do(lambda: e.complete("1"))
+    do(lambda: e.call_next("1"))
+    do(lambda: e.cancel(e.counter("1").current))
+    do(lambda: e.issue("ktp"))
+    do(lambda: e.pause_counter("2"))
+    day = e.today()
+    store = e.store
+    seen.append((e.snapshot(staff=True), store.day_tickets(e.branch, day),
+                 store.waiting_counts(e.branch, day), store.recent_calls(e.branch, 50),
+                 {s: store.service_times(e.branch, day, s) for s in e.config.service_ids},
+                 {s: store.waiting(e.branch, day, s) for s in e.config.service_ids},
+                 store.heads(e.branch, day, e.config.service_ids), store.seq(e.branch)))
+    return seen
+
+
+@pytest.mark.redis
+def test_sqlite_and_redis_answer_the_same(request, tmp_path, config, monkeypatch):
+    runs = []
+    for backend in ("sqlite", "redis"):
+        ids = itertools.count(1)
+        monkeypatch.setattr(engine_module, "new_ticket_id", lambda: f"id{next(ids):04d}")
+        store = make_backend(backend, request, tmp_path)
+        try:
+            clock = Clock()
+            runs.append(office_day(Engine(config, store, clock=clock), clock))
+        finally:
+            store.close()
+    sqlite, redis = runs
+    assert len(sqlite) == len(redis)
+    for step, (a, b) in enumerate(zip(sqlite, redis, strict=True)):
+        assert a == b, f"step {step}"
