@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,17 @@ def clock() -> Clock:
 @pytest.fixture
 def engine(config: Config, store: Store, clock: Clock) -> Engine:
     return Engine(config, store, clock=clock)
+
+
+# CI sets SATUPINTU_REQUIRE_ALL=1 (.ci/run): there, a skipped test fails instead,
+# so the Redis and browser tests can never silently stop running.
+REQUIRE_ALL = os.environ.get("SATUPINTU_REQUIRE_ALL") == "1"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    outcome = yield
+    report = outcome.get_result()
+    if REQUIRE_ALL and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped, but SATUPINTU_REQUIRE_ALL=1 forbids skips: {report.longrepr}"
