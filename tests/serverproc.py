@@ -12,11 +12,14 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import requests
+import socketio
 
 from satupintu.config import load_config
 from tests.redis_server import free_port
@@ -145,13 +148,81 @@ class ServerProcess:
         assert r.status_code == 200, r.text
         return r.json()["token"]
 
-    def session(self, username: str, password: str = PASSWORD) -> requests.Session:
-        """A requests session carrying a bearer token for `username`."""
-        s = requests.Session()
-        s.headers["Authorization"] = f"Bearer {self.token(username, password)}"
-        return s
 
-    def api(self, session: requests.Session, method: str, path: str,
-            **kwargs: Any) -> requests.Response:
+class Api:
+    """A user's HTTP client for one server: bearer token, JSON, close when done."""
+
+    def __init__(self, server: ServerProcess, username: str, password: str = PASSWORD):
+        self.server = server
+        self.http = requests.Session()
+        self.http.headers["Authorization"] = f"Bearer {server.token(username, password)}"
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", 15)
-        return session.request(method, self.url + "/api/v1" + path, **kwargs)
+        return self.http.request(method, self.server.url + "/api/v1" + path, **kwargs)
+
+    def issue(self, service: str = "ktp", **body: Any) -> dict[str, Any]:
+        r = self.request("POST", "/tickets", json={"service": service, **body})
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    def open(self, counter: str) -> None:
+        r = self.request("POST", f"/counters/{counter}/open")
+        assert r.status_code == 200, r.text
+
+    def call_next(self, counter: str) -> dict[str, Any] | None:
+        """The called ticket, or None when nobody waits."""
+        r = self.request("POST", f"/counters/{counter}/call-next")
+        if r.status_code == 204:
+            return None
+        assert r.status_code == 200, r.text
+        return r.json()["ticket"]
+
+    def complete(self, counter: str) -> None:
+        r = self.request("POST", f"/counters/{counter}/complete")
+        assert r.status_code == 200, r.text
+
+    def close(self) -> None:
+        self.http.close()
+
+
+class Listener:
+    """A real Socket.IO client on the websocket transport, joined to one room."""
+
+    def __init__(self, url: str, room: str = "display", token: str | None = None,
+                 events: tuple[str, ...] = ("ticket_called",)):
+        self.received: list[tuple[str, dict[str, Any]]] = []
+        self._cond = threading.Condition()
+        self.sio = socketio.Client(reconnection=False)
+        for name in events:
+            self.sio.on(name, self._recorder(name))
+        self.sio.connect(url, transports=["websocket"], wait_timeout=15)
+        assert self.sio.transport() == "websocket"
+        data = {"room": room} if token is None else {"room": room, "token": token}
+        ack = self.sio.call("join", data, timeout=15)
+        assert ack["ok"], ack
+        self.seq = ack["seq"]
+
+    def _recorder(self, name: str) -> Callable[[dict[str, Any]], None]:
+        def record(payload: dict[str, Any]) -> None:
+            with self._cond:
+                self.received.append((name, payload))
+                self._cond.notify_all()
+        return record
+
+    def wait_for(self, name: str, match: Callable[[dict[str, Any]], bool],
+                 timeout: float = 15) -> dict[str, Any]:
+        """The first `name` event whose payload satisfies `match` (waits for it)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for got, payload in self.received:
+                    if got == name and match(payload):
+                        return payload
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no matching {name} in {timeout}s: {self.received}")
+                self._cond.wait(left)
+
+    def close(self) -> None:
+        self.sio.disconnect()
