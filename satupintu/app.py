@@ -11,8 +11,11 @@ from apiflask import APIFlask
 from flask import current_app
 from flask_socketio import SocketIO
 
+from .api import init_api
 from .config import Config, load_config
 from .engine import Engine
+from .pages import init_pages
+from .sockets import init_sockets
 from .store import make_store
 
 socketio = SocketIO()
@@ -40,18 +43,31 @@ def create_app(
         "flask_secret_key", secrets.token_hex(32)
     )
     app.config["SATUPINTU_DATA_DIR"] = str(data_dir)
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # no API body comes near this; 413 above
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"  # with the Origin check: no cross-site POSTs
     app.config.update(overrides or {})
     app.extensions["satupintu.config"] = config
     app.extensions["satupintu.engine"] = engine
     app.extensions["satupintu.store"] = store
 
-    message_queue = config.store.url if config.store.backend == "redis" else None
+    init_api(app)
+    init_pages(app)  # languages, the pages and the role blueprints
+
+    # With Redis, events fan out to every server process through it; overridable (None)
+    # for a single process, and for Flask-SocketIO's test client, which refuses queues.
+    message_queue = app.config.get(
+        "SATUPINTU_MESSAGE_QUEUE", config.store.url if config.store.backend == "redis" else None
+    )
+    # init_app keeps earlier options: drop a previous app's Redis manager (tests build many apps).
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         async_mode=config.server.async_mode,
         message_queue=message_queue,
         cors_allowed_origins=app.config.get("SOCKETIO_CORS", None),
     )
+    init_sockets(socketio, engine)
     return app
 
 

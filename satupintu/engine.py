@@ -203,6 +203,15 @@ class Engine:
         ahead = self.store.people_ahead(ticket)
         return ahead, self.estimator.wait_for(ticket.service, ahead)
 
+    def waiting_for(self, counter_id: str, limit: int = 50) -> list[Ticket]:
+        """Waiting tickets a counter may call: priority first, then place in line (fifo order)."""
+        counter = self.counter(counter_id)
+        day = self.today()
+        tickets = [t for s in counter.service_ids
+                   for t in self.store.waiting(self.branch, day, s, limit)]
+        tickets.sort(key=lambda t: (not t.is_priority, t.sort_key, t.id))
+        return tickets[:limit]
+
     # -- calling --------------------------------------------------------------
 
     def call_next(self, counter_id: str) -> Outcome:

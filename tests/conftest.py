@@ -14,6 +14,7 @@ from satupintu.store.base import Store
 from tests.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["tests.apihelpers"]  # app, client, kiosk/clerk/manager actors, socket_client
 BACKENDS = ["sqlite", pytest.param("redis", marks=pytest.mark.redis)]
 
 

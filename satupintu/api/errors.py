@@ -1,0 +1,155 @@
+"""One JSON error shape for everything under /api: {"error": code, "message": text, "field"?}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import APIFlask
+from apiflask.exceptions import HTTPError
+from flask import Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from ..errors import QueueError
+
+API_PREFIX = "/api/"
+
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "bad_request",
+    429: "rate_limited",
+    500: "internal_error",
+}
+
+# The error shape as an OpenAPI schema, used for every documented error response.
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {
+        "error": {"type": "string", "description": "stable machine code, e.g. no_such_ticket"},
+        "message": {"type": "string", "description": "what is wrong, for people"},
+        "field": {"type": "string", "description": "the input field to blame, if any"},
+    },
+}
+
+
+def _first_problem(messages: Any, path: str = "") -> tuple[str, str]:
+    """The first (field path, message) in marshmallow's nested error dict."""
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if key in ("json", "query", "path", "form", "headers", "cookies") and not path:
+                return _first_problem(value, "")
+            if isinstance(key, int):
+                sub = f"{path}[{key}]"
+            elif key == "_schema":
+                sub = path
+            else:
+                sub = f"{path}.{key}" if path else str(key)
+            return _first_problem(value, sub)
+    if isinstance(messages, list) and messages:
+        if all(isinstance(m, str) for m in messages):
+            return path, messages[0]
+        return _first_problem(messages[0], path)
+    return path, str(messages)
+
+
+def error_response(status: int, code: str | None, message: str, field: str | None = None,
+                   headers: dict[str, str] | None = None) -> Response:
+    """Build the JSON error response."""
+    body: dict[str, Any] = {"error": code or CODES.get(status, "error"), "message": message}
+    if field:
+        body["field"] = field
+    response = jsonify(body)
+    response.status_code = status
+    for key, value in (headers or {}).items():
+        if key.lower() not in ("content-type", "content-length"):
+            response.headers[key] = value
+    return response
+
+
+def _page_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """Errors outside /api: a plain page (role blueprints may register nicer ones)."""
+    html = (f"<!doctype html><meta charset=utf-8><title>{status}</title>"
+            f"<h1>{status}</h1><p>{message}</p>")
+    response = Response(html, status=status, mimetype="text/html")
+    for key, value in (headers or {}).items():
+        if key.lower() not in ("content-type", "content-length"):
+            response.headers[key] = value
+    return response
+
+
+def _is_api() -> bool:
+    return request.path.startswith(API_PREFIX) or request.path.rstrip("/") == "/api"
+
+
+def http_error(error: HTTPError) -> Response:
+    """APIFlask's error processor: validation errors and abort()s."""
+    headers = dict(error.headers or {})
+    if not _is_api():
+        return _page_error(error.status_code, error.message, headers)
+    if error.detail:  # a validation error: name the field
+        field, problem = _first_problem(error.detail)
+        status = 400 if error.status_code == 422 else error.status_code
+        message = f"{field}: {problem}" if field else problem
+        return error_response(status, "bad_request", message, field or None, headers)
+    code = error.extra_data.get("error") if error.extra_data else None
+    return error_response(error.status_code, code, error.message, None, headers)
+
+
+def werkzeug_error(exc: HTTPException) -> Response:
+    """404 for unknown routes, 405, 413, malformed JSON (400) ..."""
+    status = exc.code or 500
+    headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+    if not _is_api():
+        return _page_error(status, exc.name, headers)
+    message = exc.description or exc.name
+    data = getattr(exc, "data", None)  # webargs puts {"messages": {"json": [...]}} here
+    if status == 400 and isinstance(data, dict) and "messages" in data:
+        message = "the body is not valid JSON"
+    elif status == 404:
+        message = f"no such API route: {request.method} {request.path[:200]}"
+    elif status == 413:
+        message = "the request body is too large"
+    return error_response(status, None, message, None, headers)
+
+
+def queue_error(exc: QueueError) -> Response:
+    """Refusals from the engine, auth and rate limits."""
+    field = exc.details.get("field")
+    headers = {}
+    if "retry_after" in exc.details:
+        headers["Retry-After"] = str(exc.details["retry_after"])
+    if not _is_api():
+        return _page_error(exc.status, exc.message, headers)
+    return error_response(exc.status, exc.code, exc.message,
+                          field if isinstance(field, str) else None, headers)
+
+
+def internal_error(exc: Exception) -> Response:
+    """Anything unexpected: logged with its traceback, a JSON 500 without internals."""
+    from flask import current_app
+
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    if not _is_api():
+        return _page_error(500, "Terjadi kesalahan di server / internal server error")
+    return error_response(500, "internal_error", "internal server error; it has been logged")
+
+
+def register_error_handlers(app: APIFlask) -> None:
+    """Install the JSON error shape for /api (and plain pages elsewhere)."""
+    app.config["VALIDATION_ERROR_STATUS_CODE"] = 400
+    app.config["VALIDATION_ERROR_SCHEMA"] = ERROR_SCHEMA
+    app.config["HTTP_ERROR_SCHEMA"] = ERROR_SCHEMA
+    app.error_processor(http_error)
+    # error_processor also installs APIFlask's own werkzeug handler; ours replaces it
+    # because it keeps the status-specific messages (malformed JSON, 413, unknown route).
+    app.register_error_handler(HTTPException, werkzeug_error)
+    app.register_error_handler(QueueError, queue_error)
+    app.register_error_handler(Exception, internal_error)

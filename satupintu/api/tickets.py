@@ -1,0 +1,95 @@
+"""Tickets: issue (kiosk), follow (public), cancel and unpark (clerk)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+
+from ..auth import current_principal, require
+from ..errors import NoSuchTicket, RateLimited
+from ..model import Ticket
+from ..ratelimit import SlidingWindow
+from ..views import ticket_view
+from . import api_doc, bp, config, engine
+from .counters import action_result, counter_name
+from .schemas import ActionOut, IssuedOut, IssueIn, TicketStatusOut
+
+
+def issue_limiter() -> SlidingWindow:
+    """The app's per-user issuing limiter (auth.issue_per_minute)."""
+    limiter = current_app.extensions.get("satupintu.issue_limiter")
+    if limiter is None:
+        limiter = SlidingWindow(config().auth.issue_per_minute)
+        current_app.extensions["satupintu.issue_limiter"] = limiter
+    return limiter
+
+
+def ticket_url(ticket_id: str) -> str:
+    """The citizen's tracking page, absolute from the request host (for the QR code)."""
+    return f"{request.host_url.rstrip('/')}/t/{ticket_id}"
+
+
+def status_view(t: Ticket) -> dict[str, Any]:
+    """A ticket's public view with its place in line and estimated wait."""
+    eng = engine()
+    ahead, wait = eng.position(t)
+    return {**ticket_view(t, eng.tz, counter_name(t.counter)),
+            "people_ahead": ahead, "estimated_wait_s": wait}
+
+
+@bp.post("/tickets")
+@require("kiosk")
+@bp.input(IssueIn, arg_name="body")
+@bp.output(IssuedOut, status_code=201)
+@api_doc("Issue a ticket", (400, 404, 409, 429), tag="Tickets", auth=True)
+def issue_ticket(body: dict[str, Any]) -> dict[str, Any]:
+    """Take a number for a service (kiosk or manager); 429 if rate-limited or the quota is full."""
+    principal = current_principal()
+    assert principal is not None
+    wait = issue_limiter().hit(principal.username)
+    if wait:
+        raise RateLimited(
+            f"at most {config().auth.issue_per_minute} tickets a minute from one kiosk; "
+            "try again shortly", retry_after=int(wait) + 1)
+    outcome = engine().issue(body["service"], body["priority"], kiosk=principal.username)
+    t = outcome.ticket
+    assert t is not None
+    return {**ticket_view(t, engine().tz), "people_ahead": outcome.people_ahead,
+            "estimated_wait_s": outcome.estimated_wait_s, "url": ticket_url(t.id)}
+
+
+@bp.get("/tickets/<ticket_id>")
+@bp.output(TicketStatusOut)
+@api_doc("Follow a ticket", (404,), tag="Tickets")
+def get_ticket(ticket_id: str) -> dict[str, Any]:
+    """A ticket's status, place in line and estimated wait (public, by id; staff also by number)."""
+    principal = current_principal()
+    eng = engine()
+    if principal is not None and principal.is_staff:
+        t = eng.ticket(ticket_id)
+    else:
+        # The public may look tickets up only by their unguessable id.
+        found = eng.store.ticket(eng.branch, ticket_id) if len(ticket_id) <= 64 else None
+        if found is None:
+            raise NoSuchTicket(f"no ticket {ticket_id[:64]!r}")
+        t = found
+    return status_view(t)
+
+
+@bp.post("/tickets/<ticket_id>/cancel")
+@require("clerk")
+@bp.output(ActionOut)
+@api_doc("Cancel a ticket", (404, 409), tag="Tickets", auth=True)
+def cancel_ticket(ticket_id: str) -> dict[str, Any]:
+    """Cancel a waiting, called or parked ticket (by id or today's number)."""
+    return action_result(engine().cancel(ticket_id))
+
+
+@bp.post("/tickets/<ticket_id>/unpark")
+@require("clerk")
+@bp.output(ActionOut)
+@api_doc("Put a parked ticket back in line", (404, 409), tag="Tickets", auth=True)
+def unpark_ticket(ticket_id: str) -> dict[str, Any]:
+    """Return a parked ticket to its line at its original place."""
+    return action_result(engine().unpark(ticket_id))

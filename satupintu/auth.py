@@ -1,0 +1,174 @@
+"""Who is asking: signed bearer tokens for devices and scripts, the session cookie for pages.
+
+A token or session carries the username, the role and a fingerprint of the
+password hash, signed with the app secret, and expires after
+`auth.token_ttl_hours`. Each use re-reads the user, so removing a user,
+changing its role or resetting its password ends its tokens and sessions at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import current_app, g, request, session
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from .errors import QueueError
+from .store.base import User
+
+F = TypeVar("F", bound=Callable[..., Any])
+TOKEN_SALT = "satupintu.api-token"
+SESSION_KEY = "satupintu_auth"
+STAFF_ROLES = ("clerk", "manager")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class Unauthorized(QueueError):
+    code = "unauthorized"
+    status = 401
+
+
+class InvalidCredentials(Unauthorized):
+    code = "invalid_credentials"
+
+
+class Forbidden(QueueError):
+    code = "forbidden"
+    status = 403
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated user as seen by one request."""
+
+    username: str
+    role: str
+    expires_at: float
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    def may(self, *roles: str) -> bool:
+        """True if this role is one of `roles` (a manager may do everything)."""
+        return self.role == "manager" or self.role in roles
+
+
+def _fingerprint(user: User) -> str:
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def _ttl_seconds() -> int:
+    return current_app.extensions["satupintu.config"].auth.token_ttl_hours * 3600
+
+
+def _claims(user: User, now: float | None = None) -> dict[str, Any]:
+    now = time.time() if now is None else now
+    return {"u": user.username, "r": user.role, "h": _fingerprint(user),
+            "exp": int(now) + _ttl_seconds()}
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=TOKEN_SALT)
+
+
+def issue_token(user: User, now: float | None = None) -> tuple[str, Principal]:
+    """A signed bearer token for `user` and the principal it stands for."""
+    claims = _claims(user, now)
+    return _serializer().dumps(claims), Principal(user.username, user.role, claims["exp"])
+
+
+def _check_claims(claims: Any) -> Principal | None:
+    """The principal if the claims are well-formed, unexpired and match the stored user."""
+    if not isinstance(claims, dict):
+        return None
+    username, role, fp, exp = (claims.get(k) for k in ("u", "r", "h", "exp"))
+    if not (isinstance(username, str) and isinstance(exp, int)) or exp <= time.time():
+        return None
+    user = current_app.extensions["satupintu.store"].user(username)
+    if user is None or user.role != role or _fingerprint(user) != fp:
+        return None
+    return Principal(user.username, user.role, exp)
+
+
+def verify_token(token: str) -> Principal | None:
+    """The principal of a bearer token, or None if it is forged, expired or stale."""
+    if not isinstance(token, str) or not token or len(token) > 1024:
+        return None
+    try:
+        claims = _serializer().loads(token)
+    except BadSignature:
+        return None
+    return _check_claims(claims)
+
+
+def start_session(user: User) -> Principal:
+    """Log `user` in on the session cookie (pages)."""
+    claims = _claims(user)
+    session.clear()
+    session[SESSION_KEY] = claims
+    return Principal(user.username, user.role, claims["exp"])
+
+
+def end_session() -> None:
+    session.pop(SESSION_KEY, None)
+
+
+def session_principal() -> Principal | None:
+    """The principal of the session cookie, or None."""
+    return _check_claims(session.get(SESSION_KEY))
+
+
+def _same_origin() -> bool:
+    """False if the browser says the request comes from another site (CSRF guard)."""
+    origin = request.headers.get("Origin") or request.headers.get("Referer")
+    if not origin:
+        return True  # not a browser, or one that sends neither: SameSite=Lax still applies
+    return urlsplit(origin).netloc == request.host
+
+
+def current_principal() -> Principal | None:
+    """Who sent this request: bearer token first, else the session; None if anonymous.
+
+    A present but bad Authorization header is refused (401) rather than
+    silently treated as anonymous, so clients notice expired tokens.
+    """
+    if "satupintu_principal" in g:
+        return g.satupintu_principal
+    header = request.headers.get("Authorization", "")
+    principal: Principal | None
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("use the header 'Authorization: Bearer <token>'")
+        principal = verify_token(token.strip())
+        if principal is None:
+            raise Unauthorized("the token is invalid or expired; get a new one")
+    else:
+        principal = session_principal()
+        if principal is not None and request.method not in SAFE_METHODS and not _same_origin():
+            raise Forbidden("cross-site request refused")
+    g.satupintu_principal = principal
+    return principal
+
+
+def require(*roles: str) -> Callable[[F], F]:
+    """Refuse the view with 401 without credentials, 403 for a role not in `roles`."""
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            principal = current_principal()
+            if principal is None:
+                raise Unauthorized("log in first (bearer token or session)")
+            if not principal.may(*roles):
+                allowed = ", ".join(dict.fromkeys((*roles, "manager")))
+                raise Forbidden(f"the {principal.role} role may not do this (allowed: {allowed})")
+            return view(*args, **kwargs)
+        return wrapper  # type: ignore[return-value]
+    return decorator

@@ -1,0 +1,131 @@
+"""The one adapter from engine events to Socket.IO rooms, and the `join` protocol.
+
+Rooms:
+- `display`          public: every event, public payload (halls, kiosks, phones' boards)
+- `manager`          managers: every event, staff payload (clerk names)
+- `counter:<id>`     clerks and managers: events about that counter, staff payload
+- `ticket:<id>`      public: events about that ticket (the citizen's phone)
+
+`display` and `manager` get every event, so their clients see every `seq`.
+Every payload carries `seq` (the branch sequence number). A client that
+connects, reconnects, or sees a gap in `seq` fetches GET /api/v1/snapshot and
+then applies only events whose seq is larger than the snapshot's.
+
+A client joins with the event `join` {room, token?} (token: a bearer token
+from POST /api/v1/auth/token; without it the page's session cookie counts)
+and gets the ack {ok: true, room, seq} or {ok: false, error, message}.
+`leave` {room} leaves a room. `ticket_called` carries `announcement`
+{id, en}: the text to speak, in Indonesian and English.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import current_app
+from flask_socketio import SocketIO, join_room, leave_room
+
+from .auth import Principal, session_principal, verify_token
+from .events import Event
+
+log = logging.getLogger(__name__)
+MAX_ROOM = 80
+
+
+def rooms_for(event: Event) -> list[tuple[str, bool]]:
+    """(room, staff payload?) for each room an event goes to."""
+    rooms = [("display", False), ("manager", True)]
+    if event.counter:
+        rooms.append((f"counter:{event.counter}", True))
+    if event.ticket:
+        rooms.append((f"ticket:{event.ticket}", False))
+    return rooms
+
+
+def make_publisher(server: Any) -> Any:
+    """An engine listener that emits each event to its rooms on `server`."""
+    def publish(events: list[Event]) -> None:
+        for event in events:
+            payloads = {False: event.payload(), True: event.payload(staff=True)}
+            for room, staff in rooms_for(event):
+                try:
+                    server.emit(event.name, payloads[staff], to=room, namespace="/")
+                except Exception:  # the change is committed; clients resync on the seq gap
+                    log.exception("could not publish %s seq %s to %s", event.name,
+                                  event.seq, room)
+    return publish
+
+
+def _refuse(error: str, message: str) -> dict[str, Any]:
+    return {"ok": False, "error": error, "message": message}
+
+
+def _principal(data: dict[str, Any]) -> tuple[Principal | None, dict[str, Any] | None]:
+    token = data.get("token")
+    if token is None:
+        return session_principal(), None
+    principal = verify_token(token) if isinstance(token, str) else None
+    if principal is None:
+        return None, _refuse("unauthorized", "the token is invalid or expired")
+    return principal, None
+
+
+def _check_room(room: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    """None if the caller may join `room`, else the refusal."""
+    engine = current_app.extensions["satupintu.engine"]
+    kind, _, ident = room.partition(":")
+    if room == "display":
+        return None
+    if kind == "ticket" and ident:
+        if engine.store.ticket(engine.branch, ident) is None:
+            return _refuse("no_such_ticket", f"no ticket {ident!r}")
+        return None
+    if room != "manager" and not (kind == "counter" and ident):
+        return _refuse("bad_request", "room must be display, manager, counter:<id> or "
+                                      "ticket:<id>")
+    principal, refusal = _principal(data)
+    if refusal:
+        return refusal
+    if principal is None:
+        return _refuse("unauthorized", f"log in to join {room}")
+    if room == "manager":
+        return None if principal.role == "manager" else _refuse(
+            "forbidden", "only managers may join the manager room")
+    if not principal.is_staff:
+        return _refuse("forbidden", "only clerks and managers may join a counter room")
+    if engine.config.counter(ident) is None:
+        return _refuse("no_such_counter", f"unknown counter {ident!r}")
+    return None
+
+
+def on_join(data: Any = None) -> dict[str, Any]:
+    """Join a room; the ack says whether it worked and the current seq."""
+    if not isinstance(data, dict) or not isinstance(data.get("room"), str):
+        return _refuse("bad_request", "send {room: string, token?: string}")
+    room = data["room"]
+    if not room or len(room) > MAX_ROOM:
+        return _refuse("bad_request", f"room must be 1-{MAX_ROOM} characters")
+    refusal = _check_room(room, data)
+    if refusal:
+        return refusal
+    join_room(room)
+    engine = current_app.extensions["satupintu.engine"]
+    return {"ok": True, "room": room, "seq": engine.store.seq(engine.branch)}
+
+
+def on_leave(data: Any = None) -> dict[str, Any]:
+    """Leave a room."""
+    if not isinstance(data, dict) or not isinstance(data.get("room"), str):
+        return _refuse("bad_request", "send {room: string}")
+    leave_room(data["room"][:MAX_ROOM])
+    return {"ok": True, "room": data["room"][:MAX_ROOM]}
+
+
+def init_sockets(socketio: SocketIO, engine: Any) -> None:
+    """Bind the handlers to the server `init_app` just made and publish the engine's events."""
+    # Registered on the current server (not the decorator list), so each app
+    # built by create_app gets them exactly once whatever the import order.
+    socketio.on_event("join", on_join)
+    socketio.on_event("leave", on_leave)
+    engine.listeners.append(make_publisher(socketio.server))

@@ -1,0 +1,92 @@
+"""Staff accounts: kiosk devices, clerks and managers (no default user exists)."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .errors import BadRequest, QueueError
+from .store.base import Store, User
+
+ROLES = ("kiosk", "clerk", "manager")
+USERNAME_RE = re.compile(r"^[a-z0-9_.-]{2,32}$")
+MIN_PASSWORD = 8
+MAX_PASSWORD = 128
+
+# Compared against when the user does not exist, so a wrong name costs as much
+# time as a wrong password and names cannot be probed by timing.
+_DUMMY_HASH = generate_password_hash("satupintu-no-such-user")
+
+
+class UserExists(QueueError):
+    code = "user_exists"
+    status = 409
+
+
+class NoSuchUser(QueueError):
+    code = "no_such_user"
+    status = 404
+
+
+def check_username(username: str) -> str:
+    """Return `username` if it is valid, else raise BadRequest naming the field."""
+    if not isinstance(username, str) or not USERNAME_RE.match(username):
+        raise BadRequest(
+            "username must be 2-32 characters of a-z, 0-9, '_', '.' or '-'", field="username"
+        )
+    return username
+
+
+def check_role(role: str) -> str:
+    """Return `role` if it is one of ROLES, else raise BadRequest."""
+    if role not in ROLES:
+        raise BadRequest(f"role must be one of {', '.join(ROLES)}", field="role")
+    return role
+
+
+def check_password(password: str) -> str:
+    """Return `password` if it is long enough (and not absurdly long)."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise BadRequest(f"password must have at least {MIN_PASSWORD} characters",
+                         field="password")
+    if len(password) > MAX_PASSWORD:
+        raise BadRequest(f"password must have at most {MAX_PASSWORD} characters",
+                         field="password")
+    return password
+
+
+def add_user(store: Store, username: str, role: str, password: str, *,
+             replace: bool = False) -> User:
+    """Create a user (or, with replace=True, reset its role and password)."""
+    check_username(username)
+    check_role(role)
+    check_password(password)
+    if not replace and store.user(username) is not None:
+        raise UserExists(f"user {username!r} already exists", field="username")
+    user = User(username, role, generate_password_hash(password), time.time())
+    store.put_user(user)
+    return user
+
+
+def list_users(store: Store) -> list[User]:
+    """All users, ordered by name."""
+    return store.users()
+
+
+def remove_user(store: Store, username: str) -> None:
+    """Delete a user; its tokens and sessions stop working at once."""
+    if not store.delete_user(username):
+        raise NoSuchUser(f"no user {username!r}", field="username")
+
+
+def authenticate(store: Store, username: str, password: str) -> User | None:
+    """The user if the password matches, else None (same cost either way)."""
+    user = store.user(username) if USERNAME_RE.match(username or "") else None
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or ""):
+        return None
+    return user

@@ -1,0 +1,98 @@
+"""Socket.IO: rooms get the right events with seq; joining is checked by role."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.apihelpers import join, received
+
+WAIT = 5.0  # the Redis message queue delivers asynchronously
+
+
+def names(events):
+    return [e["event"] for e in events]
+
+
+def test_display_sees_every_seq_of_an_issue_and_call(app, socket_client, kiosk, clerk):
+    display = socket_client("display")
+    clerk.open("1")
+    ticket = kiosk.take_ticket("ktp")
+    clerk.call_next("1")
+    events = received(display, wait=WAIT, count=7)
+    seqs = [e["seq"] for e in events]
+    assert sorted(seqs) == list(range(min(seqs), min(seqs) + len(seqs)))  # no gap
+    assert max(seqs) == kiosk.snapshot()["seq"]
+    called = [e for e in events if e["event"] == "ticket_called"]
+    assert len(called) == 1
+    assert called[0]["ticket"]["id"] == ticket["id"]
+    assert called[0]["announcement"]["id"].startswith("Nomor antrean A satu")
+    assert called[0]["announcement"]["en"].startswith("Ticket number A one")
+    counter_events = [e for e in events if e["event"] == "counter_updated"]
+    assert counter_events and all("clerk" not in e["counter"] for e in counter_events)
+
+
+def test_manager_room_gets_staff_payload(app, socket_client, manager, clerk):
+    board = socket_client("manager", token=manager.token)
+    clerk.open("3")
+    events = received(board, "counter_updated", wait=WAIT)
+    assert events[0]["counter"]["clerk"] == "clerk1"
+
+
+def test_counter_and_ticket_rooms_get_only_their_events(app, socket_client, kiosk, clerk):
+    clerk.open("1")
+    clerk.open("2")
+    mine = kiosk.take_ticket("ktp")
+    other = kiosk.take_ticket("ktp")
+    phone = socket_client(f"ticket:{mine['id']}")
+    desk2 = socket_client("counter:2", token=clerk.token)
+    clerk.call_next("1")  # calls `mine` to counter 1
+    clerk.call_next("2")  # calls `other` to counter 2
+    got = received(phone, wait=WAIT)
+    assert names(got) == ["ticket_called"]
+    assert got[0]["ticket"]["id"] == mine["id"] and got[0]["ticket"]["counter_name"] == "Loket 1"
+    desk = received(desk2, wait=WAIT, count=2)
+    assert sorted(names(desk)) == ["counter_updated", "ticket_called"]
+    assert all(e.get("ticket", {}).get("id", other["id"]) == other["id"] for e in desk)
+    assert desk[-1]["seq"] > got[0]["seq"]
+
+
+def test_join_rules(app, socket_client, kiosk, clerk, manager):
+    sc = socket_client()
+    assert join(sc, "display")["ok"]
+    assert join(sc, "manager") == {"ok": False, "error": "unauthorized",
+                                   "message": "log in to join manager"}
+    assert join(sc, "manager", clerk.token)["error"] == "forbidden"
+    assert join(sc, "manager", "forged.token")["error"] == "unauthorized"
+    assert join(sc, "counter:1")["error"] == "unauthorized"
+    assert join(sc, "counter:1", kiosk.token)["error"] == "forbidden"
+    assert join(sc, "counter:99", clerk.token)["error"] == "no_such_counter"
+    assert join(sc, "ticket:nope")["error"] == "no_such_ticket"
+    assert join(sc, "lobby")["error"] == "bad_request"
+    assert join(sc, "x" * 500)["error"] == "bad_request"
+    assert sc.emit("join", ["not", "a", "dict"], callback=True)["error"] == "bad_request"
+    ack = join(sc, "counter:1", clerk.token)
+    assert ack["ok"] and ack["seq"] == kiosk.snapshot()["seq"]
+    assert join(sc, "manager", manager.token)["ok"]
+
+
+@pytest.mark.parametrize("role,allowed", [("clerk", False), ("manager", True)])
+def test_session_cookie_counts_for_join(app, socket_client, anon, role, allowed):
+    from tests.apihelpers import PASSWORD, put_user
+
+    put_user(app, f"user-{role}", role)
+    anon.post("/auth/session", json={"username": f"user-{role}", "password": PASSWORD})
+    sc = socket_client(flask_client=anon.client)
+    assert join(sc, "manager")["ok"] is allowed
+    assert join(sc, "counter:1")["ok"]
+
+
+def test_clerk_cannot_hear_manager_events(app, socket_client, clerk, kiosk):
+    sc = socket_client()
+    join(sc, "manager", clerk.token)
+    kiosk.take_ticket("ktp")
+    assert received(sc, wait=0.5) == []
+
+
+@pytest.fixture
+def app(socket_app):
+    return socket_app
