@@ -352,6 +352,12 @@ def _kiosk(chk: _Checker, data: Any, key: str) -> KioskConfig:
     printer = chk.table(data.get("printer", {"type": "none"}), f"{key}.printer")
     ptype = chk.value(printer, "type", str, f"{key}.printer", "none")
     options = {k: v for k, v in printer.items() if k != "type"}
+    from printer.config import PrinterConfigError, check_printer  # the printer package owns them
+
+    try:
+        check_printer(ptype, options)
+    except PrinterConfigError as exc:
+        raise chk.fail(f"{key}.printer.{exc.key}", exc.message) from None
     return KioskConfig(kid, chk.value(data, "name", str, key, kid), PrinterConfig(ptype, options))
 
 
