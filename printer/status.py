@@ -72,6 +72,7 @@ class PrinterStatus:
     since: float = field(default_factory=time.time)  # when the state began
     updated: float = field(default_factory=time.time)
     printer: str = ""  # which printer (PrinterSettings.describe)
+    seen: float = 0.0  # when the kiosk's print agent was last heard from (agent printers)
 
     @property
     def alert(self) -> bool:
@@ -94,6 +95,7 @@ class PrinterStatus:
             since=float(data.get("since") or 0),
             updated=float(data.get("updated") or 0),
             printer=str(data.get("printer") or ""),
+            seen=float(data.get("seen") or 0),
         )
 
 
