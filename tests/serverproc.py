@@ -29,7 +29,7 @@ PASSWORD = "rahasia-uji-123"
 
 
 def write_config(path: Path, redis_url: str | None = None, async_mode: str = "threading",
-                 threads: int = 50) -> Path:
+                 threads: int = 50, issue_per_minute: int | None = None) -> Path:
     """Copy the repo's config.toml to `path` with the [store] and [server] sections replaced."""
     text = (ROOT / "config.toml").read_text(encoding="utf-8")
     store = (f'[store]\nbackend = "redis"\nurl = "{redis_url}"\n\n' if redis_url
@@ -39,6 +39,10 @@ def write_config(path: Path, redis_url: str | None = None, async_mode: str = "th
         text, count = re.subn(rf"^\[{name}\]\n.*?(?=^\[)", body, text, count=1,
                               flags=re.MULTILINE | re.DOTALL)
         assert count == 1, f"config.toml has no [{name}] section"
+    if issue_per_minute is not None:  # load tests issue faster than a real kiosk may
+        text, count = re.subn(r"^issue_per_minute = \d+", f"issue_per_minute = {issue_per_minute}",
+                              text, count=1, flags=re.MULTILINE)
+        assert count == 1, "config.toml has no auth.issue_per_minute"
     path.write_text(text, encoding="utf-8")
     load_config(path)  # the copy must still be a valid config
     return path
@@ -57,12 +61,12 @@ class ServerProcess:
 
     def __init__(self, workdir: Path, redis_url: str | None = None,
                  async_mode: str = "threading", data_dir: Path | None = None,
-                 config_path: Path | None = None):
+                 config_path: Path | None = None, **config_options: Any):
         workdir.mkdir(parents=True, exist_ok=True)
         self.workdir = workdir
         self.data_dir = data_dir or workdir / "var"
         self.config_path = config_path or write_config(
-            workdir / "config.toml", redis_url, async_mode)
+            workdir / "config.toml", redis_url, async_mode, **config_options)
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = workdir / "server.log"
@@ -103,10 +107,10 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
             try:
-                if requests.get(self.url + "/api/v1/services", timeout=2).status_code == 200:
+                if requests.get(self.url + "/api/v1/services", timeout=5).status_code == 200:
                     return self
-            except requests.ConnectionError:
-                pass
+            except requests.RequestException:
+                pass  # not listening yet, or the worker is still booting
             if time.monotonic() > deadline:
                 self.kill()
                 raise RuntimeError(f"server did not answer in {timeout}s:\n{self.log()}")
