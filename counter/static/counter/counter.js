@@ -1,0 +1,290 @@
+/* Counter desk: open/pause/close, call, serve, transfer; live queue for this counter. */
+(function () {
+  "use strict";
+  const { t, api, el } = SP;
+  const STORAGE_KEY = "satupintu.counter";
+  const $ = (id) => document.getElementById(id);
+
+  const state = {
+    me: null, counterId: null, counter: null, services: [], byId: {}, waiting: {},
+    tickets: [], checked: {},
+  };
+
+  // -- counter choice -------------------------------------------------------
+
+  function chosenCounter() {
+    const fromUrl = new URLSearchParams(location.search).get("counter");
+    return fromUrl || localStorage.getItem(STORAGE_KEY);
+  }
+
+  async function showPicker() {
+    $("desk").hidden = true;
+    $("picker").hidden = false;
+    $("change-counter").hidden = true;
+    const data = await SP.attempt(() => api("GET", "/counters"));
+    if (!data) return;
+    $("counter-list").replaceChildren(
+      ...data.counters.map((c) =>
+        el("button", { type: "button", class: "counter-choice", dataset: { counter: c.id },
+          onclick: () => pick(c.id) },
+          el("strong", {}, c.name),
+          el("span", { class: "state-pill state-" + c.state }, t("state_" + c.state)),
+          c.clerk ? el("span", { class: "muted" }, t("clerk", { name: c.clerk })) : null)),
+    );
+    const first = $("counter-list").querySelector("button");
+    if (first) first.focus();
+  }
+
+  function pick(counterId) {
+    localStorage.setItem(STORAGE_KEY, counterId);
+    const url = new URL(location.href);
+    url.searchParams.set("counter", counterId);
+    location.assign(url.href); // a clean start: join this counter's room
+  }
+
+  // -- rendering ------------------------------------------------------------
+
+  function current() {
+    return state.counter && state.counter.current;
+  }
+
+  function render() {
+    const c = state.counter;
+    if (!c) return;
+    $("counter-name").textContent = c.name;
+    const pill = $("counter-state");
+    pill.textContent = t("state_" + c.state);
+    pill.className = "state-pill state-" + c.state;
+    document.title = c.name + " · satupintu";
+    const cur = current();
+    const status = cur ? cur.status : null;
+    const enable = {
+      open: c.state !== "open",
+      pause: c.state === "open",
+      close: c.state !== "closed" && !cur,
+      "call-next": c.state === "open" && !cur,
+      recall: status === "called",
+      start: status === "called",
+      complete: status === "called" || status === "serving",
+      "no-show": status === "called",
+      park: status === "called" || status === "serving",
+      transfer: status === "called" || status === "serving",
+    };
+    for (const button of document.querySelectorAll("[data-action]")) {
+      button.disabled = !enable[button.dataset.action];
+    }
+    const s = cur ? state.byId[cur.service] : null;
+    $("current-number").textContent = cur ? cur.number : "–";
+    $("current-service").textContent = cur ? SP.serviceName(s) || cur.service : t("no_ticket");
+    $("current-status").textContent = cur ? t("status_" + cur.status) : "";
+    $("current").style.setProperty("--service", s ? s.colour : "#9e9e9e");
+    renderChecklist(cur, s);
+    tickElapsed();
+    renderCounts();
+    for (const b of document.querySelectorAll("#waiting-list button")) b.disabled = !enable["call-next"];
+  }
+
+  function renderChecklist(cur, service) {
+    const box = $("checklist-box");
+    const items = cur && service && service.standard ? service.standard.requirements || [] : [];
+    box.hidden = !items.length;
+    if (!items.length) return;
+    const key = cur.id;
+    if ($("checklist").dataset.ticket === key) return; // keep the clerk's ticks
+    $("checklist").dataset.ticket = key;
+    $("checklist").replaceChildren(
+      ...items.map((text, i) =>
+        el("li", {},
+          el("label", {},
+            el("input", { type: "checkbox", id: "req-" + i }),
+            " ", text))),
+    );
+  }
+
+  function tickElapsed() {
+    const cur = current();
+    const since = cur && (cur.status === "serving" ? cur.started_at : cur.called_at);
+    $("current-elapsed").textContent = since ? SP.elapsed(since) : "";
+  }
+
+  function myServices() {
+    return state.counter ? state.counter.services.map((s) => s.id) : [];
+  }
+
+  function renderCounts() {
+    $("service-counts").replaceChildren(
+      ...myServices().map((id) => {
+        const s = state.byId[id] || { id, prefix: "?", colour: "#888" };
+        const n = (state.waiting[id] || {}).waiting || 0;
+        return el("li", { style: { "--service": s.colour }, dataset: { service: id } },
+          el("span", { class: "prefix" }, s.prefix),
+          el("span", { class: "name" }, SP.serviceName(s)),
+          el("strong", { class: "count", "aria-label": t("waiting_n", { n }) }, String(n)));
+      }),
+    );
+  }
+
+  function renderTickets() {
+    const canCall = state.counter && state.counter.state === "open" && !current();
+    $("waiting-list").replaceChildren(
+      ...state.tickets.map((ticket) => {
+        const s = state.byId[ticket.service];
+        return el("li", { style: { "--service": s ? s.colour : "#888" }, dataset: { ticket: ticket.id } },
+          el("span", { class: "w-number" }, ticket.number),
+          el("span", { class: "w-service" }, SP.serviceName(s) || ticket.service,
+            ticket.priority ? el("span", { class: "prio" }, " · " + t("priority")) : null),
+          el("button", { type: "button", disabled: !canCall, "aria-label": t("call") + " " + ticket.number,
+            onclick: () => callTicket(ticket.id) }, t("call")));
+      }),
+    );
+  }
+
+  // -- actions --------------------------------------------------------------
+
+  function applyResult(result) {
+    if (result && result.counter) {
+      state.counter = Object.assign({}, state.counter, result.counter);
+      render();
+    }
+    refreshTickets();
+  }
+
+  async function act(action, body) {
+    const id = encodeURIComponent(state.counterId);
+    const result = await SP.attempt(() => api("POST", `/counters/${id}/${action}`, body));
+    if (result === null) return;
+    if (result === true) {
+      // 204: nobody waiting for call-next
+      SP.say(t("nobody_waiting"), "ok");
+      refreshTickets();
+      return;
+    }
+    if ((action === "call-next" || action === "call") && result.ticket) {
+      SP.say(t("called", { number: result.ticket.number, counter: state.counter.name }), "ok");
+    } else {
+      SP.say("");
+    }
+    applyResult(result);
+  }
+
+  function callTicket(ticketId) {
+    return act("call", { ticket: ticketId });
+  }
+
+  function openTransfer() {
+    const cur = current();
+    if (!cur) return;
+    const dialog = $("transfer-dialog");
+    $("transfer-services").replaceChildren(
+      ...state.services.filter((s) => s.id !== cur.service && s.enabled !== false).map((s) =>
+        el("button", { type: "button", class: "transfer-choice", style: { "--service": s.colour },
+          dataset: { service: s.id },
+          onclick: () => {
+            dialog.close();
+            act("transfer", { service: s.id });
+          } },
+          el("span", { class: "prefix" }, s.prefix), " ", SP.serviceName(s))),
+    );
+    dialog.showModal();
+    const first = dialog.querySelector(".transfer-choice");
+    if (first) first.focus();
+  }
+
+  async function refreshTickets() {
+    if (!state.counterId) return;
+    const id = encodeURIComponent(state.counterId);
+    try {
+      const data = await api("GET", `/counters/${id}/waiting`);
+      state.tickets = data.tickets || [];
+      renderTickets();
+    } catch (err) {
+      if (err.status) SP.say(SP.errorText(err));
+    }
+  }
+  const refreshSoon = SP.throttle(refreshTickets, 1000);
+
+  // -- wiring ---------------------------------------------------------------
+
+  for (const button of document.querySelectorAll("[data-action]")) {
+    button.addEventListener("click", () => {
+      if (button.dataset.action === "transfer") openTransfer();
+      else act(button.dataset.action);
+    });
+  }
+  document.addEventListener("keydown", (e) => {
+    if (e.ctrlKey || e.altKey || e.metaKey || e.repeat) return;
+    const target = e.target;
+    if (target.closest && target.closest("input, select, textarea, dialog")) return;
+    const button = document.querySelector(`[data-key="${CSS.escape(e.key.toLowerCase())}"]`);
+    if (button && !$("desk").hidden) {
+      e.preventDefault();
+      if (!button.disabled) button.click();
+    }
+  });
+  $("call-number").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const value = $("call-number-input").value.trim().toUpperCase();
+    if (!value) return;
+    callTicket(value).then(() => ($("call-number-input").value = ""));
+  });
+  $("logout").addEventListener("click", () => SP.logout());
+  $("change-counter").addEventListener("click", () => {
+    localStorage.removeItem(STORAGE_KEY);
+    const url = new URL(location.href);
+    url.searchParams.delete("counter");
+    history.replaceState(null, "", url.href);
+    location.reload();
+  });
+  setInterval(tickElapsed, 1000);
+
+  (async function start() {
+    state.me = await SP.requireLogin(["clerk", "manager"]);
+    $("who").textContent = state.me.username;
+    const counterId = chosenCounter();
+    if (!counterId) return showPicker();
+    state.counterId = counterId;
+    $("picker").hidden = true;
+    $("desk").hidden = false;
+    $("change-counter").hidden = false;
+    SP.live({
+      rooms: ["display", "counter:" + counterId],
+      onSnapshot(snapshot) {
+        state.services = snapshot.services || [];
+        state.byId = Object.fromEntries(state.services.map((s) => [s.id, s]));
+        state.waiting = Object.fromEntries(state.services.map((s) => [s.id, s]));
+        const mine = (snapshot.counters || []).find((c) => String(c.id) === String(counterId));
+        if (!mine) {
+          localStorage.removeItem(STORAGE_KEY);
+          SP.say(t("err_no_such_counter"));
+          return showPicker();
+        }
+        state.counter = Object.assign({}, state.counter, mine);
+        render();
+        refreshTickets();
+      },
+      onEvent(name, data) {
+        if (name === "counter_updated" && data.counter && String(data.counter.id) === String(counterId)) {
+          state.counter = Object.assign({}, state.counter, data.counter);
+          render();
+          renderTickets();
+        } else if (name === "queue_updated") {
+          let mine = false;
+          for (const [id, summary] of Object.entries(data.services || {})) {
+            state.waiting[id] = Object.assign({}, state.waiting[id], summary);
+            if (myServices().includes(id)) mine = true;
+          }
+          renderCounts();
+          if (mine) refreshSoon();
+        } else if ((name === "ticket_updated" || name === "ticket_called") && data.ticket) {
+          const cur = current();
+          if (cur && cur.id === data.ticket.id) {
+            const stillHere = data.ticket.counter === state.counterId &&
+              (data.ticket.status === "called" || data.ticket.status === "serving");
+            state.counter.current = stillHere ? Object.assign({}, cur, data.ticket) : cur;
+            render();
+          }
+        }
+      },
+    });
+  })();
+})();

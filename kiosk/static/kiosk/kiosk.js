@@ -1,0 +1,240 @@
+/* Kiosk: pick a service -> read its published standard -> take a number -> ticket + QR. */
+(function () {
+  "use strict";
+  const { t, api, el } = SP;
+  const IDLE_MS = 45000; // back to the start when nobody touches the standard screen
+  const TICKET_MS = 15000; // how long the ticket stays up
+  const TICKET_PRINT_FAILED_MS = 60000; // ... and when the printer failed: time to note it down
+
+  const $ = (id) => document.getElementById(id);
+  const screens = ["services", "standard", "ticket"];
+  const state = { services: [], byId: {}, chosen: null, full: new Set(), busy: false };
+  let idleTimer = null;
+  let ticketTimer = null;
+
+  function show(name) {
+    for (const s of screens) $("screen-" + s).hidden = s !== name;
+    document.body.dataset.screen = name;
+    clearTimeout(idleTimer);
+    clearInterval(ticketTimer);
+    if (name === "standard") armIdle();
+    const focus = { services: "#service-grid button:not([disabled])", standard: "#take-button", ticket: "#done-button" };
+    const target = document.querySelector(focus[name]);
+    if (target) target.focus({ preventScroll: true });
+    window.scrollTo(0, 0);
+  }
+
+  function armIdle() {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => home(), IDLE_MS);
+  }
+
+  function home() {
+    state.chosen = null;
+    SP.say("");
+    show("services");
+  }
+
+  // -- service buttons ------------------------------------------------------
+
+  function isFull(service) {
+    return state.full.has(service.id) || service.quota_full === true;
+  }
+
+  function renderServices() {
+    const grid = $("service-grid");
+    const focused = document.activeElement && document.activeElement.dataset.service;
+    grid.replaceChildren(
+      ...state.services.map((s) => {
+        const closed = s.enabled === false;
+        const full = isFull(s);
+        let status = [t("waiting", { n: s.waiting || 0 }), t("wait", { wait: SP.waitText(s.estimated_wait_s) })].join(" · ");
+        if (closed) status = t("service_closed");
+        else if (full) status = t("quota_full");
+        else if (s.counters_open === 0) status += " · " + t("no_counter_open");
+        return el(
+          "button",
+          {
+            type: "button",
+            role: "listitem",
+            class: "service-button" + (closed || full ? " unavailable" : ""),
+            style: { "--service": s.colour },
+            disabled: closed || full,
+            "aria-disabled": closed || full ? "true" : null,
+            dataset: { service: s.id },
+            onclick: () => choose(s.id),
+          },
+          el("span", { class: "prefix", "aria-hidden": "true" }, s.prefix),
+          el("span", { class: "service-text" },
+            el("span", { class: "service-title" }, SP.serviceName(s)),
+            el("span", { class: "service-status" }, status)),
+        );
+      }),
+    );
+    if (focused) {
+      const again = grid.querySelector(`[data-service="${CSS.escape(focused)}"]`);
+      if (again && !again.disabled) again.focus({ preventScroll: true });
+    }
+  }
+
+  // -- standard -------------------------------------------------------------
+
+  function fillList(id, items) {
+    $(id).replaceChildren(...(items || []).map((text) => el("li", {}, text)));
+  }
+
+  function choose(serviceId) {
+    const s = state.byId[serviceId];
+    if (!s) return;
+    state.chosen = s.id;
+    const std = s.standard || {};
+    $("standard-head").style.setProperty("--service", s.colour);
+    $("standard-prefix").textContent = s.prefix;
+    $("standard-title").textContent = SP.serviceName(s);
+    fillList("standard-requirements", std.requirements);
+    fillList("standard-procedure", std.procedure);
+    const fee = $("standard-fee");
+    fee.className = std.free ? "free" : "fee";
+    fee.textContent = std.free ? t("free") : std.fee || "";
+    $("standard-fee-basis").textContent = std.fee_basis || "";
+    $("standard-time").textContent = std.processing_time || "";
+    $("standard-product").textContent = std.product || "";
+    $("standard-complaint").textContent = std.complaint || "";
+    document.querySelector('input[name="priority"][value=""]').checked = true;
+    show("standard");
+  }
+
+  async function take() {
+    if (state.busy || !state.chosen) return;
+    state.busy = true;
+    $("take-button").disabled = true;
+    const priority = document.querySelector('input[name="priority"]:checked').value;
+    try {
+      const ticket = await api("POST", "/tickets", { service: state.chosen, priority });
+      SP.say("");
+      showTicket(ticket);
+    } catch (err) {
+      if (err.code === "quota_full") {
+        state.full.add(state.chosen);
+        renderServices();
+      }
+      SP.say(SP.errorText(err));
+      armIdle();
+    } finally {
+      state.busy = false;
+      $("take-button").disabled = false;
+    }
+  }
+
+  // -- ticket ---------------------------------------------------------------
+
+  function printFailed(ticket) {
+    if (ticket.print_failed === true || ticket.printed === false) return true;
+    const p = ticket.print;
+    return !!p && typeof p === "object" && (p.ok === false || p.failed === true || p.status === "failed");
+  }
+
+  function drawQr(url) {
+    const box = $("ticket-qr");
+    box.replaceChildren();
+    if (typeof qrcode !== "function") return;
+    const qr = qrcode(0, "M");
+    qr.addData(url);
+    qr.make();
+    box.innerHTML = qr.createSvgTag({ cellSize: 8, margin: 2, scalable: true });
+    box.dataset.url = url;
+  }
+
+  let shown = null;
+
+  function showTicket(ticket) {
+    shown = ticket;
+    const s = state.byId[ticket.service] || {};
+    $("ticket-number").textContent = ticket.number;
+    $("screen-ticket").style.setProperty("--service", s.colour || "#000");
+    $("ticket-service").textContent = SP.serviceName(s);
+    $("ticket-ahead").textContent = ticket.people_ahead
+      ? t("people_ahead", { n: ticket.people_ahead })
+      : t("nobody_ahead");
+    $("ticket-wait").textContent = SP.waitText(ticket.estimated_wait_s);
+    drawQr(new URL(ticket.url || "/t/" + ticket.id, location.origin).href);
+    setPrintFailed(printFailed(ticket));
+  }
+
+  function setPrintFailed(failed) {
+    const box = $("print-failed");
+    box.hidden = !failed;
+    box.textContent = failed ? t("print_failed") : "";
+    countdown(failed ? TICKET_PRINT_FAILED_MS : TICKET_MS);
+  }
+
+  function countdown(ms) {
+    show("ticket");
+    const until = Date.now() + ms;
+    const tick = () => {
+      const left = Math.ceil((until - Date.now()) / 1000);
+      if (left <= 0) return home();
+      $("ticket-countdown").textContent = t("back_in", { n: left });
+    };
+    tick();
+    ticketTimer = setInterval(tick, 500);
+  }
+
+  // -- data -----------------------------------------------------------------
+
+  function setServices(list) {
+    state.services = list;
+    state.byId = Object.fromEntries(list.map((s) => [s.id, s]));
+    renderServices();
+  }
+
+  function applyQueue(services) {
+    for (const [id, summary] of Object.entries(services || {})) {
+      if (state.byId[id]) Object.assign(state.byId[id], summary);
+    }
+    renderServices();
+  }
+
+  function clock() {
+    const now = new Date();
+    $("clock").textContent = now.toLocaleTimeString(SP.lang === "en" ? "en-GB" : "id-ID", {
+      hour: "2-digit", minute: "2-digit",
+    });
+  }
+
+  // -- wiring ---------------------------------------------------------------
+
+  $("back-button").addEventListener("click", home);
+  $("take-button").addEventListener("click", take);
+  $("done-button").addEventListener("click", home);
+  for (const type of ["pointerdown", "keydown", "touchstart"]) {
+    document.addEventListener(type, () => {
+      if (document.body.dataset.screen === "standard") armIdle();
+    }, { passive: true });
+  }
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && document.body.dataset.screen !== "services") home();
+  });
+  document.addEventListener("contextmenu", (e) => e.preventDefault()); // long-press menus on touch screens
+
+  clock();
+  setInterval(clock, 10000);
+
+  (async function start() {
+    await SP.requireLogin(["kiosk", "manager"]);
+    show("services");
+    SP.live({
+      rooms: ["display"],
+      onSnapshot(snapshot) {
+        setServices(snapshot.services || []);
+      },
+      onEvent(name, data) {
+        if (name === "queue_updated") applyQueue(data.services);
+        else if (name === "print_failed" && shown && data.ticket && (data.ticket.id || data.ticket) === shown.id) {
+          setPrintFailed(true);
+        }
+      },
+      extraEvents: ["print_failed"],
+    });
+  })();
+})();

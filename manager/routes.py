@@ -1,0 +1,13 @@
+"""The manager's live board."""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from . import bp
+
+
+@bp.get("/manager")
+def page() -> str:
+    """The live board (manager login)."""
+    return render_template("manager/manager.html")

@@ -1,0 +1,126 @@
+"""Shared page plumbing and the core pages: home, login and the citizen's ticket page.
+
+The role pages (kiosk/, display/, counter/, manager/) extend `base.html` and
+use `static/js/satupintu.js`; everything they show comes from `/api/v1` and
+the Socket.IO events, like any other client.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, abort, current_app, render_template, request, url_for
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+
+from .engine import Engine
+from .errors import NoSuchTicket
+from .i18n import LANGUAGES, current_lang, init_i18n
+
+bp = Blueprint("pages", __name__)
+
+LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
+
+
+def lang_switch() -> Markup:
+    """Links to this same page in the other languages (keeps the query string)."""
+    here = current_lang()
+    links = []
+    for lang in LANGUAGES:
+        if lang == here:
+            continue
+        args = {**request.args.to_dict(), "lang": lang}
+        href = url_for(request.endpoint or "pages.home", **(request.view_args or {}), **args)
+        links.append(
+            f'<a class="lang-switch" href="{escape(href)}" hreflang="{lang}" lang="{lang}" '
+            f'data-lang="{lang}">{escape(LANGUAGE_NAMES[lang])}</a>'
+        )
+    return Markup("".join(links))
+
+
+def common_strings() -> dict[str, str]:
+    """Texts every page script may show (time spans, connection state, errors)."""
+    return {
+        "offline": _("TIDAK TERHUBUNG: menyambung ulang…"),
+        "online": _("Terhubung"),
+        "error": _("Terjadi kesalahan. Coba lagi."),
+        "network_error": _("Server tidak dapat dihubungi. Periksa jaringan."),
+        "minutes": _("± {n} menit"),
+        "under_a_minute": _("kurang dari 1 menit"),
+        "no_estimate": _("belum ada perkiraan"),
+        "closed": _("Tutup"),
+        # Refusals by error code; the English page shows the server's own message.
+        "err_counter_not_open": _("Loket belum dibuka. Buka loket terlebih dahulu."),
+        "err_counter_busy": _("Masih ada tiket di loket ini. Selesaikan, tandai tidak hadir, "
+                              "tunda, atau alihkan dulu."),
+        "err_no_current_ticket": _("Tidak ada tiket di loket ini."),
+        "err_invalid_transition": _("Tindakan ini tidak bisa untuk tiket dengan status ini."),
+        "err_no_such_ticket": _("Tiket tidak ditemukan."),
+        "err_no_such_counter": _("Loket tidak ditemukan."),
+        "err_no_such_service": _("Layanan tidak ditemukan."),
+        "err_unauthorized": _("Silakan masuk terlebih dahulu."),
+        "err_forbidden": _("Peran Anda tidak diizinkan melakukan ini."),
+        "err_conflict": _("Antrean sedang sibuk. Coba lagi."),
+        "err_quota_full": _("Kuota layanan ini untuk hari ini sudah habis."),
+        "err_rate_limited": _("Terlalu banyak permintaan. Tunggu sebentar lalu coba lagi."),
+        "err_service_closed": _("Layanan ini sedang tidak menerima antrean."),
+    }
+
+
+def _engine() -> Engine:
+    return current_app.extensions["satupintu.engine"]
+
+
+@bp.app_context_processor
+def page_globals() -> dict[str, Any]:
+    return {
+        "office": _engine().config.office,
+        "lang_switch": lang_switch,
+        "common_strings": common_strings,
+        "strings": None,
+    }
+
+
+@bp.get("/")
+def home() -> str:
+    """Links to every face of the system (for set-up; each device opens its own)."""
+    return render_template("home.html")
+
+
+@bp.get("/login")
+def login() -> str:
+    """Staff sign-in; the page posts to /api/v1/auth/session and goes to ?next=."""
+    return render_template("login.html", next=safe_next(request.args.get("next", "")))
+
+
+def safe_next(target: str) -> str:
+    """Only same-site paths, so the login page cannot be used to send people elsewhere."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+@bp.get("/t/<ticket_id>")
+def ticket_page(ticket_id: str) -> str:
+    """The citizen's live ticket page (from the QR code; no login)."""
+    engine = _engine()
+    try:
+        ticket = engine.ticket(ticket_id)
+    except NoSuchTicket:
+        abort(404)
+    if ticket.id != ticket_id:
+        abort(404)  # only the unguessable id, never the short number, opens the page
+    service = engine.service(ticket.service)
+    return render_template("ticket.html", ticket=ticket, service=service, lang=current_lang())
+
+
+def init_pages(app: Flask) -> None:
+    """Languages, the core pages and the four role blueprints."""
+    from counter import bp as counter_bp
+    from display import bp as display_bp
+    from kiosk import bp as kiosk_bp
+    from manager import bp as manager_bp
+
+    init_i18n(app)
+    for blueprint in (bp, kiosk_bp, display_bp, counter_bp, manager_bp):
+        app.register_blueprint(blueprint)

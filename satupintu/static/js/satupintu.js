@@ -1,0 +1,267 @@
+/* satupintu: helpers shared by every page (API calls, live events, texts, formatting). */
+(function () {
+  "use strict";
+
+  const strings = JSON.parse(document.getElementById("strings").textContent || "{}");
+  const lang = document.documentElement.lang === "en" ? "en" : "id";
+
+  /** The page text `key`, with {name} / %(name)s placeholders filled from `params`. */
+  function t(key, params) {
+    let text = strings[key] !== undefined ? strings[key] : key;
+    for (const [name, value] of Object.entries(params || {})) {
+      text = text.split("%(" + name + ")s").join(String(value)).split("{" + name + "}").join(String(value));
+    }
+    return text;
+  }
+
+  /** A refusal or failure from the API, carrying its code and the server's message. */
+  class ApiError extends Error {
+    constructor(status, code, message, body) {
+      super(message);
+      this.status = status;
+      this.code = code;
+      this.body = body || {};
+    }
+  }
+
+  /** Call /api/v1: resolves with the JSON body (undefined for 204), rejects with ApiError. */
+  async function api(method, path, body) {
+    const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch("/api/v1" + path, init);
+    } catch (err) {
+      throw new ApiError(0, "network", t("network_error"));
+    }
+    if (response.status === 204) return undefined;
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (err) {
+      data = null;
+    }
+    if (!response.ok) {
+      const code = (data && data.error) || "http_" + response.status;
+      const message = (data && data.message) || t("error");
+      throw new ApiError(response.status, code, message, data);
+    }
+    return data;
+  }
+
+  /** Show a message to the user in the page's alert region (errors stay until replaced). */
+  function say(message, kind) {
+    const box = document.getElementById("flash");
+    if (!box) return;
+    box.textContent = message;
+    box.className = "flash flash-" + (kind || "error");
+    box.hidden = !message;
+    clearTimeout(say.timer);
+    if (message && kind === "ok") say.timer = setTimeout(() => (box.hidden = true), 4000);
+  }
+
+  /** What to tell the user about a refusal: our text for its code, else the server's message. */
+  function errorText(err) {
+    if (!(err instanceof ApiError)) return t("error");
+    const key = "err_" + err.code;
+    if (lang !== "en" && strings[key] !== undefined) return strings[key];
+    return err.message || t("error");
+  }
+
+  /** Run an async action; show the refusal if any. Resolves to its result (true for none) or null. */
+  async function attempt(action) {
+    try {
+      const result = await action();
+      return result === undefined ? true : result;
+    } catch (err) {
+      say(errorText(err));
+      if (!(err instanceof ApiError)) console.error(err);
+      return null;
+    }
+  }
+
+  /** Make an element: el("div", {class: "x", onclick: fn}, "text", child, ...). */
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else if (key === "class") node.className = value;
+      else if (key === "style" && typeof value === "object") Object.assign(node.style, value);
+      else if (key === "dataset") Object.assign(node.dataset, value);
+      else node.setAttribute(key, value === true ? "" : value);
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  /** A service's name in the page language. */
+  function serviceName(service) {
+    if (!service) return "";
+    const name = service.name || {};
+    return (lang === "en" && name.en) || name.id || service.id;
+  }
+
+  /** Seconds of estimated wait as words: "± 12 menit", "kurang dari 1 menit". */
+  function waitText(seconds) {
+    if (seconds === null || seconds === undefined) return t("no_estimate");
+    if (seconds < 60) return t("under_a_minute");
+    return t("minutes", { n: Math.round(seconds / 60) });
+  }
+
+  /** "mm:ss" (or "h:mm:ss") since an ISO time. */
+  function elapsed(iso, now) {
+    if (!iso) return "";
+    let s = Math.max(0, Math.floor(((now || Date.now()) - Date.parse(iso)) / 1000));
+    const h = Math.floor(s / 3600);
+    s -= h * 3600;
+    const m = Math.floor(s / 60);
+    const pad = (n) => String(n).padStart(2, "0");
+    return (h ? h + ":" + pad(m) : String(m)) + ":" + pad(s - m * 60);
+  }
+
+  /** The signed-in user, or a redirect to the login page if not one of `roles`. */
+  async function requireLogin(roles) {
+    let me = null;
+    try {
+      me = await api("GET", "/auth/me");
+    } catch (err) {
+      if (err.status !== 401 && err.status !== 403) throw err;
+    }
+    const role = me && (me.role || (me.user && me.user.role));
+    if (!me || (roles && !roles.includes(role))) {
+      const next = location.pathname + location.search;
+      location.assign("/login?next=" + encodeURIComponent(next));
+      return new Promise(() => {}); // the page is going away
+    }
+    return me;
+  }
+
+  async function logout() {
+    await attempt(() => api("POST", "/auth/logout"));
+    location.assign("/login?next=" + encodeURIComponent(location.pathname + location.search));
+  }
+
+  const EVENTS = ["ticket_issued", "ticket_called", "ticket_updated", "counter_updated", "queue_updated"];
+
+  /**
+   * Live updates that never miss one: join `rooms`, load the snapshot, then apply events
+   * in seq order. On (re)connect or a seq gap the snapshot is fetched again.
+   * `gapless`: true when one of the rooms gets every event of the branch (display,
+   * manager), so a hole in seq means something was missed.
+   * Callbacks: onSnapshot(snapshot, resync), onEvent(name, data), onStatus(online).
+   * `extraEvents`: more event names to listen for (events without seq pass straight through).
+   */
+  function live(options) {
+    const opts = Object.assign({ rooms: ["display"], gapless: true }, options);
+    const state = { seq: null, online: false, loading: null, pending: [], socket: null };
+    const badge = document.getElementById("offline-badge");
+
+    function setOnline(online) {
+      state.online = online;
+      if (!online) delete document.body.dataset.synced;
+      document.body.classList.toggle("is-offline", !online);
+      if (badge) badge.hidden = online;
+      if (opts.onStatus) opts.onStatus(online);
+    }
+
+    async function resync(why) {
+      if (state.loading) return state.loading;
+      state.loading = (async () => {
+        for (let delay = 500; ; delay = Math.min(delay * 2, 5000)) {
+          let snapshot;
+          try {
+            snapshot = await api("GET", "/snapshot");
+          } catch (err) {
+            await new Promise((r) => setTimeout(r, delay));
+            continue;
+          }
+          const first = state.seq === null;
+          state.seq = snapshot.seq;
+          if (opts.onSnapshot) opts.onSnapshot(snapshot, !first, why);
+          document.body.dataset.synced = String(snapshot.seq); // for people debugging, and tests
+          return snapshot;
+        }
+      })();
+      try {
+        return await state.loading;
+      } finally {
+        state.loading = null;
+        // Events that arrived while the snapshot was loading.
+        const queued = state.pending.splice(0);
+        queued.sort((a, b) => a[1].seq - b[1].seq);
+        for (const [name, data] of queued) handle(name, data);
+      }
+    }
+
+    function handle(name, data) {
+      if (state.loading || state.seq === null) {
+        state.pending.push([name, data]);
+        return;
+      }
+      const seq = data && typeof data.seq === "number" ? data.seq : null;
+      if (seq !== null) {
+        if (seq <= state.seq) return; // already in the snapshot, or a duplicate from another room
+        if (opts.gapless && seq > state.seq + 1) {
+          state.pending.push([name, data]);
+          resync("gap");
+          return;
+        }
+        state.seq = Math.max(state.seq, seq);
+      }
+      if (opts.onEvent) opts.onEvent(name, data);
+    }
+
+    const socket = io({ transports: ["websocket", "polling"], reconnectionDelayMax: 3000 });
+    state.socket = socket;
+    socket.on("connect", () => {
+      for (const room of opts.rooms) socket.emit("join", { room });
+      setOnline(true);
+      resync(state.seq === null ? "start" : "reconnect");
+    });
+    socket.on("disconnect", () => setOnline(false));
+    socket.on("connect_error", () => setOnline(false));
+    for (const name of EVENTS.concat(opts.extraEvents || [])) socket.on(name, (data) => handle(name, data));
+    socket.on("error", (data) => data && data.message && say(data.message));
+    setOnline(false);
+    return {
+      socket,
+      resync,
+      get seq() {
+        return state.seq;
+      },
+      get online() {
+        return state.online;
+      },
+    };
+  }
+
+  /** Call `fn` at most once per `ms`, always with the latest call honoured. */
+  function throttle(fn, ms) {
+    let timer = null;
+    let again = false;
+    return function run() {
+      if (timer) {
+        again = true;
+        return;
+      }
+      fn();
+      timer = setTimeout(() => {
+        timer = null;
+        if (again) {
+          again = false;
+          run();
+        }
+      }, ms);
+    };
+  }
+
+  window.SP = { t, lang, api, ApiError, errorText, say, attempt, el, serviceName, waitText, elapsed,
+    requireLogin, logout, live, throttle, strings };
+})();
