@@ -43,6 +43,18 @@ class SlidingWindow:
                     del self._hits[k]
             return 0.0
 
+    def wait(self, key: str) -> float:
+        """Seconds until `key` may hit again (0 if it may now); records nothing."""
+        now = self.clock()
+        with self._lock:
+            hits = self._hits.get(key)
+            if not hits:
+                return 0.0
+            self._prune(hits, now)
+            if len(hits) < self.limit:
+                return 0.0
+            return max(0.001, hits[0] + self.window - now)
+
     def reset(self, key: str | None = None) -> None:
         """Forget the hits of one key (or of all)."""
         with self._lock:

@@ -11,10 +11,13 @@ from collections.abc import Callable
 from typing import Any
 
 from apiflask import APIBlueprint
-from flask import current_app
+from flask import current_app, request
 
+from ..auth import current_principal
 from ..config import Config
 from ..engine import Engine
+from ..errors import QueueError
+from ..ratelimit import SlidingWindow
 
 bp = APIBlueprint("api", __name__, url_prefix="/api/v1")
 
@@ -25,9 +28,40 @@ ERRORS = {
     404: "No such ticket, counter or service",
     409: "Not allowed in the current state",
     413: "Body too large",
+    415: "The body is not application/json",
     429: "Rate limited or daily quota full",
 }
 SECURITY = ["BearerAuth", "SessionCookie"]
+MAX_PATH_ARG = 64
+FAILED_LOGINS_PER_MINUTE = 10  # per username and address
+LOGIN_ENDPOINTS = ("api.get_token", "api.login_session", "api.logout")
+
+
+class NotFound(QueueError):
+    code = "not_found"
+    status = 404
+
+
+class UnsupportedMediaType(QueueError):
+    code = "unsupported_media_type"
+    status = 415
+
+
+@bp.before_request
+def check_request() -> None:
+    """Refuse absurd path ids and bodies that are not JSON before any view runs."""
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, str) and len(value) > MAX_PATH_ARG:
+            raise NotFound(f"no such {name.removesuffix('_id')}: the id is too long")
+    # Bodies must be JSON: a form or text/plain post (what a cross-site form can send)
+    # is refused outright rather than read as an empty body.
+    if request.method in ("POST", "PUT", "PATCH") and request.content_length \
+            and not request.is_json:
+        raise UnsupportedMediaType("send the body as application/json")
+    # Resolve who is asking on every route, so a bad or expired token is a 401 even
+    # where it is optional, and clients notice; logging in again must still work.
+    if request.endpoint not in LOGIN_ENDPOINTS:
+        current_principal()
 
 
 def api_doc(summary: str, errors: tuple[int, ...] = (), tag: str = "",
@@ -70,5 +104,9 @@ def init_api(app: Any) -> None:
         {"name": "Tickets", "description": "issue, follow, cancel"},
         {"name": "Counters", "description": "clerk actions and assignments"},
     ]
+    # Per-process sliding windows (see ratelimit.py); tests may swap their clocks.
+    cfg: Config = app.extensions["satupintu.config"]
+    app.extensions["satupintu.issue_limiter"] = SlidingWindow(cfg.auth.issue_per_minute)
+    app.extensions["satupintu.login_limiter"] = SlidingWindow(FAILED_LOGINS_PER_MINUTE)
     register_error_handlers(app)
     app.register_blueprint(bp)

@@ -97,6 +97,8 @@ def http_error(error: HTTPError) -> Response:
     if error.detail:  # a validation error: name the field
         field, problem = _first_problem(error.detail)
         status = 400 if error.status_code == 422 else error.status_code
+        if not field and problem == "Invalid input type.":
+            problem = "the JSON body must be an object"
         message = f"{field}: {problem}" if field else problem
         return error_response(status, "bad_request", message, field or None, headers)
     code = error.extra_data.get("error") if error.extra_data else None
@@ -132,6 +134,13 @@ def queue_error(exc: QueueError) -> Response:
                           field if isinstance(field, str) else None, headers)
 
 
+def too_deep(exc: RecursionError) -> Response:
+    """JSON nested thousands deep blows Python's parser stack: bad input, not a crash."""
+    if request.is_json and _is_api():
+        return error_response(400, "bad_request", "the JSON body is nested too deeply")
+    return internal_error(exc)
+
+
 def internal_error(exc: Exception) -> Response:
     """Anything unexpected: logged with its traceback, a JSON 500 without internals."""
     from flask import current_app
@@ -152,4 +161,5 @@ def register_error_handlers(app: APIFlask) -> None:
     # because it keeps the status-specific messages (malformed JSON, 413, unknown route).
     app.register_error_handler(HTTPException, werkzeug_error)
     app.register_error_handler(QueueError, queue_error)
+    app.register_error_handler(RecursionError, too_deep)
     app.register_error_handler(Exception, internal_error)

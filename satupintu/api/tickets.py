@@ -18,11 +18,7 @@ from .schemas import ActionOut, IssuedOut, IssueIn, TicketStatusOut
 
 def issue_limiter() -> SlidingWindow:
     """The app's per-user issuing limiter (auth.issue_per_minute)."""
-    limiter = current_app.extensions.get("satupintu.issue_limiter")
-    if limiter is None:
-        limiter = SlidingWindow(config().auth.issue_per_minute)
-        current_app.extensions["satupintu.issue_limiter"] = limiter
-    return limiter
+    return current_app.extensions["satupintu.issue_limiter"]
 
 
 def ticket_url(ticket_id: str) -> str:
