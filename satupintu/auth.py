@@ -111,8 +111,7 @@ def verify_token(token: str) -> Principal | None:
 def start_session(user: User) -> Principal:
     """Log `user` in on the session cookie (pages)."""
     claims = _claims(user)
-    session.clear()
-    session[SESSION_KEY] = claims
+    session[SESSION_KEY] = claims  # replaces any earlier login; other keys (language) stay
     return Principal(user.username, user.role, claims["exp"])
 
 

