@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import current_app, request
 
 from ..auth import current_principal, require
-from ..errors import NoSuchTicket, RateLimited
+from ..errors import NoSuchTicket, QuotaFull, RateLimited
 from ..model import Ticket
 from ..ratelimit import SlidingWindow
 from ..views import ticket_view
@@ -19,6 +20,14 @@ from .schemas import ActionOut, IssuedOut, IssueIn, TicketStatusOut
 def issue_limiter() -> SlidingWindow:
     """The app's per-user issuing limiter (auth.issue_per_minute)."""
     return current_app.extensions["satupintu.issue_limiter"]
+
+
+def seconds_to_midnight() -> int:
+    """Seconds until the office's next local midnight, when the day's numbers reset."""
+    tz = config().office.tz
+    now = datetime.now(tz)
+    midnight = datetime.combine(now.date() + timedelta(days=1), time(0), tz)
+    return max(1, int((midnight - now).total_seconds()))
 
 
 def ticket_url(ticket_id: str) -> str:
@@ -48,7 +57,11 @@ def issue_ticket(body: dict[str, Any]) -> dict[str, Any]:
         raise RateLimited(
             f"at most {config().auth.issue_per_minute} tickets a minute from one kiosk; "
             "try again shortly", retry_after=int(wait) + 1)
-    outcome = engine().issue(body["service"], body["priority"], kiosk=principal.username)
+    try:
+        outcome = engine().issue(body["service"], body["priority"], kiosk=principal.username)
+    except QuotaFull as exc:
+        exc.details.setdefault("retry_after", seconds_to_midnight())  # numbers reset then
+        raise
     t = outcome.ticket
     assert t is not None
     return {**ticket_view(t, engine().tz), "people_ahead": outcome.people_ahead,

@@ -45,8 +45,9 @@ def test_quota_full_is_429_and_numbers_stay_unique(make_app, config):
     app = make_app(services=services)
     kiosk = actor(app, "kiosk1", "kiosk")
     assert [kiosk.take_ticket("pbg")["number"] for _ in range(2)] == ["D001", "D002"]
-    body = kiosk.post("/tickets", 429, json={"service": "pbg"}).get_json()
-    assert body["error"] == "quota_full"
+    refused = kiosk.post("/tickets", 429, json={"service": "pbg"})
+    assert refused.get_json()["error"] == "quota_full"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 86_400  # until local midnight
     assert kiosk.take_ticket("ktp")["number"] == "A001"  # other services unaffected
     waiting = {s["id"]: s["waiting"] for s in kiosk.get("/services").get_json()["services"]}
     assert waiting["pbg"] == 2
