@@ -1,0 +1,29 @@
+"""Ticket printing: layout (ESC/POS and PNG preview), transports, jobs, the print agent.
+
+`init_printing(app, socketio, engine)` wires it into an app (called by create_app).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def init_printing(app: Any, socketio: Any, engine: Any) -> Any:
+    """Register the printing routes and agent events, and print issued tickets."""
+    import os
+
+    from .routes import add_print_info, bp
+    from .service import PrintService
+    from .sockets import init_agent_sockets
+
+    config = app.extensions["satupintu.config"]
+    public_url = app.config.get("SATUPINTU_PUBLIC_URL") or os.environ.get(
+        "SATUPINTU_PUBLIC_URL", "")
+    service = PrintService(config, engine, socketio.server, public_url=public_url)
+    app.extensions["satupintu.printing"] = service
+    if "printer" not in app.blueprints:
+        app.register_blueprint(bp)
+    app.after_request(add_print_info)
+    init_agent_sockets(socketio)
+    engine.listeners.append(service.on_events)
+    return service

@@ -207,6 +207,8 @@ def ticket_blocks(ticket: dict[str, Any], service: Service, office: Office, pape
     if issued:
         when = issued if isinstance(issued, datetime) else datetime.fromisoformat(issued)
         text(indonesian_datetime(when))
+    if ticket.get("reprint"):
+        text("(cetak ulang)")
     blocks.append(Rule())
     ahead = int(ticket.get("people_ahead") or 0)
     text(f"Di depan Anda: {ahead} orang" if ahead else "Tidak ada antrean di depan Anda")

@@ -11,6 +11,8 @@ from apiflask import APIFlask
 from flask import current_app
 from flask_socketio import SocketIO
 
+from printer import init_printing
+
 from .api import init_api
 from .config import Config, load_config
 from .engine import Engine
@@ -68,6 +70,7 @@ def create_app(
         cors_allowed_origins=app.config.get("SOCKETIO_CORS", None),
     )
     init_sockets(socketio, engine)
+    init_printing(app, socketio, engine)  # print issued tickets; preview, reprint, agent
     return app
 
 

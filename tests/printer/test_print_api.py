@@ -1,0 +1,178 @@
+"""The server prints issued tickets in the background; every failure leaves the ticket issued
+and shows the fallback: the API and events say the print failed and the preview PNG is served.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from satupintu.config import KioskConfig, PrinterConfig
+from tests.apihelpers import actor, received
+from tests.printer.escpos_reader import read
+from tests.printer.fake_printer import FakePrinter
+
+
+@pytest.fixture
+def fake():
+    printer = FakePrinter(delay=1.5).start()
+    yield printer
+    printer.stop()
+
+
+@pytest.fixture
+def app(make_app, fake):
+    kiosks = (
+        KioskConfig("K1", "Kiosk lobi", PrinterConfig(
+            "network", {"host": "127.0.0.1", "port": fake.port, "timeout": 0.5})),
+        KioskConfig("K3", "Kiosk tanpa printer", PrinterConfig("none", {"paper": "58"})),
+    )
+    return make_app(overrides={"SATUPINTU_MESSAGE_QUEUE": None}, kiosks=kiosks)
+
+
+@pytest.fixture
+def k1(app):
+    return actor(app, "k1", "kiosk")
+
+
+def by_name(events):
+    grouped = {}
+    for event in events:
+        grouped.setdefault(event["event"], []).append(event)
+    return grouped
+
+
+def printing(app):
+    return app.extensions["satupintu.printing"]
+
+
+def test_issued_ticket_is_printed_in_the_background(app, k1, fake, anon, manager):
+    ticket = k1.take_ticket("ktp")
+    assert ticket["print"]["state"] == "queued" and ticket["print"]["kiosk"] == "K1"
+    printing(app).wait_idle()
+    [job] = fake.wait_for_jobs(1)
+    paper = read(job)
+    assert paper.line(ticket["number"]).size == max(line.size for line in paper.lines)
+    assert paper.qr == [f"http://localhost/t/{ticket['id']}"]
+    assert paper.cuts == ["full"]
+    assert anon.get(f"/tickets/{ticket['id']}/print").get_json()["state"] == "printed"
+    [status] = manager.get("/printers").get_json()["printers"]
+    assert (status["kiosk"], status["state"], status["alert"]) == ("K1", "ok", False)
+    assert status["printer"] == f"network 127.0.0.1:{fake.port}"
+
+
+@pytest.mark.parametrize("mode, state", [
+    ("offline", "offline"), ("paper_out", "paper_out"), ("cover_open", "cover_open"),
+    ("slow", "error"),
+])
+def test_printer_failure_keeps_the_ticket_and_shows_the_fallback(
+        app, k1, fake, anon, manager, socket_client, mode, state):
+    fake.set_mode(mode)
+    managers = socket_client("manager", manager.token)
+    started = time.monotonic()
+    ticket = k1.take_ticket("kk")
+    assert time.monotonic() - started < 0.4, "issuing never waits on the printer"
+    printing(app).wait_idle()
+
+    assert anon.ticket(ticket["id"])["status"] == "waiting"  # the ticket exists
+    info = anon.get(f"/tickets/{ticket['id']}/print").get_json()
+    assert info["state"] == "failed" and info["printer"] == state
+    assert "Tiket tidak dapat dicetak" in info["message"]
+    png = anon.get(info["preview"].removeprefix("/api/v1"))
+    assert png.mimetype == "image/png"
+    image = Image.open(io.BytesIO(png.data))
+    assert [r.text for r in zxingcpp.read_barcodes(image.convert("L"))] == [
+        f"http://localhost/t/{ticket['id']}"]
+
+    events = by_name(received(managers, wait=2, count=2))
+    [failed] = events["print_failed"]
+    assert failed["ticket"] == ticket["id"] and failed["printer"] == state
+    [alert] = events["printer_status"]
+    assert alert["kiosk"] == "K1" and alert["state"] == state and alert["alert"] is True
+    assert alert["detail"]
+    [status] = manager.get("/printers").get_json()["printers"]
+    assert status["state"] == state and status["alert"] is True
+    assert fake.printed() == []
+
+
+def test_kiosk_hears_print_failed_on_the_ticket_room(app, k1, fake, socket_client):
+    fake.set_mode("slow")  # slow enough for the kiosk to join the ticket's room first
+    ticket = k1.take_ticket("ktp")
+    kiosk_screen = socket_client(f"ticket:{ticket['id']}")
+    printing(app).wait_idle()
+    [failed] = received(kiosk_screen, "print_failed", wait=2)
+    assert failed["state"] == "failed" and failed["preview"].endswith("preview.png?paper=80")
+
+
+def test_paper_near_end_prints_and_warns(app, k1, fake, manager):
+    fake.set_mode("paper_near_end")
+    k1.take_ticket("ktp")
+    printing(app).wait_idle()
+    assert len(fake.wait_for_jobs(1)) == 1
+    [status] = manager.get("/printers").get_json()["printers"]
+    assert status["state"] == "paper_near_end"
+    assert status["warning"] is True and status["alert"] is False
+    assert status["message"] == "Kertas printer hampir habis"
+
+
+def test_recovery_clears_the_alert_and_keeps_the_last_error(app, k1, fake, manager, anon):
+    fake.set_mode("paper_out")
+    k1.take_ticket("ktp")
+    printing(app).wait_idle()
+    fake.set_mode("ok")
+    ticket = k1.take_ticket("ktp")
+    printing(app).wait_idle()
+    assert anon.get(f"/tickets/{ticket['id']}/print").get_json()["state"] == "printed"
+    [status] = manager.get("/printers").get_json()["printers"]
+    assert status["state"] == "ok" and status["alert"] is False
+    assert "paper out" in status["detail"]  # the last error, for the manager
+
+
+def test_reprint_from_the_counter(app, k1, fake, clerk):
+    ticket = k1.take_ticket("ktp")
+    printing(app).wait_idle()
+    done = clerk.post(f"/tickets/{ticket['number']}/reprint", 202).get_json()
+    assert done["print"]["state"] == "queued"
+    printing(app).wait_idle()
+    first, second = fake.wait_for_jobs(2)
+    assert "(cetak ulang)" not in read(first).text
+    assert read(second).line("(cetak ulang)") and read(second).line(ticket["number"])
+
+
+def test_reprint_refusals(app, k1, clerk, manager):
+    ticket = k1.take_ticket("ktp")
+    k1.post(f"/tickets/{ticket['id']}/reprint", 403)
+    body = clerk.post(f"/tickets/{ticket['id']}/reprint", 409, json={"kiosk": "K3"}).get_json()
+    assert body["error"] == "no_printer" and body["field"] == "kiosk"
+    body = clerk.post(f"/tickets/{ticket['id']}/reprint", 400, json={"kiosk": "K9"}).get_json()
+    assert body["field"] == "kiosk" and "K1" in body["message"]
+    clerk.post("/tickets/nosuchticket/reprint", 404)
+    # a ticket a manager issued (no kiosk) needs the kiosk named
+    own = manager.take_ticket("ktp")
+    assert "print" not in own
+    assert clerk.post(f"/tickets/{own['id']}/reprint", 400).get_json()["field"] == "kiosk"
+    clerk.post(f"/tickets/{own['id']}/reprint", 202, json={"kiosk": "k1"})
+
+
+def test_kiosk_without_printer_says_none_and_serves_its_preview(app, anon):
+    k3 = actor(app, "k3", "kiosk")
+    ticket = k3.take_ticket("ktp")
+    assert ticket["print"]["state"] == "none"
+    assert "Tiket tidak dapat dicetak" in ticket["print"]["message"]
+    png = anon.get(f"/tickets/{ticket['id']}/preview.png")
+    assert Image.open(io.BytesIO(png.data)).width == 384  # K3's paper is 58 mm
+    wide = anon.get(f"/tickets/{ticket['id']}/preview.png?paper=80")
+    assert Image.open(io.BytesIO(wide.data)).width == 576
+    body = anon.get(f"/tickets/{ticket['id']}/preview.png?paper=76", 400).get_json()
+    assert body["field"] == "paper"
+    assert anon.get("/tickets/nosuchticket/preview.png", 404).get_json()["error"] == \
+        "no_such_ticket"
+
+
+def test_printers_need_staff(app, anon, k1):
+    anon.get("/printers", 401)
+    k1.get("/printers", 403)
