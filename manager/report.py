@@ -1,0 +1,88 @@
+"""Today's figures for the manager's board, computed from the day's tickets.
+
+Pure functions of (tickets, services, now, time zone) so they are tested
+without a server; `manager.routes` serves them at GET /api/v1/reports/today.
+"""
+
+from __future__ import annotations
+
+from collections import Counter as Tally
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from satupintu.config import Service
+from satupintu.model import Ticket, TicketStatus
+from satupintu.views import iso
+
+
+def _mean(values: list[float]) -> int | None:
+    return round(sum(values) / len(values)) if values else None
+
+
+def service_figures(service: Service, tickets: list[Ticket], now: float) -> dict[str, Any]:
+    """One service's day: issued, waiting, served, waits (seconds) and whether it is over target."""
+    issued = [t for t in tickets if t.origin_service == service.id]
+    current = [t for t in tickets if t.service == service.id]
+    waiting = [t for t in current if t.status is TicketStatus.WAITING]
+    called = [t for t in current if t.called_at]
+    done = [t for t in current if t.status is TicketStatus.DONE]
+    oldest = min((t.issued_at for t in waiting), default=None)
+    longest = round(now - oldest) if oldest is not None else 0
+    target_s = service.target_wait_min * 60
+    return {
+        "id": service.id,
+        "issued": len(issued),
+        "waiting": len(waiting),
+        "served": len(done),
+        "no_show": sum(t.status is TicketStatus.NO_SHOW for t in current),
+        "cancelled": sum(t.status is TicketStatus.CANCELLED for t in current),
+        "longest_wait_s": longest,
+        "oldest_waiting_at": oldest,
+        "target_wait_s": target_s,
+        "over_target": longest > target_s,
+        "mean_wait_s": _mean([t.called_at - t.issued_at for t in called]),
+        "mean_service_s": _mean([t.finished_at - t.started_at for t in done
+                                 if t.started_at and t.finished_at]),
+    }
+
+
+def hourly(tickets: list[Ticket], services: list[Service], now: float,
+           tz: ZoneInfo) -> dict[str, Any]:
+    """Tickets issued per local hour per service, from the first hour with a ticket to now."""
+    hour_of = {t.id: datetime.fromtimestamp(t.issued_at, tz).hour for t in tickets}
+    if not tickets:
+        return {"hours": [], "issued": {s.id: [] for s in services}}
+    first = min(hour_of.values())
+    last = max(max(hour_of.values()), datetime.fromtimestamp(now, tz).hour)
+    hours = list(range(first, last + 1))
+    counts = Tally((t.origin_service, hour_of[t.id]) for t in tickets)
+    return {
+        "hours": [f"{h:02d}:00" for h in hours],
+        "issued": {s.id: [counts[(s.id, h)] for h in hours] for s in services},
+    }
+
+
+def day_report(tickets: list[Ticket], services: list[Service], now: float,
+               tz: ZoneInfo, day: str) -> dict[str, Any]:
+    """Everything the board's figures and chart need for one day."""
+    figures = [service_figures(s, tickets, now) for s in services]
+    for f in figures:
+        f["oldest_waiting_at"] = iso(f["oldest_waiting_at"] or 0, tz)
+    served = sum(f["served"] for f in figures)
+    waits = [t.called_at - t.issued_at for t in tickets if t.called_at]
+    return {
+        "day": day,
+        "generated_at": iso(now, tz),
+        "services": figures,
+        "totals": {
+            "issued": len(tickets),
+            "waiting": sum(f["waiting"] for f in figures),
+            "served": served,
+            "no_show": sum(f["no_show"] for f in figures),
+            "mean_wait_s": _mean(waits),
+        },
+        "alerts": [{"service": f["id"], "longest_wait_s": f["longest_wait_s"],
+                    "target_wait_s": f["target_wait_s"]} for f in figures if f["over_target"]],
+        "hourly": hourly(tickets, services, now, tz),
+    }

@@ -1,0 +1,238 @@
+/* Manager's board: counters (state, clerk, ticket, assignment toggles), services vs targets,
+ * alerts, today's tickets per hour. Live from the `manager` room; figures from /reports/today. */
+(function () {
+  "use strict";
+  const { t, api, el } = SP;
+  const $ = (id) => document.getElementById(id);
+  const REPORT_EVERY_MS = 15000;
+
+  const state = { services: [], byId: {}, counters: [], report: null, chart: null };
+  const cardCache = {};
+
+  // -- counters -------------------------------------------------------------
+
+  function currentLine(c) {
+    const cur = c.current;
+    if (!cur) return el("p", { class: "current idle" }, t("idle"));
+    const since = cur.status === "serving" ? cur.started_at : cur.called_at;
+    return el("p", { class: "current" },
+      el("strong", { class: "number" }, cur.number), " ", t("status_" + cur.status), " ",
+      el("span", { class: "elapsed", dataset: { since: since || "" } }, SP.elapsed(since)));
+  }
+
+  function counterCard(c) {
+    const takes = Object.fromEntries(c.services.map((s) => [s.id, s.weight]));
+    const stateButton = (action) =>
+      el("button", { type: "button", "data-action": action,
+        disabled: (action === "open" && c.state === "open") || (action === "pause" && c.state !== "open") ||
+          (action === "close" && (c.state === "closed" || !!c.current)),
+        onclick: () => counterAction(c.id, action) }, t(action));
+    return el("article", { class: "counter-card state-" + c.state, dataset: { counter: c.id },
+      "aria-labelledby": "counter-title-" + c.id },
+      el("header", {},
+        el("h3", { id: "counter-title-" + c.id }, c.name),
+        el("span", { class: "state-pill state-" + c.state }, t("state_" + c.state))),
+      el("p", { class: "clerk" }, t("clerk") + ": ", el("strong", {}, c.clerk || t("no_clerk"))),
+      currentLine(c),
+      el("div", { class: "state-buttons" }, ["open", "pause", "close"].map(stateButton)),
+      el("fieldset", { class: "assignment" },
+        el("legend", {}, t("takes")),
+        state.services.map((s) => {
+          const id = `c-${c.id}-svc-${s.id}`;
+          const on = s.id in takes;
+          return el("div", { class: "toggle" + (on ? " on" : ""), style: { "--service": s.colour } },
+            el("input", { type: "checkbox", id, checked: on, dataset: { service: s.id },
+              onchange: () => saveAssignment(c.id) }),
+            el("label", { for: id }, el("span", { class: "prefix" }, s.prefix), " ", SP.serviceName(s)),
+            el("input", { type: "number", class: "weight", id: id + "-weight", min: "1", max: "100",
+              value: String(takes[s.id] || 1), disabled: !on, "aria-label": t("weight") + " " + SP.serviceName(s),
+              title: t("weight"), onchange: () => saveAssignment(c.id) }));
+        })));
+  }
+
+  function renderCounters() {
+    const grid = $("counters");
+    const focused = document.activeElement && document.activeElement.id;
+    const cards = state.counters.map((c) => {
+      const key = JSON.stringify(c) + SP.lang + state.services.length;
+      if (!cardCache[c.id] || cardCache[c.id].key !== key) cardCache[c.id] = { key, node: counterCard(c) };
+      return cardCache[c.id].node;
+    });
+    if (cards.length !== grid.children.length || cards.some((n, i) => grid.children[i] !== n)) {
+      grid.replaceChildren(...cards);
+    }
+    if (focused && document.activeElement && document.activeElement.id !== focused) {
+      const again = document.getElementById(focused);
+      if (again) again.focus({ preventScroll: true });
+    }
+  }
+
+  function setCounter(view) {
+    const i = state.counters.findIndex((c) => c.id === view.id);
+    if (i >= 0) state.counters[i] = Object.assign({}, state.counters[i], view);
+    else state.counters.push(view);
+    renderCounters();
+  }
+
+  async function counterAction(counterId, action) {
+    const result = await SP.attempt(() => api("POST", `/counters/${encodeURIComponent(counterId)}/${action}`));
+    if (result && result.counter) setCounter(result.counter);
+  }
+
+  async function saveAssignment(counterId) {
+    const card = document.querySelector(`.counter-card[data-counter="${CSS.escape(counterId)}"]`);
+    const services = [];
+    for (const box of card.querySelectorAll("input[type=checkbox][data-service]")) {
+      const weight = card.querySelector("#" + CSS.escape(box.id + "-weight"));
+      weight.disabled = !box.checked;
+      if (box.checked) services.push({ id: box.dataset.service, weight: Math.max(1, Math.min(100, parseInt(weight.value, 10) || 1)) });
+    }
+    const counter = state.counters.find((c) => c.id === counterId);
+    if (!services.length) {
+      SP.say(t("last_service"));
+      delete cardCache[counterId];
+      renderCounters();
+      return;
+    }
+    const result = await SP.attempt(() => api("PUT", `/counters/${encodeURIComponent(counterId)}/services`, { services }));
+    if (result && result.counter) {
+      setCounter(result.counter);
+      SP.say(t("saved", { counter: counter ? counter.name : counterId }), "ok");
+    } else {
+      delete cardCache[counterId]; // refused: show the assignment as it really is
+      renderCounters();
+    }
+  }
+
+  // -- services and figures -------------------------------------------------
+
+  function minutes(seconds) {
+    if (seconds === null || seconds === undefined) return "–";
+    const m = Math.floor(seconds / 60);
+    const s = Math.round(seconds % 60);
+    return m + ":" + String(s).padStart(2, "0");
+  }
+
+  function longestWait(figure) {
+    if (!figure || !figure.oldest_waiting_at || !figure.waiting) return 0;
+    return Math.max(0, (Date.now() - Date.parse(figure.oldest_waiting_at)) / 1000);
+  }
+
+  function renderServices() {
+    const report = state.report;
+    const figures = report ? Object.fromEntries(report.services.map((f) => [f.id, f])) : {};
+    const alerts = [];
+    $("service-rows").replaceChildren(
+      ...state.services.map((s) => {
+        const f = figures[s.id] || {};
+        const waiting = s.waiting !== undefined ? s.waiting : f.waiting || 0;
+        const longest = waiting ? longestWait(f) : 0;
+        const target = s.target_wait_min * 60;
+        const over = longest > target;
+        if (over) alerts.push(t("alert", { service: SP.serviceName(s), wait: minutes(longest), target: s.target_wait_min }));
+        return el("tr", { class: over ? "over" : "", style: { "--service": s.colour }, dataset: { service: s.id } },
+          el("th", { scope: "row" }, el("span", { class: "prefix" }, s.prefix), " ", SP.serviceName(s)),
+          el("td", { class: "num waiting" }, String(waiting)),
+          el("td", { class: "num longest" }, minutes(longest)),
+          el("td", { class: "num" }, s.target_wait_min + ":00"),
+          el("td", { class: "num" }, minutes(f.mean_wait_s)),
+          el("td", { class: "num served" }, String(f.served || 0)),
+          el("td", { class: "num" }, String(f.no_show || 0)),
+          el("td", { class: "num" }, String(f.issued || 0)));
+      }),
+    );
+    const totals = report ? report.totals : {};
+    $("totals").replaceChildren(
+      el("th", { scope: "row" }, "Total"),
+      el("td", { class: "num" }, String(state.services.reduce((n, s) => n + (s.waiting || 0), 0))),
+      el("td", {}), el("td", {}),
+      el("td", { class: "num" }, minutes(totals.mean_wait_s)),
+      el("td", { class: "num" }, String(totals.served || 0)),
+      el("td", { class: "num" }, String(totals.no_show || 0)),
+      el("td", { class: "num" }, String(totals.issued || 0)));
+    const list = $("alerts");
+    const text = alerts.join("|");
+    if (list.dataset.text !== text) {
+      list.dataset.text = text;
+      list.replaceChildren(...(alerts.length ? alerts.map((a) => el("li", { class: "alert" }, a))
+        : [el("li", { class: "calm" }, t("no_alerts"))]));
+    }
+  }
+
+  function renderChart() {
+    const report = state.report;
+    if (!report || typeof Chart !== "function") return;
+    const hours = report.hourly.hours;
+    const datasets = state.services.map((s) => ({
+      label: s.prefix + " " + SP.serviceName(s),
+      data: report.hourly.issued[s.id] || [],
+      backgroundColor: s.colour,
+    }));
+    if (!state.chart) {
+      state.chart = new Chart($("hourly-chart"), {
+        type: "bar",
+        data: { labels: hours, datasets },
+        options: {
+          animation: false, responsive: true, maintainAspectRatio: false,
+          scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
+          plugins: { legend: { position: "bottom" }, title: { display: false, text: t("chart_title") } },
+        },
+      });
+    } else {
+      state.chart.data.labels = hours;
+      state.chart.data.datasets = datasets;
+      state.chart.update();
+    }
+  }
+
+  async function loadReport() {
+    try {
+      state.report = await api("GET", "/reports/today");
+      renderServices();
+      renderChart();
+    } catch (err) {
+      if (err.status) SP.say(SP.errorText(err));
+    }
+  }
+  const reportSoon = SP.throttle(loadReport, 3000);
+
+  function tick() {
+    for (const span of document.querySelectorAll(".counter-card .elapsed[data-since]")) {
+      if (span.dataset.since) span.textContent = SP.elapsed(span.dataset.since);
+    }
+    renderServices();
+  }
+
+  // -- live -----------------------------------------------------------------
+
+  $("logout").addEventListener("click", () => SP.logout());
+
+  (async function start() {
+    const me = await SP.requireLogin(["manager"]);
+    $("who").textContent = me.username;
+    SP.live({
+      rooms: ["manager"],
+      onSnapshot(snapshot) {
+        state.services = snapshot.services || [];
+        state.byId = Object.fromEntries(state.services.map((s) => [s.id, s]));
+        state.counters = snapshot.counters || [];
+        for (const key of Object.keys(cardCache)) delete cardCache[key];
+        renderCounters();
+        renderServices();
+        loadReport();
+      },
+      onEvent(name, data) {
+        if (name === "counter_updated" && data.counter) setCounter(data.counter);
+        else if (name === "queue_updated") {
+          for (const [id, summary] of Object.entries(data.services || {})) {
+            if (state.byId[id]) Object.assign(state.byId[id], summary);
+          }
+          renderServices();
+        }
+        if (name !== "counter_updated") reportSoon();
+      },
+    });
+    setInterval(tick, 1000);
+    setInterval(loadReport, REPORT_EVERY_MS);
+  })();
+})();
