@@ -127,16 +127,21 @@ def api_backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def make_app(api_backend: str, request: pytest.FixtureRequest, tmp_path: Path,
              config: Config) -> Iterator[Callable[..., Any]]:
-    """Build an app on the current backend; keyword args replace Config fields."""
+    """Build an app on the current backend; keyword args replace Config fields.
+
+    On Redis every app of one test shares one (wiped) database, like several
+    server processes of one office would.
+    """
     apps: list[Any] = []
 
     def build(overrides: dict[str, Any] | None = None, **changes: Any) -> Any:
         cfg = dataclasses.replace(config, **changes)
         if api_backend == "redis":
             server = request.getfixturevalue("redis_server")
-            client = redis.Redis.from_url(server.url)
-            client.flushdb()
-            client.close()
+            if not apps:  # a second app in the same test shares the first one's data
+                client = redis.Redis.from_url(server.url)
+                client.flushdb()
+                client.close()
             cfg = dataclasses.replace(cfg, store=StoreConfig(backend="redis", url=server.url))
         app = create_app(cfg, data_dir=tmp_path / f"app{len(apps)}", overrides=overrides)
         app.config["TESTING"] = True

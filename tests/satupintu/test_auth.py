@@ -179,3 +179,14 @@ def test_session_post_from_another_site_is_refused(app, anon):
         assert body["error"] == "forbidden"
     assert anon.get("/counters/1").get_json() == before
     anon.post("/counters/1/open", headers={"Origin": "http://localhost"})
+
+
+@pytest.mark.parametrize("api_backend", [pytest.param("redis", marks=pytest.mark.redis)],
+                         indirect=True)
+def test_processes_sharing_redis_accept_each_others_tokens(make_app):
+    first, second = make_app(), make_app()  # like two server processes of one office
+    user = put_user(first, "kiosk1", "kiosk")
+    token = token_for(first, user)
+    assert Actor(second, token).take_ticket("ktp")["number"] == "A001"
+    users.remove_user(second.extensions["satupintu.store"], "kiosk1")
+    Actor(first, token).post("/tickets", 401, json={"service": "ktp"})
