@@ -79,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     rm = users_sub.add_parser("remove", parents=[where], help="remove a user")
     rm.add_argument("name")
     rm.set_defaults(func=cmd_users_remove)
+    from printer.cli import register as register_printer  # `satupintu printer agent|test`
+    register_printer(sub)
     return parser
 
 
