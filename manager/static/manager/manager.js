@@ -143,7 +143,7 @@
     );
     const totals = report ? report.totals : {};
     $("totals").replaceChildren(
-      el("th", { scope: "row" }, "Total"),
+      el("th", { scope: "row" }, t("total")),
       el("td", { class: "num" }, String(state.services.reduce((n, s) => n + (s.waiting || 0), 0))),
       el("td", {}), el("td", {}),
       el("td", { class: "num" }, minutes(totals.mean_wait_s)),

@@ -1,0 +1,89 @@
+"""Core pages: language choice, the citizen's ticket page, login, the translation catalogue."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def pages(app):
+    """A browser-like client (keeps cookies) for the HTML pages."""
+    return app.test_client()
+
+
+def test_pages_are_indonesian_by_default(pages):
+    html = pages.get("/kiosk").get_data(as_text=True)
+    assert '<html lang="id">' in html
+    assert "Pilih layanan" in html
+    assert 'href="/kiosk?lang=en"' in html  # the switch keeps the page
+
+
+def test_lang_en_switches_and_the_cookie_keeps_it(pages):
+    first = pages.get("/kiosk?lang=en")
+    assert "lang=en" in first.headers["Set-Cookie"]
+    assert "Choose a service" in first.get_data(as_text=True)
+    html = pages.get("/display").get_data(as_text=True)  # no ?lang: the cookie decides
+    assert '<html lang="en">' in html and "Previous calls" in html
+    back = pages.get("/display?lang=id").get_data(as_text=True)
+    assert "Panggilan sebelumnya" in back
+
+
+def test_unknown_language_falls_back_to_indonesian(pages):
+    response = pages.get("/kiosk?lang=xx")
+    assert "Set-Cookie" not in response.headers
+    assert '<html lang="id">' in response.get_data(as_text=True)
+
+
+def test_page_texts_for_scripts_are_translated_too(pages):
+    html = pages.get("/counter?lang=en").get_data(as_text=True)
+    assert '"nobody_waiting": "Nobody is waiting for this counter\'s services."' in html \
+        or "Nobody is waiting for this counter\\u0027s services." in html
+
+
+def test_citizen_page_shows_ticket_and_published_standard(pages, kiosk):
+    ticket = kiosk.take_ticket("pbg")
+    html = pages.get(f"/t/{ticket['id']}").get_data(as_text=True)
+    assert ticket["number"] in html
+    assert "Persetujuan Bangunan Gedung (PBG)" in html
+    assert "Retribusi PBG sesuai Perda DKI 1/2024" in html  # not free: the fee itself
+    assert "Tanya PTSP 1500164" in html  # complaint channel
+    assert f'data-ticket="{ticket["id"]}"' in html
+
+
+def test_citizen_page_says_gratis_for_free_services(pages, kiosk):
+    ticket = kiosk.take_ticket("ktp")
+    html = pages.get(f"/t/{ticket['id']}").get_data(as_text=True)
+    assert '<p class="free">GRATIS</p>' in html
+
+
+def test_citizen_page_opens_only_by_the_unguessable_id(pages, kiosk):
+    ticket = kiosk.take_ticket("ktp")
+    assert pages.get(f"/t/{ticket['number']}").status_code == 404
+    assert pages.get("/t/nosuchticket1").status_code == 404
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("/counter?counter=2", "/counter?counter=2"),
+    ("//evil.example/x", "/"),
+    ("https://evil.example/", "/"),
+    ("/\\evil.example", "/"),
+])
+def test_login_page_only_returns_to_this_site(pages, target, expected):
+    html = pages.get("/login", query_string={"next": target}).get_data(as_text=True)
+    assert f"const next = {expected!r}".replace("'", '"') in html
+
+
+def test_home_links_every_face(pages):
+    html = pages.get("/").get_data(as_text=True)
+    for path in ("/kiosk", "/display", "/counter", "/manager"):
+        assert f'href="{path}"' in html
+
+
+def test_translations_are_complete_and_compiled():
+    module = runpy.run_path(str(ROOT / "scripts" / "translations.py"), run_name="check")
+    assert module["problems"]() == []
