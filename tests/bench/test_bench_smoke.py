@@ -102,3 +102,16 @@ def test_bench_http_quick():
     assert len(flat) == 2 and all(len(r) == 3 for r in flat)
     scale = [r for r in table_rows(out, "") if r[0] in ("1", "2") and r[2].endswith("x")]
     assert [r[0] for r in scale] == ["1", "2"] and all(float(r[1]) > 0 for r in scale)
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+def test_bench_events_quick():
+    out = run_bench("bench_events.py", timeout=300)
+    rows = table_rows(out, "sqlite ") + table_rows(out, "redis ")
+    assert [(r[0], r[1].split()[0], r[2]) for r in rows] == [
+        ("sqlite", "threading", "1"), ("redis", "threading", "2"), ("sqlite", "gevent", "1")]
+    for row in rows:
+        assert row[3] == "20/20" and row[5] == "60/60", row  # every client got every call
+        p50, p99, top = (float(x) for x in row[6:9])
+        assert 0 < p50 <= p99 <= top, row
