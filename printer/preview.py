@@ -55,6 +55,7 @@ def _height(block: Block, paper: Paper) -> int:
     return _qr_image(block).height
 
 
+@lru_cache(maxsize=64)
 def _qr_image(block: QR) -> Image.Image:
     code = qrcode.QRCode(box_size=block.module, border=QR_BORDER,
                          error_correction=qrcode.constants.ERROR_CORRECT_M)
@@ -98,5 +99,32 @@ def png_bytes(ticket: dict[str, Any], service: Service, office: Office,
     paper = paper_for(profile)
     image = draw(ticket_blocks(ticket, service, office, paper, base_url), paper)
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG")  # optimize=True is 5x slower for 7% fewer bytes
     return out.getvalue()
+
+
+SAMPLE = {"id": "k7m2p9x4q8rt", "number": "A012", "service": "ktp", "priority": "lansia",
+          "people_ahead": 3, "estimated_wait_s": 1500, "issued_at": "2026-11-27T09:15:00+07:00",
+          "url": "https://antrean.example.go.id/t/k7m2p9x4q8rt"}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Write the docs' sample tickets: python -m printer.preview [--config X] [--out docs]."""
+    import argparse
+
+    from satupintu.config import load_config
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--config", default="config.toml")
+    parser.add_argument("--out", default="docs")
+    args = parser.parse_args(argv)
+    config = load_config(args.config)
+    service = config.service(SAMPLE["service"]) or config.services[0]
+    for paper, profile in PAPER_PROFILES.items():
+        path = Path(args.out) / f"ticket-{paper}mm.png"
+        path.write_bytes(png_bytes(SAMPLE, service, config.office, profile))
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
