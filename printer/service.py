@@ -124,12 +124,15 @@ class PrintService:
         for event in events:
             if event.name != TICKET_ISSUED or not event.ticket:
                 continue
-            ticket = self.engine.store.ticket(self.engine.branch, event.ticket)
-            kiosk = self.kiosk(ticket.kiosk) if ticket else None
-            if ticket is None or kiosk is None:
-                continue
-            info = self.submit(ticket, kiosk, _request_base_url())
-            _remember_for_response(ticket.id, info)
+            try:
+                ticket = self.engine.store.ticket(self.engine.branch, event.ticket)
+                kiosk = self.kiosk(ticket.kiosk) if ticket else None
+                if ticket is None or kiosk is None:
+                    continue
+                info = self.submit(ticket, kiosk, _request_base_url())
+                _remember_for_response(ticket.id, info)
+            except Exception:  # noqa: BLE001 - the ticket is issued; printing must not undo that
+                log.exception("could not queue the print of ticket %s", event.ticket)
 
     def submit(self, ticket: Ticket, kiosk: Kiosk, base_url: str = "",
                reprint: bool = False) -> dict[str, Any]:
