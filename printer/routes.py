@@ -116,9 +116,11 @@ def reprint(ticket_id: str) -> tuple[dict[str, Any], int]:
 @bp.doc(summary="Every kiosk printer's state", tags=["Printing"])
 def printers() -> dict[str, Any]:
     """Each kiosk printer's state: ok, paper_near_end (a warning), paper_out, cover_open,
-    offline or error (alerts); kiosks without a printer are left out.
+    offline or error (alerts); kiosks without a printer are left out. Network, USB and
+    serial printers not heard from for 30 s are asked again in the background.
     """
     svc = service()
+    svc.refresh()  # stale statuses are re-read in the background: printer_status events
     return {"printers": [svc.status_view(k.id) for k in svc.kiosks.values()
                          if k.printer.type != "none"]}
 

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 AGENT_TIMEOUT_S = 30.0  # an agent not heard from for this long counts as offline
 WORKER_IDLE_S = 30.0  # a worker thread with nothing to do for this long ends
+STATUS_MAX_AGE_S = 30.0  # GET /printers asks a printer again when its status is older
 FAILED_TEXT = ("Tiket tidak dapat dicetak. Catat nomor Anda atau pindai kode QR di layar.",
                "The ticket could not be printed. Note your number or scan the QR code on screen.")
 
@@ -139,7 +140,8 @@ class PrintService:
         """Queue one print of `ticket` on `kiosk`'s printer; what the kiosk is told now."""
         if kiosk.printer.type == "none":
             return self.info(ticket.id, kiosk, "none")
-        self._worker(kiosk).put((ticket.id, kiosk.id, self.public_url or base_url, reprint))
+        self._worker(kiosk).put(("print", kiosk.id, ticket.id, self.public_url or base_url,
+                                 reprint))
         if kiosk.printer.type == "agent" and not self.agent_online(kiosk.id):
             return self.info(ticket.id, kiosk, "failed", PrinterState.OFFLINE)
         return self.info(ticket.id, kiosk, "queued")
@@ -148,7 +150,7 @@ class PrintService:
         with self._lock:
             worker = self._workers.get(kiosk.id)
             if worker is None:
-                worker = self._workers[kiosk.id] = Worker(f"printer-{kiosk.id}", self._print)
+                worker = self._workers[kiosk.id] = Worker(f"printer-{kiosk.id}", self._handle)
             return worker
 
     def wait_idle(self) -> None:
@@ -170,8 +172,33 @@ class PrintService:
         return render(self.ticket_data(ticket, base_url, reprint), service, self.config.office,
                       kiosk.printer.profile)
 
-    def _print(self, item: tuple[str, str, str, bool]) -> None:
-        ticket_id, kiosk_id, base_url, reprint = item
+    def _handle(self, item: tuple[Any, ...]) -> None:
+        if item[0] == "probe":
+            self._probe(self.kiosks[item[1]])
+        else:
+            self._print(*item[1:])
+
+    def refresh(self, max_age: float = STATUS_MAX_AGE_S) -> None:
+        """Ask server-side printers whose status is older than `max_age` for it, in the
+        background (their workers); changes reach managers as printer_status events.
+        """
+        now = self.clock()
+        for kiosk in self.kiosks.values():
+            if not (kiosk.printer.server_side and kiosk.printer.status
+                    and kiosk.printer.type in transports.READS_STATUS):
+                continue
+            status = self.jobs.status(kiosk.id)
+            if status is None or now - status.updated > max_age:
+                self._worker(kiosk).put(("probe", kiosk.id))
+
+    def _probe(self, kiosk: Kiosk) -> None:
+        status = self.jobs.status(kiosk.id)
+        if status is not None and self.clock() - status.updated < 1.0:
+            return  # a print or another probe just told us
+        state, detail = transports.probe(kiosk.printer)
+        self.set_status(kiosk.id, state, detail)
+
+    def _print(self, kiosk_id: str, ticket_id: str, base_url: str, reprint: bool) -> None:
         kiosk = self.kiosks[kiosk_id]
         ticket = self.engine.store.ticket(self.engine.branch, ticket_id)
         if ticket is None:

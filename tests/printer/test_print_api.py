@@ -190,3 +190,18 @@ def test_kiosk_without_printer_says_none_and_serves_its_preview(app, anon):
 def test_printers_need_staff(app, anon, k1):
     anon.get("/printers", 401)
     k1.get("/printers", 403)
+
+
+def test_printer_state_is_read_between_tickets_for_managers(app, fake, manager, socket_client):
+    fake.set_mode("cover_open")
+    managers = socket_client("manager", manager.token)
+    manager.get("/printers")  # no status yet: the printer is asked in the background
+    printing(app).wait_idle()
+    [status] = manager.get("/printers").get_json()["printers"]
+    assert status["state"] == "cover_open" and status["alert"] is True
+    [event] = received(managers, "printer_status", wait=2)
+    assert event["state"] == "cover_open" and event["message"] == "Tutup printer terbuka"
+    assert fake.printed() == [] and fake.queries[:2] == [b"\x10\x04\x01", b"\x10\x04\x02"]
+    manager.get("/printers")  # fresh: not asked again
+    printing(app).wait_idle()
+    assert fake.connections == 1
