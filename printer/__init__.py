@@ -23,6 +23,8 @@ def init_printing(app: Any, socketio: Any, engine: Any) -> Any:
     app.extensions["satupintu.printing"] = service
     if "printer" not in app.blueprints:
         app.register_blueprint(bp)
+    app.config["TAGS"] = [*app.config.get("TAGS", []), {
+        "name": "Printing", "description": "ticket preview, print state, reprint, printers"}]
     app.after_request(add_print_info)
     init_agent_sockets(socketio)
     engine.listeners.append(service.on_events)

@@ -17,6 +17,7 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import Response, current_app, g, request
 
+from satupintu.api import SECURITY
 from satupintu.auth import current_principal, require
 from satupintu.errors import BadRequest, NoSuchTicket, QueueError
 from satupintu.model import Ticket
@@ -88,8 +89,9 @@ def print_state(ticket_id: str) -> dict[str, Any]:
 
 @bp.post("/tickets/<ticket_id>/reprint")
 @require("clerk")
-@bp.doc(summary="Print a ticket again", tags=["Printing"],
-        responses={202: "Queued", 400: "Bad input", 404: "No such ticket or kiosk",
+@bp.doc(summary="Print a ticket again", tags=["Printing"], security=SECURITY,
+        responses={202: "Queued", 400: "Bad input", 401: "Not logged in",
+                   403: "Kiosks may not reprint", 404: "No such ticket",
                    409: "The kiosk has no printer"})
 def reprint(ticket_id: str) -> tuple[dict[str, Any], int]:
     """Queue the ticket again on its kiosk's printer, or on `kiosk` from the body."""
@@ -113,7 +115,8 @@ def reprint(ticket_id: str) -> tuple[dict[str, Any], int]:
 
 @bp.get("/printers")
 @require("clerk")
-@bp.doc(summary="Every kiosk printer's state", tags=["Printing"])
+@bp.doc(summary="Every kiosk printer's state", tags=["Printing"], security=SECURITY,
+        responses={401: "Not logged in", 403: "Staff only"})
 def printers() -> dict[str, Any]:
     """Each kiosk printer's state: ok, paper_near_end (a warning), paper_out, cover_open,
     offline or error (alerts); kiosks without a printer are left out. Network, USB and
