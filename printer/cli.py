@@ -68,7 +68,11 @@ def cmd_agent(args: argparse.Namespace) -> int:
     """Run the print agent until interrupted."""
     from satupintu.cli import Failure
 
-    from .agent import AgentError, PrintAgent
+    try:
+        from .agent import AgentError, PrintAgent
+    except ImportError as exc:  # the client libraries are an extra
+        raise Failure(f"the print agent needs {exc.name}: pip install 'satupintu[agent]'",
+                      2) from None
 
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(message)s")
