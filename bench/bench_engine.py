@@ -171,14 +171,19 @@ def flatness(kind: str, directory: Path, url: str, served: bool, levels: list[in
 def main() -> int:
     p = benchlib.parser(__doc__.splitlines()[0])
     p.add_argument("--ops", type=int, default=3000, help="issues and call-nexts per store")
-    p.add_argument("--max-day", type=int, default=100_000, help="largest fill level")
-    p.add_argument("--step", type=int, default=10_000, help="fill level step")
+    p.add_argument("--max-day", type=int, default=100_000, help="largest fill level (served)")
+    p.add_argument("--step", type=int, default=10_000, help="fill level step (served)")
+    p.add_argument("--max-waiting", type=int, default=20_000,
+                   help="largest fill level (unserved: all waiting)")
+    p.add_argument("--waiting-step", type=int, default=5_000, help="fill level step (unserved)")
     p.add_argument("--samples", type=int, default=300, help="timed issues per fill level")
     args = p.parse_args()
     if args.quick:
         args.ops, args.max_day, args.step, args.samples = 60, 400, 200, 20
+        args.max_waiting, args.waiting_step = 400, 200
     stores = [s for s in args.stores.split(",") if s]
-    levels = list(range(0, args.max_day + 1, args.step))
+    levels = {True: list(range(0, args.max_day + 1, args.step)),
+              False: list(range(0, args.max_waiting + 1, args.waiting_step))}
     directory = Path(tempfile.mkdtemp(prefix="satupintu-bench-"))
     results: dict[str, dict[str, float]] = {}
     flat: dict[tuple[str, bool], list[dict[str, float]]] = {}
@@ -194,11 +199,11 @@ def main() -> int:
                     results["redis-everysec"] = throughput(kind, directory, server.url,
                                                            args.ops)
                     benchlib.set_fsync(server.url, "always")
-            for kind in stores:
-                for served in (True, False):
+            for served in (True, False):
+                for kind in stores:
                     print(f"flatness: {kind} {'served' if served else 'unserved'}", flush=True)
                     flat[(kind, served)] = flatness(kind, directory, server.url, served,
-                                                    levels, args.samples)
+                                                    levels[served], args.samples)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     lines = render(args, results, flat, levels, time.monotonic() - started)
@@ -234,21 +239,23 @@ def render(args, results, flat, levels, seconds: float) -> list[str]:
         lines += ["", *ratios]
     lines += ["", "### Issue latency as the day grows", "",
               f"engine.issue p50 (p99) in ms, {args.samples} timed issues at each fill level; "
-              "the day is pre-filled through the store, untimed. *served*: pre-filled tickets "
-              "are done (short waiting line, the real shape of a long day); *unserved*: all "
-              "still waiting (worst case).", ""]
-    cols = [(k, s) for (k, s) in flat]
-    header = ["tickets today"] + [f"{k} {'served' if s else 'unserved'}" for k, s in cols]
-    rows = []
-    for i, level in enumerate(levels):
-        rows.append([f"{level:,}"] + [f"{ms(flat[c][i]['p50'])} ({ms(flat[c][i]['p99'])})"
-                                      for c in cols])
-    lines += table(header, rows)
-    growth = []
-    for k, s in cols:
-        first, last = flat[(k, s)][0]["p50"], flat[(k, s)][-1]["p50"]
-        growth.append(f"{k} {'served' if s else 'unserved'} {last / first:.2f}x")
-    lines += ["", f"p50 at {levels[-1]:,} / p50 at 0: " + ", ".join(growth) + "."]
+              "the day is pre-filled through the store, untimed.", ""]
+    for served, title in ((True, "*Served*: the pre-filled tickets are done, so the waiting "
+                                 "line stays short: the real shape of a long day (one busy "
+                                 "office, or a central server)."),
+                          (False, "*Unserved*: every pre-filled ticket is still waiting "
+                                  "(worst case: nobody calls all day).")):
+        cols = [k for (k, s) in flat if s is served]
+        if not cols:
+            continue
+        lines += [title, ""]
+        lines += table(["tickets today", *cols],
+                       [[f"{lvl:,}", *[f"{ms(flat[(k, served)][i]['p50'])} "
+                                       f"({ms(flat[(k, served)][i]['p99'])})" for k in cols]]
+                        for i, lvl in enumerate(levels[served])])
+        growth = ", ".join(f"{k} {flat[(k, served)][-1]['p50'] / flat[(k, served)][0]['p50']:.2f}x"
+                           for k in cols)
+        lines += ["", f"p50 at {levels[served][-1]:,} / p50 at 0: {growth}.", ""]
     return lines
 
 

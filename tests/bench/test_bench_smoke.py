@@ -47,10 +47,10 @@ def test_bench_engine_quick():
         issue_ops, call_ops = float(row[1]), float(row[4])
         assert issue_ops > 0 and call_ops > 0, row
     levels = table_rows(out, "0 ") + table_rows(out, "200 ") + table_rows(out, "400 ")
-    assert len(levels) == 3
-    for row in levels:  # four columns: each store, served and unserved, "p50 (p99)"
+    assert len(levels) == 6  # served and unserved, three fill levels each
+    for row in levels:  # a column per store: "p50 (p99)"
+        assert len(row) == 3
         assert all(re.fullmatch(r"\d+\.\d\d \(\d+\.\d\d\)", c) for c in row[1:]), row
-        assert len(row) == 5
 
 
 def test_write_section_replaces_only_its_own(tmp_path):
