@@ -161,6 +161,13 @@ def _base_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
+def _program() -> str:
+    """How this command was started, so the hints can be pasted as they are."""
+    if os.path.basename(sys.argv[0]) == "satupintu":
+        return sys.argv[0]
+    return f"{os.path.basename(sys.executable)} -m satupintu"
+
+
 def _where_args(args: argparse.Namespace) -> str:
     parts = []
     if args.config != DEFAULT_CONFIG:
@@ -222,7 +229,7 @@ def _print_banner(args: argparse.Namespace, config: Any, has_manager: bool) -> N
         lines += [
             "",
             "Belum ada pengguna manajer (no manager user yet). Tambahkan dengan:",
-            f"  satupintu users add admin --role manager{_where_args(args)}",
+            f"  {_program()} users add admin --role manager{_where_args(args)}",
         ]
     print("\n".join(lines), flush=True)
 
