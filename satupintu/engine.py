@@ -86,7 +86,8 @@ class Engine:
 
     def today(self, now: float | None = None) -> str:
         """The local date (office time zone) of `now`."""
-        return datetime.fromtimestamp(self.clock() if now is None else now, self.tz).date().isoformat()
+        moment = self.clock() if now is None else now
+        return datetime.fromtimestamp(moment, self.tz).date().isoformat()
 
     def _initial_counter(self, counter_id: str) -> Counter:
         cfg = self.config.counter(counter_id)
