@@ -132,8 +132,11 @@ class Engine:
         ticket = None
         if len(ref) <= 64:
             ticket = self.store.ticket(self.branch, ref)
-            if ticket is None and ref[:1].isalpha() and ref[1:].isdigit():
-                ticket = self.store.ticket_by_number(self.branch, self.today(), ref.upper())
+            digits = ref[1:]
+            if ticket is None and ref[:1].isalpha() and digits.isascii() and digits.isdigit():
+                # A clerk may type "a12" for A012: same letter, same number.
+                number = f"{ref[0].upper()}{int(digits):03d}"
+                ticket = self.store.ticket_by_number(self.branch, self.today(), number)
         if ticket is None:
             raise NoSuchTicket(f"no ticket {ref[:64]!r}")
         return ticket
