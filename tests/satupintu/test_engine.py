@@ -20,6 +20,7 @@ from satupintu.errors import (
     NoSuchService,
     NoSuchTicket,
     QuotaFull,
+    ServiceClosed,
 )
 from satupintu.model import CounterState, TicketStatus
 from satupintu.store.base import Store
@@ -124,7 +125,7 @@ def test_no_estimate_when_no_counter_takes_the_service(engine: Engine) -> None:
     assert (outcome.people_ahead, outcome.estimated_wait_s) == (0, None)
 
 
-def test_quota_full_writes_nothing(engine: Engine) -> None:
+def test_quota_full_writes_nothing(engine: Engine, clock) -> None:
     small = with_quota(engine, "ktp", 2)
     assert issue(small, "ktp", 2) == ["A001", "A002"]
     before = state(small)
@@ -135,6 +136,18 @@ def test_quota_full_writes_nothing(engine: Engine) -> None:
     assert state(small) == before
     assert issue(small, "kk") == ["B001"]  # other services are not affected
     assert issue(with_quota(engine, "ktp", 3), "ktp") == ["A003"]  # no number was used up
+    clock.advance(16 * HOUR)  # the next local day: a fresh quota
+    assert issue(small, "ktp", 2) == ["A001", "A002"]
+
+
+def test_disabled_service_takes_no_tickets(engine: Engine) -> None:
+    services = tuple(replace(s, enabled=s.id != "pbg") for s in engine.config.services)
+    closed = Engine(replace(engine.config, services=services), engine.store, clock=engine.clock)
+    before = state(closed)
+    with pytest.raises(ServiceClosed) as err:
+        closed.issue("pbg")
+    assert (err.value.status, err.value.details["service"]) == (409, "pbg")
+    assert state(closed) == before
 
 
 def test_bad_service_or_priority_writes_nothing(engine: Engine) -> None:
@@ -162,6 +175,9 @@ def test_call_next_then_by_id_and_by_number(engine: Engine, clock) -> None:
     assert out.ticket.called_at == clock.now
     assert out.counter.current == a1.id
     assert engine.call("2", "a003").ticket.id == a3.id  # by number, any case
+    engine.complete("2")
+    engine.unpark(engine.park("1").ticket.id)
+    assert engine.call("2", "A1").ticket.id == a1.id  # typed without the leading zeros
     engine.complete("2")
     assert engine.call("2", a2.id).ticket.number == "A002"  # by id
     engine.complete("2")
