@@ -17,6 +17,7 @@ import redis
 
 from satupintu.config import Config, CounterConfig
 from satupintu.engine import Engine
+from satupintu.errors import QuotaFull
 from satupintu.model import TicketStatus
 from satupintu.store.base import Store
 
@@ -26,13 +27,16 @@ SPAWN = multiprocessing.get_context("spawn")
 PROCESSES = 8
 TICKETS = 2_000
 ISSUES_EACH = 250
-RACE_SERVICES = ("ktp", "kk", "akta")
+RACE_SERVICES = ("ktp", "kk", "akta")  # never QUOTA_SERVICE
 RESULT_TIMEOUT = 120.0
+QUOTA_SERVICE, QUOTA = "info", 100
+QUOTA_ATTEMPTS_EACH = 20
 
 
 def race_config(config: Config) -> Config:
-    """Eight counters taking every service; no daily quota in the way."""
-    services = tuple(replace(s, daily_quota=0) for s in config.services)
+    """Eight counters taking every service; a daily quota only on QUOTA_SERVICE."""
+    services = tuple(
+        replace(s, daily_quota=QUOTA if s.id == QUOTA_SERVICE else 0) for s in config.services)
     counters = tuple(CounterConfig(str(i), f"Loket {i}", ()) for i in range(1, PROCESSES + 1))
     return replace(config, services=services, counters=counters)
 
@@ -72,6 +76,23 @@ def issuer(config: Config, backend: str, where: str, name: str, go: Any, results
             ticket = engine.issue(RACE_SERVICES[i % 2], kiosk=name).ticket
             issued.append((ticket.id, ticket.number, ticket.service))
         results.put((name, issued, ""))
+    except BaseException as exc:
+        results.put((name, [], repr(exc)))
+
+
+def quota_issuer(config: Config, backend: str, where: str, name: str, go: Any,
+                 results: Any) -> None:
+    """One kiosk pressing on a service with a small daily quota; refusals are expected."""
+    try:
+        engine = Engine(config, open_store(backend, where))
+        go.wait(60)
+        outcomes = []
+        for _ in range(QUOTA_ATTEMPTS_EACH):
+            try:
+                outcomes.append(engine.issue(QUOTA_SERVICE, kiosk=name).ticket.number)
+            except QuotaFull:
+                outcomes.append("")
+        results.put((name, outcomes, ""))
     except BaseException as exc:
         results.put((name, [], repr(exc)))
 
@@ -158,3 +179,17 @@ def test_racing_issuers_never_share_a_number(shared) -> None:
     stored = engine.store.day_tickets(engine.branch, engine.today())
     assert sorted(t.number for t in stored) == sorted(numbers)
     assert len({t.sort_key for t in stored}) == len(stored)  # every place in line is distinct
+
+
+def test_racing_issuers_never_exceed_the_daily_quota(shared) -> None:
+    backend, where, engine = shared
+    kiosks = [f"K{i}" for i in range(1, PROCESSES + 1)]
+
+    outcomes = race(quota_issuer, engine.config, backend, where, kiosks)
+
+    numbers = [n for items in outcomes.values() for n in items if n]
+    refused = sum(1 for items in outcomes.values() for n in items if not n)
+    assert len(numbers) == QUOTA and refused == PROCESSES * QUOTA_ATTEMPTS_EACH - QUOTA
+    assert set(numbers) == {f"G{i:03d}" for i in range(1, QUOTA + 1)}
+    stored = engine.store.day_tickets(engine.branch, engine.today())
+    assert sorted(t.number for t in stored) == sorted(numbers)  # refusals wrote nothing
