@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.serverproc import PASSWORD, ServerProcess
+from tests.serverproc import PASSWORD, ServerProcess, write_config
 
 pytestmark = pytest.mark.browser
 
@@ -64,14 +64,33 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    """A fresh `satupintu serve` (SQLite) with a kiosk, two clerks and a manager."""
-    srv = ServerProcess(tmp_path / "server")
-    for name, role in USERS.items():
-        srv.add_user(name, role)
-    srv.start()
-    yield srv
-    srv.stop()
+def make_server(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
+    """Start a fresh `satupintu serve` (SQLite) with a kiosk, two clerks and a manager;
+    `edit(text) -> text` may change the config.toml it runs with, `users` adds users."""
+    servers: list[ServerProcess] = []
+
+    def start(edit: Callable[[str], str] | None = None,
+              users: dict[str, str] | None = None) -> ServerProcess:
+        workdir = tmp_path / f"server{len(servers)}"
+        workdir.mkdir()
+        config = write_config(workdir / "config.toml")
+        if edit is not None:
+            config.write_text(edit(config.read_text(encoding="utf-8")), encoding="utf-8")
+        srv = ServerProcess(workdir, config_path=config)
+        servers.append(srv)
+        for name, role in {**USERS, **(users or {})}.items():
+            srv.add_user(name, role)
+        return srv.start()
+
+    yield start
+    for srv in servers:
+        srv.stop()
+
+
+@pytest.fixture
+def server(make_server: Callable[..., ServerProcess]) -> ServerProcess:
+    """A fresh server with the demo office's config."""
+    return make_server()
 
 
 class Devices:

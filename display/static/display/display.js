@@ -25,8 +25,6 @@
     (!onlyCounters.size || onlyCounters.has(String(call.counter))) &&
     (!onlyServices.size || onlyServices.has(call.service));
 
-  const callKey = (c) => c.ticket + "@" + c.at;
-
   /** Newest first, each ticket once (a recall moves it back to the top). */
   function uniqueTickets(calls) {
     const seen = new Set();
@@ -95,13 +93,18 @@
     state.services = snapshot.services || [];
     state.byId = Object.fromEntries(state.services.map((s) => [s.id, s]));
     state.waiting = Object.fromEntries(state.services.map((s) => [s.id, s]));
-    const known = new Set(state.calls.map(callKey));
-    const newestKnown = state.calls.length ? Date.parse(state.calls[0].at) : 0;
-    const calls = uniqueTickets((snapshot.recent_calls || []).filter(shows));
-    // Calls made while this display was cut off: mark, highlight and announce them (oldest first).
-    const missed = resync ? calls.filter((c) => !known.has(callKey(c)) && Date.parse(c.at) > newestKnown) : [];
+    const raw = (snapshot.recent_calls || []).filter(shows);
+    // Calls made while this display was cut off: those above the last call it had seen
+    // (newest first; a recall's time is not in its event, so it matches by ticket).
+    let missed = [];
+    if (resync) {
+      const last = state.calls[0];
+      const seen = last ? raw.findIndex((c) => c.ticket === last.ticket &&
+        (c.at === last.at || (last.recall && c.recall))) : -1;
+      missed = seen === -1 ? raw : raw.slice(0, seen);
+    }
     for (const c of missed) c.missed = true;
-    state.calls = calls;
+    state.calls = uniqueTickets(raw);
     renderCalls();
     renderWaiting();
     if (missed.length) {

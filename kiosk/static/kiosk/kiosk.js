@@ -5,6 +5,7 @@
   const IDLE_MS = 45000; // back to the start when nobody touches the standard screen
   const TICKET_MS = 15000; // how long the ticket stays up
   const TICKET_PRINT_FAILED_MS = 60000; // ... and when the printer failed: time to note it down
+  const TICKET_NO_PRINTER_MS = 30000; // a kiosk without a printer: the screen is the ticket
 
   const $ = (id) => document.getElementById(id);
   const screens = ["services", "standard", "ticket"];
@@ -52,11 +53,10 @@
         if (closed) status = t("service_closed");
         else if (full) status = t("quota_full");
         else if (s.counters_open === 0) status += " · " + t("no_counter_open");
-        return el(
+        return el("li", {}, el(
           "button",
           {
             type: "button",
-            role: "listitem",
             class: "service-button" + (closed || full ? " unavailable" : ""),
             style: { "--service": s.colour },
             disabled: closed || full,
@@ -68,12 +68,16 @@
           el("span", { class: "service-text" },
             el("span", { class: "service-title" }, SP.serviceName(s)),
             el("span", { class: "service-status" }, status)),
-        );
+        ));
       }),
     );
-    if (focused) {
-      const again = grid.querySelector(`[data-service="${CSS.escape(focused)}"]`);
-      if (again && !again.disabled) again.focus({ preventScroll: true });
+    const again = focused && grid.querySelector(`[data-service="${CSS.escape(focused)}"]`);
+    if (again && !again.disabled) again.focus({ preventScroll: true });
+    else if (document.body.dataset.screen === "services" && !grid.contains(document.activeElement)) {
+      const first = grid.querySelector("button:not([disabled])");
+      if (first && (document.activeElement === document.body || !document.activeElement)) {
+        first.focus({ preventScroll: true });
+      }
     }
   }
 
@@ -119,6 +123,7 @@
         renderServices();
       }
       SP.say(SP.errorText(err));
+      SP.bug(err);
       armIdle();
     } finally {
       state.busy = false;
@@ -128,10 +133,10 @@
 
   // -- ticket ---------------------------------------------------------------
 
-  function printFailed(ticket) {
-    if (ticket.print_failed === true || ticket.printed === false) return true;
+  /** The print state the issuing answer carries: queued, printed, failed or none (no printer). */
+  function printState(ticket) {
     const p = ticket.print;
-    return !!p && typeof p === "object" && (p.ok === false || p.failed === true || p.status === "failed");
+    return p && typeof p === "object" && p.state ? p.state : "none";
   }
 
   function drawQr(url) {
@@ -146,6 +151,7 @@
   }
 
   let shown = null;
+  let live = null;
 
   function showTicket(ticket) {
     shown = ticket;
@@ -158,14 +164,31 @@
       : t("nobody_ahead");
     $("ticket-wait").textContent = SP.waitText(ticket.estimated_wait_s);
     drawQr(new URL(ticket.url || "/t/" + ticket.id, location.origin).href);
-    setPrintFailed(printFailed(ticket));
+    const print = printState(ticket);
+    setPrint(print);
+    if (print === "queued") followPrint(ticket.id);
   }
 
-  function setPrintFailed(failed) {
+  /** The printer reports on the ticket's room; ask once after joining in case it was quicker. */
+  async function followPrint(ticketId) {
+    if (live) await live.join("ticket:" + ticketId);
+    try {
+      const info = await api("GET", "/tickets/" + encodeURIComponent(ticketId) + "/print");
+      if (info && info.state === "failed" && shown && shown.id === ticketId &&
+          document.body.dataset.screen === "ticket") setPrint("failed");
+    } catch (err) {
+      /* the event still comes */
+    }
+  }
+
+  function setPrint(state) {
+    const failed = state === "failed";
     const box = $("print-failed");
     box.hidden = !failed;
     box.textContent = failed ? t("print_failed") : "";
-    countdown(failed ? TICKET_PRINT_FAILED_MS : TICKET_MS);
+    $("no-printer").hidden = state !== "none";
+    const ms = failed ? TICKET_PRINT_FAILED_MS : state === "none" ? TICKET_NO_PRINTER_MS : TICKET_MS;
+    countdown(ms);
   }
 
   function countdown(ms) {
@@ -223,15 +246,16 @@
   (async function start() {
     await SP.requireLogin(["kiosk", "manager"]);
     show("services");
-    SP.live({
+    live = SP.live({
       rooms: ["display"],
       onSnapshot(snapshot) {
         setServices(snapshot.services || []);
       },
       onEvent(name, data) {
         if (name === "queue_updated") applyQueue(data.services);
-        else if (name === "print_failed" && shown && data.ticket && (data.ticket.id || data.ticket) === shown.id) {
-          setPrintFailed(true);
+        else if (name === "print_failed" && shown && data.ticket === shown.id &&
+                 document.body.dataset.screen === "ticket") {
+          setPrint("failed");
         }
       },
       extraEvents: ["print_failed"],

@@ -78,9 +78,14 @@
       return result === undefined ? true : result;
     } catch (err) {
       say(errorText(err));
-      if (!(err instanceof ApiError)) console.error(err);
+      bug(err);
       return null;
     }
+  }
+
+  /** A caught error that is not the API's answer is a bug: let it surface as uncaught. */
+  function bug(err) {
+    if (!(err instanceof ApiError)) setTimeout(() => { throw err; });
   }
 
   /** Make an element: el("div", {class: "x", onclick: fn}, "text", child, ...). */
@@ -160,6 +165,7 @@
    */
   function live(options) {
     const opts = Object.assign({ rooms: ["display"], gapless: true }, options);
+    opts.rooms = opts.rooms.slice();
     const state = { seq: null, online: false, loading: null, pending: [], socket: null };
     const badge = document.getElementById("offline-badge");
 
@@ -233,6 +239,12 @@
     return {
       socket,
       resync,
+      /** Join one more room now and after every reconnect; resolves with the join's answer. */
+      join(room) {
+        if (!opts.rooms.includes(room)) opts.rooms.push(room);
+        if (!socket.connected) return Promise.resolve(null);
+        return new Promise((resolve) => socket.emit("join", { room }, resolve));
+      },
       get seq() {
         return state.seq;
       },
@@ -262,6 +274,6 @@
     };
   }
 
-  window.SP = { t, lang, api, ApiError, errorText, say, attempt, el, serviceName, waitText, elapsed,
+  window.SP = { t, lang, api, ApiError, errorText, say, attempt, bug, el, serviceName, waitText, elapsed,
     requireLogin, logout, live, throttle, strings };
 })();

@@ -72,7 +72,8 @@
       if (ticket.status === "called" && before !== null && before !== "called") alertCalled(ticket, false);
       SP.say("");
     } catch (err) {
-      if (err.status) SP.say(err.message);
+      if (err.status) SP.say(SP.errorText(err));
+      SP.bug(err);
     }
   }
   const refreshSoon = SP.throttle(refresh, 1000);
