@@ -191,12 +191,13 @@ class Engine:
         # ticket_issued event's seq, so issuing leaves no gap clients would resync on.
         issued = self.store.issue(draft, service.prefix, service.daily_quota, events=1)
         t = issued.ticket
-        estimate = self.estimator.wait_for(service.id, issued.people_ahead)
+        counters = self.counters()  # read once for both estimates
+        estimate = self.estimator.wait_for(service.id, issued.people_ahead, counters)
+        summary = self.estimator.summary(service.id, issued.waiting, counters)
         events = [
             self._ticket_event(ev.TICKET_ISSUED, t.sort_key, t),
             ev.Event(ev.QUEUE_UPDATED, issued.seqs[0], self.branch,
-                     {"services": {service.id: self.estimator.summary(service.id,
-                                                                      issued.waiting)}}),
+                     {"services": {service.id: summary}}),
         ]
         return Outcome(t, None, self._emit(events), issued.people_ahead, estimate)
 

@@ -16,7 +16,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from .model import CounterState
+from .model import Counter, CounterState
 from .views import call_view
 
 if TYPE_CHECKING:
@@ -50,37 +50,50 @@ class Estimator:
             self._means[key] = (mean, now)
         return mean
 
-    def counters_taking(self, service_id: str) -> tuple[int, int]:
-        """(open counters taking the service, all counters assigned to it)."""
-        counters = [c for c in self.engine.counters() if service_id in c.service_ids]
-        return sum(c.state is CounterState.OPEN for c in counters), len(counters)
+    def counters_taking(self, service_id: str,
+                        counters: list[Counter] | None = None) -> tuple[int, int]:
+        """(open counters taking the service, all counters assigned to it).
 
-    def wait_for(self, service_id: str, ahead: int) -> int | None:
+        `counters`: the branch's counters if the caller already read them (one
+        store read per operation instead of one per estimate).
+        """
+        if counters is None:
+            counters = self.engine.counters()
+        taking = [c for c in counters if service_id in c.service_ids]
+        return sum(c.state is CounterState.OPEN for c in taking), len(taking)
+
+    def wait_for(self, service_id: str, ahead: int,
+                 counters: list[Counter] | None = None) -> int | None:
         """Estimated seconds until a ticket with `ahead` people before it is called."""
-        open_n, assigned = self.counters_taking(service_id)
+        open_n, assigned = self.counters_taking(service_id, counters)
         if assigned == 0:
             return None  # no counter takes this service at all
         return round(ahead * self.mean_service_s(service_id) / max(1, open_n or assigned))
 
-    def summary(self, service_id: str, waiting: int) -> dict[str, Any]:
-        open_n, _ = self.counters_taking(service_id)
+    def summary(self, service_id: str, waiting: int,
+                counters: list[Counter] | None = None) -> dict[str, Any]:
+        if counters is None:
+            counters = self.engine.counters()
+        open_n, _ = self.counters_taking(service_id, counters)
         return {
             "waiting": waiting,
-            "estimated_wait_s": self.wait_for(service_id, waiting),
+            "estimated_wait_s": self.wait_for(service_id, waiting, counters),
             "counters_open": open_n,
         }
 
     def queue_summary(self, service_ids: list[str]) -> dict[str, dict[str, Any]]:
         engine = self.engine
         counts = engine.store.waiting_counts(engine.branch, engine.today())
-        return {s: self.summary(s, counts.get(s, 0)) for s in service_ids}
+        counters = engine.counters()
+        return {s: self.summary(s, counts.get(s, 0), counters) for s in service_ids}
 
     def catalogue(self) -> list[dict[str, Any]]:
         """Every service with its standard, waiting count and estimated wait."""
         engine = self.engine
         counts = engine.store.waiting_counts(engine.branch, engine.today())
+        counters = engine.counters()
         return [
-            {**s.to_dict(), **self.summary(s.id, counts.get(s.id, 0))}
+            {**s.to_dict(), **self.summary(s.id, counts.get(s.id, 0), counters)}
             for s in engine.config.services
         ]
 
