@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from satupintu.engine import Engine
 from manager.report import day_report
+from satupintu.engine import Engine
 
 
 def test_figures_per_service_from_a_scripted_morning(engine: Engine, clock):

@@ -167,6 +167,7 @@
       label: s.prefix + " " + SP.serviceName(s),
       data: report.hourly.issued[s.id] || [],
       backgroundColor: s.colour,
+      maxBarThickness: 64,
     }));
     if (!state.chart) {
       state.chart = new Chart($("hourly-chart"), {
@@ -192,6 +193,7 @@
       renderChart();
     } catch (err) {
       if (err.status) SP.say(SP.errorText(err));
+      SP.bug(err);
     }
   }
   const reportSoon = SP.throttle(loadReport, 3000);
