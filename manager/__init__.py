@@ -12,4 +12,4 @@ bp = Blueprint(
     static_url_path="/manager/static",
 )
 
-from . import routes  # noqa: E402,F401  (routes on bp)
+from . import routes, users  # noqa: E402,F401  (routes on bp)

@@ -86,3 +86,23 @@ def test_board_shows_todays_figures_and_alerts_when_a_wait_passes_its_target(dev
     finally:
         kiosk.close()
         clerk.close()
+
+
+def test_manager_adds_a_clerk_who_can_then_log_in(devices):
+    board = devices.open("/manager", viewport="desk", user="boss")
+    wait_online(board)
+    expect(board.locator("#user-rows tr")).to_have_count(4)
+    form = board.locator("#user-form")
+    form.get_by_label("Nama pengguna").fill("loket7")
+    form.get_by_label("Peran").select_option("clerk")
+    form.get_by_label("Kata sandi").fill("kata-sandi-loket-7")
+    form.get_by_role("button", name="Simpan").click()
+    expect(board.locator("#flash")).to_have_text("Pengguna loket7 disimpan.")
+    expect(board.locator("#user-rows tr[data-user=loket7]")).to_contain_text("Petugas loket")
+
+    desk = devices.open("/counter", viewport="desk")
+    desk.fill("#username", "loket7")
+    desk.fill("#password", "kata-sandi-loket-7")
+    desk.click("button[type=submit]")
+    expect(desk.locator("#picker-title")).to_have_text("Pilih loket Anda")
+    expect(desk.locator(".counter-choice")).to_have_count(6)

@@ -205,6 +205,46 @@
     renderServices();
   }
 
+  // -- users ----------------------------------------------------------------
+
+  async function loadUsers() {
+    const data = await SP.attempt(() => api("GET", "/users"));
+    if (!data || data === true) return;
+    state.users = data.users;
+    $("user-rows").replaceChildren(
+      ...data.users.map((u) => el("tr", { dataset: { user: u.username } },
+        el("td", {}, u.username),
+        el("td", {}, t("role_" + u.role)),
+        el("td", {}, el("button", { type: "button", "aria-label": t("remove") + " " + u.username,
+          onclick: () => removeUser(u.username) }, t("remove"))))),
+    );
+  }
+
+  async function removeUser(name) {
+    if (!window.confirm(t("remove_confirm", { name }))) return;
+    const done = await SP.attempt(() => api("DELETE", "/users/" + encodeURIComponent(name)));
+    if (done) {
+      SP.say(t("user_removed", { name }), "ok");
+      loadUsers();
+    }
+  }
+
+  $("user-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const form = e.target;
+    const name = form.username.value.trim();
+    const body = { role: form.role.value, password: form.password.value };
+    const exists = (state.users || []).some((u) => u.username === name);
+    const done = await SP.attempt(() => exists
+      ? api("PUT", "/users/" + encodeURIComponent(name), body)
+      : api("POST", "/users", Object.assign({ username: name }, body)));
+    if (done) {
+      SP.say(t("user_saved", { name }), "ok");
+      form.reset();
+      loadUsers();
+    }
+  });
+
   // -- live -----------------------------------------------------------------
 
   $("logout").addEventListener("click", () => SP.logout());
@@ -234,6 +274,7 @@
         if (name !== "counter_updated") reportSoon();
       },
     });
+    loadUsers();
     setInterval(tick, 1000);
     setInterval(loadReport, REPORT_EVERY_MS);
   })();

@@ -1,0 +1,56 @@
+"""Managing accounts from the manager's page: /api/v1/users."""
+
+from __future__ import annotations
+
+from tests.apihelpers import Actor
+
+NEW = {"username": "loket7", "role": "clerk", "password": "kata-sandi-panjang-7"}
+
+
+def login(app, username: str, password: str) -> int:
+    return app.test_client().post("/api/v1/auth/session",
+                                  json={"username": username, "password": password}).status_code
+
+
+def test_only_managers_manage_users(anon, clerk, kiosk, manager):
+    assert anon.get("/users", expect=401)
+    assert clerk.get("/users", expect=403).get_json()["error"] == "forbidden"
+    assert kiosk.post("/users", expect=403, json=NEW)
+    names = [u["username"] for u in manager.get("/users").get_json()["users"]]
+    assert names == ["clerk1", "kiosk1", "manager1"]
+    assert "password_hash" not in manager.get("/users").get_data(as_text=True)
+
+
+def test_add_reset_and_remove_a_clerk(app, manager: Actor):
+    created = manager.post("/users", expect=201, json=NEW).get_json()
+    assert created["username"] == "loket7" and created["role"] == "clerk"
+    assert login(app, "loket7", NEW["password"]) == 200
+    assert manager.post("/users", expect=409, json=NEW).get_json()["error"] == "user_exists"
+
+    manager.put("/users/loket7", json={"role": "kiosk", "password": "sandi-baru-yang-panjang"})
+    assert login(app, "loket7", NEW["password"]) == 401
+    assert login(app, "loket7", "sandi-baru-yang-panjang") == 200
+
+    manager.request("DELETE", "/users/loket7", expect=204)
+    assert login(app, "loket7", "sandi-baru-yang-panjang") == 401
+    assert manager.request("DELETE", "/users/loket7", expect=404).get_json()["field"] == "username"
+
+
+def test_bad_input_names_the_field(manager):
+    assert manager.post("/users", expect=400, data="x").get_json()["field"] == "body"
+    body = manager.post("/users", expect=400, json={"username": "a b", "role": "clerk",
+                                                     "password": NEW["password"]}).get_json()
+    assert body["field"] == "username"
+    body = manager.post("/users", expect=400, json={**NEW, "role": "boss"}).get_json()
+    assert body["field"] == "role"
+    body = manager.post("/users", expect=400, json={**NEW, "password": 7}).get_json()
+    assert body["field"] == "password"
+
+
+def test_a_manager_cannot_lock_themself_out(manager):
+    refused = manager.request("DELETE", "/users/manager1", expect=409).get_json()
+    assert refused["field"] == "username"
+    manager.put("/users/manager1", expect=409,
+                json={"role": "clerk", "password": "sandi-baru-yang-panjang"})
+    assert [u["role"] for u in manager.get("/users").get_json()["users"]
+            if u["username"] == "manager1"] == ["manager"]
