@@ -50,6 +50,17 @@ def test_english_switch_on_the_kiosk_carries_to_the_ticket_page(devices):
     expect(page.locator("#status")).to_have_text("Menunggu giliran")
 
 
+def test_kiosk_returns_to_indonesian_for_the_next_citizen(devices):
+    kiosk = devices.open("/kiosk?lang=en", viewport="kiosk", user="kiosk1")
+    wait_online(kiosk)
+    kiosk.locator("[data-service=info]").click()
+    kiosk.get_by_role("button", name="Take a number").click()
+    expect(kiosk.locator("#ticket-title")).to_have_text("Your ticket number")
+    kiosk.get_by_role("button", name="Done").click()
+    expect(kiosk.locator("#services-title")).to_have_text("Pilih layanan")
+    expect(kiosk.locator("html")).to_have_attribute("lang", "id")
+
+
 def test_display_in_english(devices):
     display = devices.open("/display?lang=en", viewport="display")
     wait_online(display)

@@ -27,13 +27,20 @@
 
   function armIdle() {
     clearTimeout(idleTimer);
-    idleTimer = setTimeout(() => home(), IDLE_MS);
+    idleTimer = setTimeout(reset, IDLE_MS);
   }
 
   function home() {
     state.chosen = null;
     SP.say("");
     show("services");
+  }
+
+  /** Ready for the next citizen: the start screen in the office's language. */
+  function reset() {
+    const lang = document.body.dataset.defaultLang || "id";
+    if (SP.lang !== lang) location.assign(location.pathname + "?lang=" + lang);
+    else home();
   }
 
   // -- service buttons ------------------------------------------------------
@@ -196,7 +203,7 @@
     const until = Date.now() + ms;
     const tick = () => {
       const left = Math.ceil((until - Date.now()) / 1000);
-      if (left <= 0) return home();
+      if (left <= 0) return reset();
       $("ticket-countdown").textContent = t("back_in", { n: left });
     };
     tick();
@@ -229,7 +236,7 @@
 
   $("back-button").addEventListener("click", home);
   $("take-button").addEventListener("click", take);
-  $("done-button").addEventListener("click", home);
+  $("done-button").addEventListener("click", reset);
   for (const type of ["pointerdown", "keydown", "touchstart"]) {
     document.addEventListener(type, () => {
       if (document.body.dataset.screen === "standard") armIdle();
