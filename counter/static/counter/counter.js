@@ -199,6 +199,7 @@
       renderTickets();
     } catch (err) {
       if (err.status) SP.say(SP.errorText(err));
+      SP.bug(err);
     }
   }
   const refreshSoon = SP.throttle(refreshTickets, 1000);
