@@ -25,6 +25,7 @@ from .errors import (
     Conflict,
     CounterBusy,
     CounterClosed,
+    InvalidTransition,
     NoCurrentTicket,
     NoSuchCounter,
     NoSuchService,
@@ -254,6 +255,10 @@ class Engine:
     def _commit_call(self, counter: Counter, ticket: Ticket, routing: Routing,
                      now: float) -> Outcome:
         check_transition("call", ticket.status)
+        if ticket.day != self.today(now):
+            raise InvalidTransition(
+                f"ticket {ticket.number} is from {ticket.day}; a ticket is valid on its own day",
+                status=ticket.status.value, action="call")
         called = ticket.evolve(status=TicketStatus.CALLED, called_at=now, counter=counter.id,
                                started_at=0.0, finished_at=0.0)
         new_counter = counter.evolve(current=ticket.id, routing=routing)

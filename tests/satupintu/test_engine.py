@@ -505,3 +505,14 @@ def test_engine_over_config_with_fewer_counters(engine: Engine, config: Config) 
     assert [c.id for c in small.counters()] == ["1", "2"]  # extra stored counters are ignored
     with pytest.raises(NoSuchCounter):
         small.open_counter("3")
+
+
+def test_a_ticket_from_an_earlier_day_cannot_be_called(engine, clock):
+    """Yesterday's leftover ticket is not called today, even by its id."""
+    old = engine.issue("ktp").ticket
+    clock.advance(24 * 3600)
+    engine.open_counter("1", "budi")
+    with pytest.raises(InvalidTransition):
+        engine.call("1", old.id)
+    assert engine.call_next("1").ticket is None  # yesterday's line is not today's
+    assert engine.store.ticket(engine.branch, old.id).status is TicketStatus.WAITING
