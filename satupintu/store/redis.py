@@ -98,6 +98,10 @@ class Keys:
     def calls(self) -> str:
         return f"{self.base}:calls"
 
+    @property
+    def counter_prefix(self) -> str:
+        return f"{self.base}:counter:"
+
     def counter(self, counter_id: str) -> str:
         return f"{self.base}:counter:{counter_id}"
 
@@ -173,6 +177,7 @@ class RedisStore(Store):
         self._commit = self.redis.register_script(scripts.COMMIT)
         self._seed = self.redis.register_script(scripts.SEED_COUNTER)
         self._read_lines = self.redis.register_script(scripts.READ_LINES)
+        self._read_counters = self.redis.register_script(scripts.READ_COUNTERS)
         self.check_durability()
 
     def keys(self, branch: str) -> Keys:
@@ -282,10 +287,8 @@ class RedisStore(Store):
 
     def counters(self, branch: str) -> list[Counter]:
         k = self.keys(branch)
-        pipe = self.redis.pipeline(transaction=False)
-        for i in sorted(self.redis.smembers(k.counters)):
-            pipe.hgetall(k.counter(i))
-        return [Counter.from_record(r) for r in pipe.execute() if r]
+        reply = self._read_counters(keys=[k.counters], args=[k.counter_prefix])
+        return [Counter.from_record(_pairs(r)) for r in reply]
 
     def _lines(self, branch: str, lines: list[str], limit: int, each: bool) -> list[list[Ticket]]:
         """Tickets at the front of `lines`, read in one atomic script."""

@@ -144,3 +144,20 @@ for i, line in ipairs(KEYS) do
 end
 return out
 """
+
+# Every counter of a branch with its record, in one round trip (the estimates
+# read them on every issue and call).
+#
+# KEYS[1]  counter ids of the branch                        set
+# ARGV[1]  counter key prefix ("sp:{main}:counter:")
+# Returns the HGETALL replies (flat field, value lists), ordered by counter id.
+READ_COUNTERS = """
+local ids = redis.call('SMEMBERS', KEYS[1])
+table.sort(ids)
+local out = {}
+for _, id in ipairs(ids) do
+  local record = redis.call('HGETALL', ARGV[1] .. id)
+  if #record > 0 then out[#out + 1] = record end
+end
+return out
+"""
