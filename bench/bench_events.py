@@ -36,7 +36,7 @@ DEFAULT_SCENARIOS = [
     "sqlite:threading:1:100", "sqlite:threading:1:1000",
     "redis:threading:1:100", "redis:threading:1:1000",
     "sqlite:gevent:1:100", "sqlite:gevent:1:1000",
-    "redis:gevent:4:10000",
+    "redis:gevent:1:1000", "redis:gevent:4:4000", "redis:gevent:4:10000",
 ]
 CLIENTS_PER_PROCESS = 500
 
