@@ -7,6 +7,7 @@ would. Users are created through the CLI before start, like an operator would.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import signal
@@ -26,6 +27,22 @@ from tests.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "rahasia-uji-123"
+
+try:  # Linux: resolved here, in the parent, so the child only makes the call
+    _PRCTL: Any = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):
+    _PRCTL = None
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM it when the test process dies, even by SIGKILL.
+
+    The server runs in its own session, so without this a test run killed by a
+    timeout would leave servers behind.
+    """
+    if _PRCTL is not None:
+        _PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def write_config(path: Path, redis_url: str | None = None, async_mode: str = "threading",
@@ -99,6 +116,7 @@ class ServerProcess:
             [sys.executable, "-m", "satupintu", "serve", *self.where(),
              "--host", "127.0.0.1", "--port", str(self.port)],
             stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only an async-signal-safe prctl call
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         log.close()
