@@ -26,4 +26,4 @@ def report_today() -> dict[str, Any]:
     now = engine.clock()
     day = engine.today(now)
     tickets = engine.store.day_tickets(engine.branch, day)
-    return day_report(tickets, list(engine.config.services), now, engine.tz, day)
+    return day_report(tickets, list(engine.services()), now, engine.tz, day)

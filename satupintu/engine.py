@@ -19,7 +19,8 @@ from typing import Any, TypeVar
 
 from . import events as ev
 from .announce import announcements
-from .config import Config
+from .catalogue import Catalogue, Edited, Overrides, added, edited, reset
+from .config import Config, Service
 from .errors import (
     BadRequest,
     Conflict,
@@ -81,6 +82,7 @@ class Engine:
         self.tz = config.office.tz
         self.listeners: list[Callable[[list[ev.Event]], None]] = []
         self.estimator = Estimator(self)
+        self.catalogue = Catalogue(config, store, self.branch)
         store.seed_counters([self._initial_counter(c.id) for c in config.counters])
 
     # -- helpers --------------------------------------------------------------
@@ -110,8 +112,8 @@ class Engine:
             listener(events)
         return events
 
-    def service(self, service_id: str):
-        service = self.config.service(service_id)
+    def service(self, service_id: str) -> Service:
+        service = self.catalogue.current().service(service_id)
         if service is None:
             raise NoSuchService(f"unknown service {service_id!r}", field="service")
         return service
@@ -226,7 +228,7 @@ class Engine:
             counter = self._ready_counter(counter_id)
             now = self.clock()
             heads = self.store.heads(self.branch, self.today(now), counter.service_ids)
-            targets = {s.id: s.target_wait_min * 60.0 for s in self.config.services}
+            targets = {s.id: s.target_wait_min * 60.0 for s in self.services()}
             choice = choose(self.config.routing.policy, counter, heads, targets, now,
                             self.config.routing.max_consecutive_priority)
             if choice is None:
@@ -416,8 +418,9 @@ class Engine:
             raise BadRequest("a counter must take at least one service; pause or close it "
                              "instead", field="services")
         seen = set()
+        catalogue = self.catalogue.current()
         for i, (service_id, weight) in enumerate(services):
-            if self.config.service(service_id) is None:
+            if catalogue.service(service_id) is None:
                 raise NoSuchService(f"unknown service {service_id!r}",
                                     field=f"services[{i}].id")
             if service_id in seen:
@@ -432,6 +435,36 @@ class Engine:
             return c.evolve(services=tuple(services),
                             routing=Routing(c.routing.priority_streak, credits))
         return self._update_counter(counter_id, change)
+
+    # -- the service catalogue (catalogue.py) ------------------------------------
+
+    def services(self) -> tuple[Service, ...]:
+        """Every service: config.toml with the managers' edits (at most a second old)."""
+        return self.catalogue.current().services
+
+    def update_service(self, service_id: str, fields: dict[str, Any],
+                       version: int | None = None) -> Edited:
+        """Change some fields of a service (a manager's edit); the next ticket uses them."""
+        return self._edit_catalogue(
+            service_id, version, lambda o: edited(self.config.services, o, service_id, fields))
+
+    def add_service(self, fields: dict[str, Any], version: int | None = None) -> Edited:
+        """Add a service; it is on no counter until a manager assigns it."""
+        return self._edit_catalogue(str(fields.get("id", "")), version,
+                                    lambda o: added(self.config.services, o, fields))
+
+    def reset_service(self, service_id: str, version: int | None = None) -> Edited:
+        """Drop the managers' edits of a service: back to what config.toml says."""
+        return self._edit_catalogue(
+            service_id, version, lambda o: reset(self.config.services, o, service_id))
+
+    def _edit_catalogue(self, service_id: str, version: int | None,
+                        change: Callable[[Overrides], Overrides]) -> Edited:
+        new_version, seqs = self._retry(lambda: self.catalogue.write(change, version))
+        self.estimator.forget()
+        events = [ev.Event(ev.CATALOGUE_UPDATED, seq, self.branch,
+                           {"service": service_id, "version": new_version}) for seq in seqs]
+        return Edited(self.service(service_id), new_version, self._emit(events))
 
     # -- views ----------------------------------------------------------------
 

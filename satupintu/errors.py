@@ -63,6 +63,13 @@ class ServiceClosed(QueueError):
     status = 409
 
 
+class CatalogueChanged(QueueError):
+    """A manager edited the catalogue as it was at an older version: reload, edit again."""
+
+    code = "catalogue_changed"
+    status = 409
+
+
 class QuotaFull(QueueError):
     code = "quota_full"
     status = 429

@@ -16,6 +16,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from .config import Service
 from .model import Counter, CounterState
 from .views import call_view
 
@@ -49,6 +50,11 @@ class Estimator:
         with self._lock:
             self._means[key] = (mean, now)
         return mean
+
+    def forget(self) -> None:
+        """Drop the cached means (a manager changed a service's time)."""
+        with self._lock:
+            self._means.clear()
 
     def counters_taking(self, service_id: str,
                         counters: list[Counter] | None = None) -> tuple[int, int]:
@@ -87,14 +93,14 @@ class Estimator:
         counters = engine.counters()
         return {s: self.summary(s, counts.get(s, 0), counters) for s in service_ids}
 
-    def catalogue(self) -> list[dict[str, Any]]:
-        """Every service with its standard, waiting count and estimated wait."""
+    def catalogue(self, services: tuple[Service, ...] | None = None) -> list[dict[str, Any]]:
+        """Every service (default: the engine's) with its standard, waiting count and wait."""
         engine = self.engine
         counts = engine.store.waiting_counts(engine.branch, engine.today())
         counters = engine.counters()
         return [
             {**s.to_dict(), **self.summary(s.id, counts.get(s.id, 0), counters)}
-            for s in engine.config.services
+            for s in (engine.services() if services is None else services)
         ]
 
     def recent_calls(self, limit: int) -> list[dict[str, Any]]:

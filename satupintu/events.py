@@ -10,8 +10,10 @@ TICKET_CALLED = "ticket_called"
 TICKET_UPDATED = "ticket_updated"
 COUNTER_UPDATED = "counter_updated"
 QUEUE_UPDATED = "queue_updated"
+CATALOGUE_UPDATED = "catalogue_updated"  # a manager edited the services: reload them
 
-ALL = (TICKET_ISSUED, TICKET_CALLED, TICKET_UPDATED, COUNTER_UPDATED, QUEUE_UPDATED)
+ALL = (TICKET_ISSUED, TICKET_CALLED, TICKET_UPDATED, COUNTER_UPDATED, QUEUE_UPDATED,
+       CATALOGUE_UPDATED)
 
 
 @dataclass(frozen=True)

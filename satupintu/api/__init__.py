@@ -44,8 +44,9 @@ the ack is `{ok: true, room, seq}` or `{ok: false, error, message}`. Rooms:
 `display` (public, every event), `ticket:<id>` (public, that ticket),
 `counter:<id>` (clerk/manager, that counter), `manager` (manager, every event,
 staff payload). Events: `ticket_issued`, `ticket_called` (with `announcement`
-`{id, en}` and `recall`), `ticket_updated`, `counter_updated`, `queue_updated`;
-each payload has the branch sequence number `seq`. On connect, on reconnect,
+`{id, en}` and `recall`), `ticket_updated`, `counter_updated`, `queue_updated`,
+`catalogue_updated` (a manager edited the services: reload them); each
+payload has the branch sequence number `seq`. On connect, on reconnect,
 or when a `seq` is skipped, fetch `GET /api/v1/snapshot` and apply only events
 with a larger `seq`.
 """
@@ -102,7 +103,13 @@ def config() -> Config:
     return current_app.extensions["satupintu.config"]
 
 
-from . import auth_routes, counters, services, tickets  # noqa: E402,F401  (routes on bp)
+from . import (  # noqa: E402,F401  (routes on bp)
+    auth_routes,
+    catalogue,
+    counters,
+    services,
+    tickets,
+)
 
 
 def init_api(app: Any) -> None:

@@ -28,6 +28,18 @@ class StrictBoolean(Boolean):
         return value
 
 
+class StrictInteger(Integer):
+    """Only JSON integers: not "5", not 5.5, not true (marshmallow's strict mode takes it as 1)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 def Text(required: bool = True, max_len: int = MAX_STR, **kwargs: Any) -> String:  # noqa: N802
     """A capped, non-empty string field."""
     return String(required=required, validate=Length(min=1, max=max_len), **kwargs)
@@ -70,6 +82,60 @@ class AssignmentIn(In):
 
 class ServicesIn(In):
     services = List(Nested(AssignmentIn), required=True, validate=Length(min=1, max=100))
+
+
+# The catalogue editor's fields. Sizes are capped here; the rules (one capital
+# letter, #RRGGBB, ranges, unique prefix) are config.toml's, checked by the engine.
+ITEM = 500  # one requirement or procedure step, or a standard text
+ITEMS = 50
+
+
+def Item(max_len: int = ITEM, **kwargs: Any) -> String:  # noqa: N802
+    """A capped string that may be empty."""
+    return String(validate=Length(max=max_len), **kwargs)
+
+
+class NameIn(In):
+    id = String(validate=Length(max=120), metadata={"description": "Indonesian"})
+    en = String(validate=Length(max=120), metadata={"description": "English (may be empty)"})
+
+
+class StandardIn(In):
+    requirements = List(Item(), validate=Length(max=ITEMS))
+    procedure = List(Item(), validate=Length(max=ITEMS))
+    processing_time = Item()
+    fee = Item(metadata={"description": "\"Gratis\" shows as free"})
+    fee_basis = Item()
+    product = Item()
+    complaint = Item()
+
+
+class ServiceEditIn(In):
+    """Fields of a service to change; the ones left out stay as they are."""
+
+    version = StrictInteger(metadata={"description": "the catalogue version the editor "
+                                                     "loaded; 409 if it changed since"})
+    prefix = String(validate=Length(max=8), metadata={"example": "A"})
+    name = Nested(NameIn)
+    colour = String(validate=Length(max=16), metadata={"example": "#1565C0"})
+    target_wait_min = StrictInteger()
+    service_time_min = StrictInteger()
+    daily_quota = StrictInteger(metadata={"description": "0 = no quota"})
+    enabled = StrictBoolean()
+    standard = Nested(StandardIn, metadata={"description": "published standard items to change"})
+
+
+class ServiceNewIn(ServiceEditIn):
+    """A new service (defaults as in config.toml for the fields left out)."""
+
+    id = Text(max_len=32, metadata={"example": "paspor"})
+    prefix = String(required=True, validate=Length(max=8), metadata={"example": "Q"})
+    name = Nested(NameIn, required=True)
+
+
+class VersionQuery(In):
+    version = Integer(metadata={"description": "the catalogue version the editor "
+                                                     "loaded; 409 if it changed since"})
 
 
 # -- outputs --------------------------------------------------------------------
@@ -137,10 +203,24 @@ class ServiceOut(Schema):
     waiting = Integer()
     estimated_wait_s = Integer(allow_none=True)
     counters_open = Integer()
+    source = String(metadata={
+        "enum": ["config", "edited", "added"],
+        "description": "config.toml as is, config.toml with a manager's edits, or added on "
+                       "the manager page (GET /services and catalogue edits only)"})
 
 
 class ServicesOut(Schema):
+    version = Integer(metadata={"description": "catalogue version (managers' edits)"})
     services = List(Nested(ServiceOut))
+
+
+class EditedServiceOut(ServiceOut):
+    """A service after an edit (its own class: apispec warns when a nested schema is reused)."""
+
+
+class ServiceEditedOut(Schema):
+    version = Integer(metadata={"description": "catalogue version after the edit"})
+    service = Nested(EditedServiceOut)
 
 
 class CountersOut(Schema):

@@ -13,8 +13,16 @@ from .schemas import ServicesOut, SnapshotOut
 @bp.output(ServicesOut)
 @api_doc("List services", tag="Services")
 def list_services() -> dict[str, Any]:
-    """Every service with its published standard, people waiting and estimated wait."""
-    return {"services": engine().estimator.catalogue()}
+    """Every service with its published standard, people waiting and estimated wait.
+
+    `version` is the catalogue's (managers' edits); it changes with every
+    `catalogue_updated` event.
+    """
+    eng = engine()
+    listing = eng.catalogue.current()
+    rows = eng.estimator.catalogue(listing.services)
+    return {"version": listing.version,
+            "services": [{**row, "source": listing.sources[row["id"]]} for row in rows]}
 
 
 @bp.get("/snapshot")

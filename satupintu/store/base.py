@@ -4,8 +4,9 @@ The engine reads with the plain getters, decides in Python (policy, transition
 table), then writes everything an operation changes with one `commit`, which is
 atomic and guarded by record versions: if any record changed since it was
 read, nothing is written and `Conflict` is raised, and the engine retries.
-`issue` is the other atomic write: it allocates the day's next number.
-Both allocate the branch sequence numbers of the events they cause.
+`issue` is the other atomic write: it allocates the day's next number;
+`put_catalogue` stores the managers' edits of the service catalogue.
+All three allocate the branch sequence numbers of the events they cause.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..model import Call, Counter, Ticket, TicketStatus
 
@@ -148,6 +150,27 @@ class Store(ABC):
     @abstractmethod
     def day_tickets(self, branch: str, day: str) -> list[Ticket]:
         """Every ticket of the day (reports)."""
+
+    # -- the managers' edits of the service catalogue -------------------------
+
+    @abstractmethod
+    def catalogue(self, branch: str) -> tuple[int, dict[str, dict[str, Any]]]:
+        """The branch's catalogue edits: (version, overrides by service id), read atomically.
+
+        (0, {}) before the first `put_catalogue`. Each override is a JSON-able
+        dict (a service's fields that differ from config.toml, or a whole
+        service added on the manager page); the order of the dict is kept.
+        """
+
+    @abstractmethod
+    def put_catalogue(self, branch: str, overrides: dict[str, dict[str, Any]],
+                      expected_version: int, events: int) -> list[int]:
+        """Atomically replace the catalogue edits, or raise Conflict and write nothing.
+
+        Writes only if the stored version is still `expected_version`; the
+        version becomes expected_version + 1. Returns `events` new, consecutive
+        branch sequence numbers, like `commit`.
+        """
 
     # -- users and secrets ----------------------------------------------------
 

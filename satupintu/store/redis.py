@@ -21,13 +21,15 @@ so one branch lives in one cluster slot):
     sp:{main}:calls                    list     calls as JSON, newest first
     sp:{main}:counter:<id>             hash     counter record (Counter.to_record)
     sp:{main}:counters                 set      counter ids
+    sp:{main}:catalogue                hash     version, overrides (JSON): managers' service edits
     sp:users                           hash     username -> JSON
     sp:secrets                         hash     name -> value (HSETNX: first value wins)
 
 Day-scoped keys and tickets expire DAY_TTL_S (40 days) after their last write,
-long enough for monthly reports; counters, the sequence, the call log, users
-and secrets never expire. Equal sort_keys order by ticket id (sorted-set
-members with equal scores sort by member), like SQLite's `ORDER BY sort_key, id`.
+long enough for monthly reports; counters, the sequence, the call log, users,
+secrets and the catalogue edits never expire. Equal sort_keys order by ticket
+id (sorted-set members with equal scores sort by member), like SQLite's
+`ORDER BY sort_key, id`.
 
 Durability: production Redis must run with `appendonly yes` and
 `appendfsync always`, so a ticket the kiosk was told about survives a crash or
@@ -109,6 +111,10 @@ class Keys:
     def counters(self) -> str:
         return f"{self.base}:counters"
 
+    @property
+    def catalogue(self) -> str:
+        return f"{self.base}:catalogue"
+
 
 class _Plan:
     """The writes of one commit, as the COMMIT script's JSON plan over indexed KEYS."""
@@ -178,6 +184,7 @@ class RedisStore(Store):
         self._seed = self.redis.register_script(scripts.SEED_COUNTER)
         self._read_lines = self.redis.register_script(scripts.READ_LINES)
         self._read_counters = self.redis.register_script(scripts.READ_COUNTERS)
+        self._put_catalogue = self.redis.register_script(scripts.PUT_CATALOGUE)
         self.check_durability()
 
     def keys(self, branch: str) -> Keys:
@@ -361,6 +368,21 @@ class RedisStore(Store):
     def day_tickets(self, branch: str, day: str) -> list[Ticket]:
         ids = list(self.redis.smembers(self.keys(branch).day(day)))
         return sorted(self._tickets(branch, ids), key=lambda t: (t.sort_key, t.id))
+
+    # -- the managers' edits of the service catalogue -------------------------
+
+    def catalogue(self, branch: str) -> tuple[int, dict[str, dict[str, Any]]]:
+        version, overrides = self.redis.hmget(self.keys(branch).catalogue, "version", "overrides")
+        return (int(version), json.loads(overrides)) if version else (0, {})
+
+    def put_catalogue(self, branch: str, overrides: dict[str, dict[str, Any]],
+                      expected_version: int, events: int) -> list[int]:
+        k = self.keys(branch)
+        reply = self._put_catalogue(keys=[k.catalogue, k.seq], args=[
+            expected_version, json.dumps(overrides, ensure_ascii=False), events])
+        if reply[0] == "CONFLICT":
+            raise Conflict("the service catalogue changed meanwhile; try again")
+        return list(range(int(reply[1]), int(reply[2]) + 1))
 
     # -- users and secrets ----------------------------------------------------
 

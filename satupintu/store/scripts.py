@@ -161,3 +161,21 @@ for _, id in ipairs(ids) do
 end
 return out
 """
+
+# Replace the managers' catalogue edits if nobody changed them since they were read.
+#
+# KEYS[1]  the catalogue edits                              hash (version, overrides)
+# KEYS[2]  branch sequence                                  string
+# ARGV[1]  expected version (0 before the first edit)    ARGV[2] overrides, JSON
+# ARGV[3]  seqs to allocate
+# Returns {"CONFLICT"} having written nothing, or
+#         {"OK", first seq, last seq} (first > last when no seqs were asked for).
+PUT_CATALOGUE = """
+local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+if version ~= tonumber(ARGV[1]) then return {'CONFLICT'} end
+redis.call('HSET', KEYS[1], 'version', version + 1, 'overrides', ARGV[2])
+local count = tonumber(ARGV[3])
+local last = tonumber(redis.call('GET', KEYS[2]) or '0')
+if count > 0 then last = redis.call('INCRBY', KEYS[2], count) end
+return {'OK', last - count + 1, last}
+"""

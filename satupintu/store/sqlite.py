@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from ..errors import Conflict, QuotaFull
 from ..model import Call, Counter, Ticket, TicketStatus
@@ -71,6 +73,9 @@ CREATE TABLE IF NOT EXISTS users (
     created_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS catalogue (
+    branch TEXT PRIMARY KEY, version INTEGER NOT NULL, overrides TEXT NOT NULL
+);
 """
 
 TICKET_COLUMNS = tuple(Ticket.__dataclass_fields__)
@@ -334,6 +339,26 @@ class SQLiteStore(Store):
             "SELECT * FROM tickets WHERE branch=? AND day=? ORDER BY sort_key", (branch, day)
         ).fetchall()
         return [Ticket.from_record(dict(r)) for r in rows]
+
+    # -- the managers' edits of the service catalogue -------------------------
+
+    def catalogue(self, branch: str) -> tuple[int, dict[str, dict[str, Any]]]:
+        row = self._db().execute(
+            "SELECT version, overrides FROM catalogue WHERE branch=?", (branch,)).fetchone()
+        return (int(row[0]), json.loads(row[1])) if row else (0, {})
+
+    def put_catalogue(self, branch: str, overrides: dict[str, dict[str, Any]],
+                      expected_version: int, events: int) -> list[int]:
+        data = json.dumps(overrides, ensure_ascii=False)
+        with self._tx() as db:
+            row = db.execute("SELECT version FROM catalogue WHERE branch=?", (branch,)).fetchone()
+            if (int(row[0]) if row else 0) != expected_version:
+                raise Conflict("the service catalogue changed meanwhile; try again")
+            db.execute(
+                "INSERT INTO catalogue VALUES (?, ?, ?) ON CONFLICT (branch) "
+                "DO UPDATE SET version = excluded.version, overrides = excluded.overrides",
+                (branch, expected_version + 1, data))
+            return self._next_seqs(db, branch, events)
 
     # -- users and secrets ----------------------------------------------------
 

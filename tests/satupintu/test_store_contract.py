@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -398,6 +399,69 @@ def test_secret_keeps_the_first_value_forever(store: Store):
     assert store.secret("session", "first") == "first"
     assert store.secret("session", "second") == "first"
     assert store.secret("other", "x") == "x"
+
+
+
+# -- the managers' catalogue edits --------------------------------------------
+
+EDITS = {
+    "ktp": {"daily_quota": 5, "standard": {"fee": "Rp 10.000", "requirements": ["KK", "Akta"]}},
+    "paspor": {"id": "paspor", "prefix": "Q", "name": {"id": "Paspor – baru", "en": ""}},
+    "akta": {"enabled": False},
+}
+
+
+def test_catalogue_edits_start_empty_and_each_write_bumps_the_version(store: Store):
+    assert store.catalogue(B) == (0, {})
+    assert store.put_catalogue(B, EDITS, 0, events=1) == [1]
+    version, stored = store.catalogue(B)
+    assert (version, stored) == (1, EDITS)
+    assert list(stored) == ["ktp", "paspor", "akta"]  # the order services were edited in
+    assert store.put_catalogue(B, {"kk": {"prefix": "Z"}}, 1, events=0) == []
+    assert store.catalogue(B) == (2, {"kk": {"prefix": "Z"}})
+    assert store.catalogue("other") == (0, {})  # per branch
+
+
+def test_stale_catalogue_version_conflicts_and_writes_nothing(store: Store):
+    store.put_catalogue(B, EDITS, 0, events=1)
+    take(store)
+    before = (snapshot(store), store.catalogue(B))
+    for stale in (0, 2, 7):
+        with pytest.raises(Conflict):
+            store.put_catalogue(B, {"kk": {"prefix": "Z"}}, stale, events=2)
+    assert (snapshot(store), store.catalogue(B)) == before
+
+
+def test_catalogue_seqs_are_contiguous_with_issue_and_commit(store: Store):
+    assert take(store).sort_key == 1
+    assert store.put_catalogue(B, EDITS, 0, events=2) == [2, 3]
+    assert store.commit(B, Change(events=1)) == [4]
+    assert store.put_catalogue("other", {}, 0, events=1) == [1]  # another branch's sequence
+    assert store.seq(B) == 4
+
+
+def test_racing_catalogue_writes_from_one_version_only_one_wins(store: Store):
+    results: list[str] = []
+    start = threading.Barrier(6)
+
+    def write(n: int) -> None:
+        start.wait()
+        try:
+            store.put_catalogue(B, {"ktp": {"daily_quota": n}}, 0, events=1)
+            results.append(f"won {n}")
+        except Conflict:
+            results.append("conflict")
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(1, 7)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = [r for r in results if r.startswith("won")]
+    assert len(winners) == 1 and results.count("conflict") == 5
+    version, stored = store.catalogue(B)
+    assert version == 1 and f"won {stored['ktp']['daily_quota']}" == winners[0]
+    assert store.seq(B) == 1
 
 
 # -- both backends, same answers ----------------------------------------------
