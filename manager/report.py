@@ -7,6 +7,7 @@ without a server; `manager.routes` serves them at GET /api/v1/reports/today.
 from __future__ import annotations
 
 from collections import Counter as Tally
+from collections import defaultdict
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -49,17 +50,28 @@ def service_figures(service: Service, tickets: list[Ticket], now: float) -> dict
 
 def hourly(tickets: list[Ticket], services: list[Service], now: float,
            tz: ZoneInfo) -> dict[str, Any]:
-    """Tickets issued per local hour per service, from the first hour with a ticket to now."""
+    """Per local hour, from the first hour with a ticket to now: tickets issued per service,
+    and the mean wait (issue -> call, seconds; None where nobody was called) of the tickets
+    called in that hour, per service (where the ticket was called) and for all."""
     hour_of = {t.id: datetime.fromtimestamp(t.issued_at, tz).hour for t in tickets}
     if not tickets:
-        return {"hours": [], "issued": {s.id: [] for s in services}}
+        return {"hours": [], "issued": {s.id: [] for s in services},
+                "mean_wait_s": {s.id: [] for s in services}, "mean_wait_all_s": []}
     first = min(hour_of.values())
     last = max(max(hour_of.values()), datetime.fromtimestamp(now, tz).hour)
     hours = list(range(first, last + 1))
     counts = Tally((t.origin_service, hour_of[t.id]) for t in tickets)
+    waits: dict[tuple[str, int], list[float]] = defaultdict(list)
+    for t in tickets:
+        if t.called_at:
+            hour = datetime.fromtimestamp(t.called_at, tz).hour
+            waits[(t.service, hour)].append(t.called_at - t.issued_at)
+            waits[("", hour)].append(t.called_at - t.issued_at)
     return {
         "hours": [f"{h:02d}:00" for h in hours],
         "issued": {s.id: [counts[(s.id, h)] for h in hours] for s in services},
+        "mean_wait_s": {s.id: [_mean(waits[(s.id, h)]) for h in hours] for s in services},
+        "mean_wait_all_s": [_mean(waits[("", h)]) for h in hours],
     }
 
 

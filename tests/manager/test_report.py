@@ -74,3 +74,59 @@ def test_report_endpoint_is_for_managers_only(anon, clerk, manager, kiosk):
     body = manager.get("/reports/today").get_json()
     assert body["totals"]["issued"] == 1
     assert [f["id"] for f in body["services"]][:2] == ["ktp", "kk"]
+
+
+def test_mean_waits_per_hour_per_service_from_a_scripted_day(engine: Engine, clock):
+    engine.open_counter("1")
+    a1 = engine.issue("ktp").ticket  # 09:00
+    clock.advance(600)
+    engine.issue("ktp")  # 09:10
+    clock.advance(600)
+    engine.issue("kk")  # 09:20
+    clock.advance(600)  # 09:30
+    assert engine.call_next("1").ticket.id == a1.id  # waited 30 min, called in the 09 hour
+    engine.complete("1")
+    clock.advance(35 * 60)  # 10:05
+    assert engine.call_next("1").ticket.number == "A002"  # waited 55 min
+    engine.complete("1")
+    clock.advance(10 * 60)  # 10:15
+    assert engine.call_next("1").ticket.number == "B001"  # waited 55 min
+    engine.complete("1")
+    clock.advance(60 * 60)  # 11:15: nobody called this hour
+    engine.issue("ktp")
+    report = day_report(engine.store.day_tickets(engine.branch, engine.today()),
+                        list(engine.services()), clock(), engine.tz, engine.today())
+    hourly = report["hourly"]
+    assert hourly["hours"] == ["09:00", "10:00", "11:00"]
+    assert hourly["issued"]["ktp"] == [2, 0, 1]
+    assert hourly["mean_wait_s"]["ktp"] == [1800, 3300, None]
+    assert hourly["mean_wait_s"]["kk"] == [None, 3300, None]
+    assert hourly["mean_wait_s"]["info"] == [None, None, None]
+    assert hourly["mean_wait_all_s"] == [1800, 3300, None]
+    today = {f["id"]: f["mean_wait_s"] for f in report["services"]}
+    assert (today["ktp"], today["kk"], today["info"]) == (2550, 3300, None)
+    assert report["totals"]["mean_wait_s"] == round((1800 + 3300 + 3300) / 3)
+
+
+def test_the_report_follows_the_managers_catalogue(engine: Engine):
+    engine.add_service({"id": "paspor", "prefix": "Q", "name": "Paspor", "target_wait_min": 5})
+    engine.issue("paspor")
+    report = day_report(engine.store.day_tickets(engine.branch, engine.today()),
+                        list(engine.services()), engine.clock(), engine.tz, engine.today())
+    paspor = next(f for f in report["services"] if f["id"] == "paspor")
+    assert paspor["issued"] == 1 and paspor["target_wait_s"] == 300
+    assert report["hourly"]["issued"]["paspor"] == [1]
+
+
+def test_report_endpoint_has_the_waits_and_the_edited_catalogue(app, manager, kiosk, clerk):
+    manager.request("POST", "/services", 201, json={"id": "paspor", "prefix": "Q",
+                                                     "name": {"id": "Paspor"}})
+    kiosk.take_ticket("paspor")
+    manager.put("/counters/1/services", json={"services": [{"id": "paspor"}]})
+    clerk.open("1")
+    clerk.call_next("1")
+    body = manager.get("/reports/today").get_json()
+    assert [f["id"] for f in body["services"]][-1] == "paspor"
+    waits = body["hourly"]["mean_wait_s"]["paspor"]
+    assert len(waits) == len(body["hourly"]["hours"]) and waits[-1] is not None
+    assert len(body["hourly"]["mean_wait_all_s"]) == len(body["hourly"]["hours"])
