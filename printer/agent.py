@@ -105,6 +105,7 @@ class PrintAgent:
         self.drop_acks = False  # tests: pretend acknowledgements get lost
         self._inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
         self.sio = socketio.Client(reconnection=True, reconnection_delay=0.5,
                                    reconnection_delay_max=5)
         self.sio.on("connect", lambda: self._inbox.put(("join", None)))
@@ -133,7 +134,13 @@ class PrintAgent:
 
     def _disconnected(self, *args: Any) -> None:
         self.joined.clear()
-        log.warning("disconnected from %s; reconnecting", self.server)
+        # python-engineio leaves the dead websocket open after a transport error (it only
+        # drops it on reconnect): close its socket now rather than when it is collected.
+        ws = getattr(self.sio.eio, "ws", None)
+        if ws is not None:
+            ws.shutdown()
+        if not self._stop.is_set():
+            log.warning("disconnected from %s; reconnecting", self.server)
 
     def _join(self) -> None:
         for attempt in range(2):
@@ -232,11 +239,14 @@ class PrintAgent:
 
     def start(self) -> threading.Thread:
         """Run in a background thread (tests, embedding)."""
-        thread = threading.Thread(target=self.run, name=f"print-agent-{self.kiosk}",
-                                  daemon=True)
-        thread.start()
-        return thread
+        self._thread = threading.Thread(target=self.run, name=f"print-agent-{self.kiosk}",
+                                        daemon=True)
+        self._thread.start()
+        return self._thread
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 15) -> None:
+        """Stop the loop and disconnect (waits for a thread `start` made)."""
         self._stop.set()
         self._inbox.put(("stop", None))
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)

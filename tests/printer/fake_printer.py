@@ -58,6 +58,7 @@ class FakePrinter:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._stopping = threading.Event()
+        self._open: set[socket.socket] = set()
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -86,6 +87,13 @@ class FakePrinter:
     def stop(self) -> None:
         self._stopping.set()
         self._unlisten()
+        with self._lock:
+            open_conns, self._open = list(self._open), set()
+        for conn in open_conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def set_mode(self, mode: str) -> None:
         """Change behaviour; 'offline' closes the port, leaving it reopens on the same port."""
@@ -111,6 +119,7 @@ class FakePrinter:
                 return
             with self._lock:
                 self.connections += 1
+                self._open.add(conn)
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
@@ -132,6 +141,7 @@ class FakePrinter:
         finally:
             conn.close()
             with self._changed:
+                self._open.discard(conn)
                 if received:
                     self.jobs.append(bytes(received))
                 self._changed.notify_all()
@@ -172,7 +182,10 @@ class FakePrinter:
     def _reply(self, conn: socket.socket, query: bytes, answer: int) -> None:
         with self._lock:
             self.queries.append(query)
-        conn.sendall(bytes([answer]))
+        try:
+            conn.sendall(bytes([answer]))
+        except OSError:
+            pass  # the client gave up waiting (slow mode) or hung up: like a real printer
 
     # -- for tests ------------------------------------------------------------
 

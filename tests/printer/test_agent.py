@@ -197,7 +197,11 @@ def test_agent_command_line(server, fake, tmp_path):
         assert Path(tmp_path / "k5.jsonl").read_text().count('"printed"') >= 1
         kiosk.close()
     finally:
-        proc.send_signal(signal.SIGINT)
-        code = proc.wait(15)
+        proc.send_signal(signal.SIGINT)  # Ctrl-C: disconnects and exits 130
+        try:
+            code = proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            code = proc.wait(10)
         proc.stdout.close()
         assert code == 130
