@@ -263,6 +263,13 @@
         render();
         refreshTickets();
       },
+      onServices(list) { // a manager edited the catalogue: names, requirements, closed services
+        state.services = list;
+        state.byId = Object.fromEntries(list.map((s) => [s.id, s]));
+        state.waiting = Object.fromEntries(list.map((s) => [s.id, s]));
+        render();
+        renderTickets();
+      },
       onEvent(name, data) {
         if (name === "counter_updated" && data.counter && String(data.counter.id) === String(counterId)) {
           state.counter = Object.assign({}, state.counter, data.counter);

@@ -166,6 +166,14 @@
     document.addEventListener("keydown", enableSound);
   }
 
+  /** A manager edited the catalogue: names, prefixes, colours, closed services. */
+  function onServices(list) {
+    state.services = list;
+    state.byId = Object.fromEntries(list.map((s) => [s.id, s]));
+    state.waiting = Object.fromEntries(list.map((s) => [s.id, s]));
+    renderWaiting();
+  }
+
   window.SPDisplay = { state };
-  SP.live({ rooms: ["display"], onSnapshot, onEvent });
+  SP.live({ rooms: ["display"], onSnapshot, onEvent, onServices });
 })();

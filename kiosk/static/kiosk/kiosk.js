@@ -98,6 +98,12 @@
     const s = state.byId[serviceId];
     if (!s) return;
     state.chosen = s.id;
+    fillStandard(s);
+    document.querySelector('input[name="priority"][value=""]').checked = true;
+    show("standard");
+  }
+
+  function fillStandard(s) {
     const std = s.standard || {};
     $("standard-head").style.setProperty("--service", s.colour);
     $("standard-prefix").textContent = s.prefix;
@@ -111,8 +117,6 @@
     $("standard-time").textContent = std.processing_time || "";
     $("standard-product").textContent = std.product || "";
     $("standard-complaint").textContent = std.complaint || "";
-    document.querySelector('input[name="priority"][value=""]').checked = true;
-    show("standard");
   }
 
   async function take() {
@@ -218,6 +222,16 @@
     renderServices();
   }
 
+  /** A manager edited the catalogue: new names, fees, quotas ... at once, even mid-choice. */
+  function catalogueChanged(list) {
+    state.full.clear(); // a raised quota takes tickets again; a full one refuses the next try
+    setServices(list);
+    const chosen = state.chosen && state.byId[state.chosen];
+    if (document.body.dataset.screen !== "standard" || !state.chosen) return;
+    if (chosen && chosen.enabled !== false) fillStandard(chosen);
+    else home(); // the service closed while the citizen was reading about it
+  }
+
   function applyQueue(services) {
     for (const [id, summary] of Object.entries(services || {})) {
       if (state.byId[id]) Object.assign(state.byId[id], summary);
@@ -258,6 +272,7 @@
       onSnapshot(snapshot) {
         setServices(snapshot.services || []);
       },
+      onServices: catalogueChanged,
       onEvent(name, data) {
         if (name === "queue_updated") applyQueue(data.services);
         else if (name === "print_failed" && shown && data.ticket === shown.id &&

@@ -155,20 +155,23 @@
     location.assign("/login?next=" + encodeURIComponent(location.pathname + location.search));
   }
 
-  const EVENTS = ["ticket_issued", "ticket_called", "ticket_updated", "counter_updated", "queue_updated"];
+  const EVENTS = ["ticket_issued", "ticket_called", "ticket_updated", "counter_updated", "queue_updated",
+    "catalogue_updated"];
 
   /**
    * Live updates that never miss one: join `rooms`, load the snapshot, then apply events
    * in seq order. On (re)connect or a seq gap the snapshot is fetched again.
    * `gapless`: true when one of the rooms gets every event of the branch (display,
    * manager), so a hole in seq means something was missed.
-   * Callbacks: onSnapshot(snapshot, resync), onEvent(name, data), onStatus(online).
+   * Callbacks: onSnapshot(snapshot, resync), onEvent(name, data), onStatus(online),
+   * onServices(services, version): the catalogue again after a manager edited it
+   * (`catalogue_updated`; GET /services, at least at the event's version).
    * `extraEvents`: more event names to listen for (events without seq pass straight through).
    */
   function live(options) {
     const opts = Object.assign({ rooms: ["display"], gapless: true }, options);
     opts.rooms = opts.rooms.slice();
-    const state = { seq: null, online: false, loading: null, pending: [], socket: null };
+    const state = { seq: null, online: false, loading: null, pending: [], socket: null, catalogue: 0 };
     const badge = document.getElementById("offline-badge");
 
     function setOnline(online) {
@@ -208,6 +211,25 @@
       }
     }
 
+    /** The services at `version` or later (another server may answer from a cache up to 1 s old). */
+    async function reloadServices(version) {
+      for (let attempt = 0; attempt < 10; attempt++) {
+        let data = null;
+        try {
+          data = await api("GET", "/services");
+        } catch (err) {
+          bug(err);
+        }
+        if (data && data.version >= version) {
+          if (data.version < state.catalogue) return; // a later reload already applied a newer one
+          state.catalogue = data.version;
+          if (opts.onServices) opts.onServices(data.services, data.version);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 300 + 200 * attempt));
+      }
+    }
+
     function handle(name, data) {
       if (state.loading || state.seq === null) {
         state.pending.push([name, data]);
@@ -223,6 +245,7 @@
         }
         state.seq = Math.max(state.seq, seq);
       }
+      if (name === "catalogue_updated") reloadServices(data.version || 0);
       if (opts.onEvent) opts.onEvent(name, data);
     }
 

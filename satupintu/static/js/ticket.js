@@ -95,6 +95,10 @@
       for (const s of snapshot.services || []) services[s.id] = s;
       refresh();
     },
+    onServices(list) { // a manager renamed the service (the standard shown is the one issued under)
+      for (const s of list) services[s.id] = s;
+      if (services[service]) $("service-name").textContent = SP.serviceName(services[service]);
+    },
     onEvent(name, data) {
       if (name === "ticket_called" || name === "ticket_updated") {
         if (data.ticket && data.ticket.id === ticketId) {
