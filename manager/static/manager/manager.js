@@ -1,12 +1,13 @@
 /* Manager's board: counters (state, clerk, ticket, assignment toggles), services vs targets,
- * alerts, today's tickets per hour. Live from the `manager` room; figures from /reports/today. */
+ * alerts, today's tickets and mean waits per hour. Live from the `manager` room; figures from
+ * /reports/today; the catalogue editor is catalogue.js. */
 (function () {
   "use strict";
   const { t, api, el } = SP;
   const $ = (id) => document.getElementById(id);
   const REPORT_EVERY_MS = 15000;
 
-  const state = { services: [], byId: {}, counters: [], report: null, chart: null };
+  const state = { services: [], byId: {}, counters: [], report: null, chart: null, waitsChart: null };
   const cardCache = {};
 
   // -- counters -------------------------------------------------------------
@@ -186,11 +187,42 @@
     }
   }
 
+  function renderWaits() {
+    const report = state.report;
+    if (!report || typeof Chart !== "function" || !report.hourly.mean_wait_s) return;
+    const today = Object.fromEntries(report.services.map((f) => [f.id, f.mean_wait_s]));
+    const inMinutes = (list) => (list || []).map((s) => (s === null ? null : Math.round(s / 6) / 10));
+    const datasets = state.services.map((s) => ({
+      label: s.prefix + " " + SP.serviceName(s) +
+        (today[s.id] !== null && today[s.id] !== undefined ? " (" + t("wait_today", { wait: minutes(today[s.id]) }) + ")" : ""),
+      data: inMinutes(report.hourly.mean_wait_s[s.id]),
+      borderColor: s.colour, backgroundColor: s.colour, spanGaps: true, tension: 0.2,
+    }));
+    datasets.push({ label: t("wait_all"), data: inMinutes(report.hourly.mean_wait_all_s),
+      borderColor: "#212121", backgroundColor: "#212121", borderDash: [6, 4], borderWidth: 3, spanGaps: true });
+    if (!state.waitsChart) {
+      state.waitsChart = new Chart($("waits-chart"), {
+        type: "line",
+        data: { labels: report.hourly.hours, datasets },
+        options: {
+          animation: false, responsive: true, maintainAspectRatio: false,
+          scales: { y: { beginAtZero: true, title: { display: true, text: t("minutes_axis") } } },
+          plugins: { legend: { position: "bottom" }, title: { display: false, text: t("waits_title") } },
+        },
+      });
+    } else {
+      state.waitsChart.data.labels = report.hourly.hours;
+      state.waitsChart.data.datasets = datasets;
+      state.waitsChart.update();
+    }
+  }
+
   async function loadReport() {
     try {
       state.report = await api("GET", "/reports/today");
       renderServices();
       renderChart();
+      renderWaits();
     } catch (err) {
       if (err.status) SP.say(SP.errorText(err));
       SP.bug(err);
@@ -261,6 +293,16 @@
         for (const key of Object.keys(cardCache)) delete cardCache[key];
         renderCounters();
         renderServices();
+        loadReport();
+        SPCatalogue.load(); // with each service's source and the catalogue version
+      },
+      onServices(services, version) { // a manager edited the catalogue (maybe this one)
+        state.services = services;
+        state.byId = Object.fromEntries(services.map((s) => [s.id, s]));
+        for (const key of Object.keys(cardCache)) delete cardCache[key];
+        renderCounters();
+        renderServices();
+        SPCatalogue.show(services, version);
         loadReport();
       },
       onEvent(name, data) {
