@@ -28,6 +28,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from satupintu.store.sqlite import connect
+
 from .status import PrinterStatus
 
 JOB_TTL_S = 2 * 24 * 3600  # finished jobs are kept two days (reprints, support questions)
@@ -150,11 +152,7 @@ class SQLiteJobs(JobQueue):
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                 check_same_thread=False)
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA busy_timeout=30000")
+            db = connect(self.path)
             self._local.db = db
         return db
 

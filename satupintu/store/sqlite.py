@@ -84,6 +84,17 @@ COUNTER_COLUMNS = ("branch", "id", "name", "state", "services", "current", "cler
 _ORDER = "(priority = ''), sort_key, id"
 
 
+def connect(path: str | Path) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit), WAL, synchronous FULL."""
+    db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA journal_mode=WAL")
+    # FULL: a ticket the kiosk was told about survives a power cut too.
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("PRAGMA busy_timeout=30000")
+    return db
+
+
 class SQLiteStore(Store):
     """Embedded store; safe for threads and for several processes on one file."""
 
@@ -100,13 +111,7 @@ class SQLiteStore(Store):
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                 check_same_thread=False)
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
-            # FULL: a ticket the kiosk was told about survives a power cut too.
-            db.execute("PRAGMA synchronous=FULL")
-            db.execute("PRAGMA busy_timeout=30000")
+            db = connect(self.path)
             self._local.db = db
             self._local.depth = 0
         return db

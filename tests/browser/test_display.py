@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import wait_online
-from tests.browser.netcut import NetCut
+from tests.netcut import NetCut
 from tests.serverproc import Api
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -18,7 +18,7 @@ from printer.agent import PrintAgent
 from printer.config import parse_spec
 from tests.printer.escpos_reader import read
 from tests.printer.fake_printer import FakePrinter
-from tests.printer.tcp_proxy import TcpProxy
+from tests.netcut import NetCut
 from tests.serverproc import PASSWORD, ROOT, Api, ServerProcess, write_config
 
 pytestmark = pytest.mark.slow
@@ -99,7 +99,7 @@ def test_agent_prints_and_acknowledges(server, agents, fake):
 
 
 def test_missed_jobs_are_redelivered_after_a_disconnect(server, agents, fake):
-    proxy = TcpProxy(("127.0.0.1", server.port))
+    proxy = NetCut(server.port)
     try:
         agent = agents("K2", url=proxy.url)
         proxy.cut()  # the kiosk PC loses the network
