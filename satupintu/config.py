@@ -366,9 +366,8 @@ def _unique(chk: _Checker, items: list[Any], attr: str, section: str) -> None:
     for i, item in enumerate(items):
         value = getattr(item, attr)
         if value in seen:
-            raise chk.fail(
-                f"{section}[{i}].{attr}", f"duplicate {attr} {value!r} (also {section}[{seen[value]}])"
-            )
+            also = f"{section}[{seen[value]}]"
+            raise chk.fail(f"{section}[{i}].{attr}", f"duplicate {attr} {value!r} (also {also})")
         seen[value] = i
 
 

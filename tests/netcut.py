@@ -1,4 +1,4 @@
-"""A TCP forwarder between a client (browser, print agent) and the server whose cable a test can pull.
+"""A TCP forwarder between a client (browser, print agent) and the server: a cable to pull.
 
 Chromium's offline emulation leaves open websockets alone, so it cannot show
 what a display does when the network drops. This forwarder can: `cut()` closes

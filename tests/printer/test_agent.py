@@ -16,9 +16,9 @@ import socketio
 
 from printer.agent import PrintAgent
 from printer.config import parse_spec
+from tests.netcut import NetCut
 from tests.printer.escpos_reader import read
 from tests.printer.fake_printer import FakePrinter
-from tests.netcut import NetCut
 from tests.serverproc import PASSWORD, ROOT, Api, ServerProcess, write_config
 
 pytestmark = pytest.mark.slow
