@@ -12,7 +12,7 @@ def init_printing(app: Any, socketio: Any, engine: Any) -> Any:
     """Register the printing routes and agent events, and print issued tickets."""
     import os
 
-    from .routes import add_print_info, bp
+    from .routes import bp
     from .service import PrintService
     from .sockets import init_agent_sockets
 
@@ -25,7 +25,6 @@ def init_printing(app: Any, socketio: Any, engine: Any) -> Any:
         app.register_blueprint(bp)
     app.config["TAGS"] = [*app.config.get("TAGS", []), {
         "name": "Printing", "description": "ticket preview, print state, reprint, printers"}]
-    app.after_request(add_print_info)
     init_agent_sockets(socketio)
     engine.listeners.append(service.on_events)
     return service

@@ -5,17 +5,17 @@
     POST /api/v1/tickets/<id>/reprint  {kiosk?}         clerk or manager
     GET  /api/v1/printers                               clerk or manager
 
-The issuing response (POST /api/v1/tickets) also gets a `print` field, added
-after the API's own serialisation (`add_print_info`).
+The issuing response (POST /api/v1/tickets) also has a `print` field: the
+printing listener leaves it in `g.satupintu_print` while the engine issues, and
+the API's handler returns it (schema `PrintOut` in satupintu/api/schemas.py).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from apiflask import APIBlueprint
-from flask import Response, current_app, g, request
+from flask import Response, current_app, request
 
 from satupintu.api import SECURITY
 from satupintu.auth import current_principal, require
@@ -27,7 +27,6 @@ from .preview import png_bytes
 from .service import PrintService
 
 bp = APIBlueprint("printer", __name__, url_prefix="/api/v1")
-ISSUE_ENDPOINT = "api.issue_ticket"
 
 
 class NoPrinter(QueueError):
@@ -127,18 +126,3 @@ def printers() -> dict[str, Any]:
     return {"printers": [svc.status_view(k.id) for k in svc.kiosks.values()
                          if k.printer.type != "none"]}
 
-
-def add_print_info(response: Response) -> Response:
-    """Put the print state into the issuing response, which the API serialises first."""
-    infos = g.get("satupintu_print")
-    if not infos or request.endpoint != ISSUE_ENDPOINT or response.status_code != 201:
-        return response
-    try:
-        body = json.loads(response.get_data())
-    except ValueError:
-        return response
-    info = infos.get(body.get("id")) if isinstance(body, dict) else None
-    if info is not None:
-        body["print"] = info
-        response.set_data(json.dumps(body))
-    return response

@@ -337,7 +337,7 @@ def _request_base_url() -> str:
 
 
 def _remember_for_response(ticket_id: str, info: dict[str, Any]) -> None:
-    """Keep the print info for the issuing response (see printer.routes.add_print_info)."""
+    """Keep the print info for the issuing response (satupintu/api/tickets.py reads it)."""
     from flask import g, has_app_context
 
     if has_app_context():

@@ -163,8 +163,27 @@ class TicketStatusOut(TicketOut):
     estimated_wait_s = Integer(allow_none=True)
 
 
+class PrintOut(Schema):
+    """What the kiosk is told about printing the ticket it just issued (printer/service.py)."""
+
+    ticket = String()
+    kiosk = String(metadata={"description": "the kiosk whose printer prints it"})
+    state = String(metadata={"enum": ["queued", "printed", "failed", "none"], "description":
+                             "failed or none: show the ticket on screen (preview, message)"})
+    preview = String(metadata={"description": "the ticket as a PNG, for the on-screen fallback"})
+    printer = String(metadata={"description": "the printer's state when known",
+                               "enum": ["ok", "paper_near_end", "paper_out", "cover_open",
+                                        "offline", "error"]})
+    printer_message = String(metadata={"description": "the printer's state in Indonesian"})
+    message = String(metadata={"description": "failed or none: what to tell the citizen"})
+    message_en = String()
+
+
 class IssuedOut(TicketStatusOut):
     url = String(metadata={"description": "the citizen's tracking page (QR code)"})
+    print = Nested(PrintOut, allow_none=True, metadata={
+        "description": "the print of the ticket; null if no kiosk printer is involved "
+                       "(not issued by a kiosk user)"})
 
 
 class AssignmentOut(Schema):

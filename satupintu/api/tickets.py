@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, g, request
 
 from ..auth import current_principal, require
 from ..errors import NoSuchTicket, QuotaFull, RateLimited
@@ -64,8 +64,12 @@ def issue_ticket(body: dict[str, Any]) -> dict[str, Any]:
         raise
     t = outcome.ticket
     assert t is not None
+    # The printing listener (printer/service.py) ran during engine().issue and left what the
+    # kiosk is told about the print in g; None when no kiosk printer is involved.
+    printing = (g.get("satupintu_print") or {}).get(t.id)
     return {**ticket_view(t, engine().tz), "people_ahead": outcome.people_ahead,
-            "estimated_wait_s": outcome.estimated_wait_s, "url": ticket_url(t.id)}
+            "estimated_wait_s": outcome.estimated_wait_s, "url": ticket_url(t.id),
+            "print": printing}
 
 
 @bp.get("/tickets/<ticket_id>")

@@ -167,7 +167,7 @@ def test_reprint_refusals(app, k1, clerk, manager):
     clerk.post("/tickets/nosuchticket/reprint", 404)
     # a ticket a manager issued (no kiosk) needs the kiosk named
     own = manager.take_ticket("ktp")
-    assert "print" not in own
+    assert own["print"] is None  # no kiosk printer involved
     assert clerk.post(f"/tickets/{own['id']}/reprint", 400).get_json()["field"] == "kiosk"
     clerk.post(f"/tickets/{own['id']}/reprint", 202, json={"kiosk": "k1"})
 
@@ -205,3 +205,12 @@ def test_printer_state_is_read_between_tickets_for_managers(app, fake, manager, 
     manager.get("/printers")  # fresh: not asked again
     printing(app).wait_idle()
     assert fake.connections == 1
+
+
+def test_issuing_response_documents_the_print_field(app):
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+    field = schemas["IssuedOut"]["properties"]["print"]
+    assert field["anyOf"] == [{"$ref": "#/components/schemas/PrintOut"}, {"type": "null"}]
+    assert {"ticket", "kiosk", "state", "preview", "printer", "message"} <= set(
+        schemas["PrintOut"]["properties"])
