@@ -104,6 +104,10 @@ class SQLiteStore(Store):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        # This process's writers queue here, woken as soon as the writer before them
+        # commits: SQLite's own busy handler polls with sleeps of up to 100 ms, which
+        # kept racing counters waiting long after the database was free.
+        self._write_lock = threading.Lock()
         self._db().executescript(SCHEMA)  # executescript manages its own transaction
 
     # -- connections and transactions ----------------------------------------
@@ -127,17 +131,18 @@ class SQLiteStore(Store):
             finally:
                 self._local.depth -= 1
             return
-        db.execute("BEGIN IMMEDIATE")
-        self._local.depth = 1
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        else:
-            db.execute("COMMIT")
-        finally:
-            self._local.depth = 0
+        with self._write_lock:
+            db.execute("BEGIN IMMEDIATE")
+            self._local.depth = 1
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            else:
+                db.execute("COMMIT")
+            finally:
+                self._local.depth = 0
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
