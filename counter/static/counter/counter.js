@@ -1,14 +1,17 @@
-/* Counter desk: open/pause/close, call, serve, transfer; live queue for this counter. */
+/* Counter desk: open/pause/close, call, serve, transfer, reprint; live queue for this counter. */
 (function () {
   "use strict";
   const { t, api, el } = SP;
   const STORAGE_KEY = "satupintu.counter";
   const $ = (id) => document.getElementById(id);
+  const REPRINT_WAIT_MS = 20000; // how long to listen for the reprint's outcome
 
   const state = {
     me: null, counterId: null, counter: null, services: [], byId: {}, waiting: {},
     tickets: [], checked: {},
   };
+  let live = null;
+  let reprinting = null; // {ticket, number, room, printers, timer} while a reprint's outcome is awaited
 
   // -- counter choice -------------------------------------------------------
 
@@ -69,6 +72,7 @@
       "no-show": status === "called",
       park: status === "called" || status === "serving",
       transfer: status === "called" || status === "serving",
+      reprint: !!cur,
     };
     for (const button of document.querySelectorAll("[data-action]")) {
       button.disabled = !enable[button.dataset.action];
@@ -190,6 +194,76 @@
     if (first) first.focus();
   }
 
+  // -- reprint --------------------------------------------------------------
+
+  function printerState(name, fallback) {
+    return SP.strings["printer_" + name] !== undefined ? t("printer_" + name) : fallback || name || "";
+  }
+
+  function kioskName(kiosk) {
+    const p = reprinting && reprinting.printers.find((x) => x.kiosk === kiosk);
+    return p ? p.name || p.kiosk : kiosk;
+  }
+
+  function reprintDone() {
+    if (!reprinting) return;
+    clearTimeout(reprinting.timer);
+    if (live) live.leave(reprinting.room);
+    reprinting = null;
+  }
+
+  /** The printer's answer for the reprint, from the ticket's room: printed or failed. */
+  function reprintOutcome(name, data) {
+    if (!reprinting || !data || data.ticket !== reprinting.ticket) return;
+    const { number } = reprinting;
+    const kiosk = kioskName(data.kiosk);
+    if (name === "ticket_printed") SP.say(t("reprint_done", { number, kiosk }), "ok");
+    else SP.say(t("reprint_failed", { number, kiosk, state: printerState(data.printer, data.printer_message) }));
+    reprintDone();
+  }
+
+  /** Print the ticket at the counter again: on the kiosk that issued it, else on a kiosk printer that is ready. */
+  async function reprint() {
+    const cur = current();
+    if (!cur) return;
+    if (reprinting) {
+      SP.say(t("reprint_busy", { number: reprinting.number }), "ok");
+      return;
+    }
+    const path = "/tickets/" + encodeURIComponent(cur.id) + "/reprint";
+    reprinting = { ticket: cur.id, number: cur.number, room: "ticket:" + cur.id, printers: [], timer: null };
+    try {
+      const [printers] = await Promise.all([
+        api("GET", "/printers"),
+        live ? live.join(reprinting.room) : null, // before printing, so the outcome is heard
+      ]);
+      reprinting.printers = printers.printers;
+      let result;
+      try {
+        result = await api("POST", path, {});
+      } catch (err) {
+        // Not issued at a kiosk with a printer (400/409 naming `kiosk`): use a ready kiosk printer.
+        if (!(err instanceof SP.ApiError) || err.body.field !== "kiosk") throw err;
+        const ready = reprinting.printers.find((p) => !p.alert);
+        if (!ready) {
+          SP.say(t("reprint_no_printer"));
+          reprintDone();
+          return;
+        }
+        result = await api("POST", path, { kiosk: ready.kiosk });
+      }
+      const info = result.print || {};
+      if (!reprinting) return; // the printer answered (on the room) before the API did
+      if (info.state === "failed") return reprintOutcome("print_failed", info);
+      SP.say(t("reprint_sent", { number: cur.number, kiosk: kioskName(info.kiosk) }), "ok");
+      reprinting.timer = setTimeout(reprintDone, REPRINT_WAIT_MS);
+    } catch (err) {
+      SP.say(SP.errorText(err));
+      reprintDone();
+      SP.bug(err);
+    }
+  }
+
   async function refreshTickets() {
     if (!state.counterId) return;
     const id = encodeURIComponent(state.counterId);
@@ -209,6 +283,7 @@
   for (const button of document.querySelectorAll("[data-action]")) {
     button.addEventListener("click", () => {
       if (button.dataset.action === "transfer") openTransfer();
+      else if (button.dataset.action === "reprint") reprint();
       else act(button.dataset.action);
     });
   }
@@ -247,8 +322,9 @@
     $("picker").hidden = true;
     $("desk").hidden = false;
     $("change-counter").hidden = false;
-    SP.live({
+    live = SP.live({
       rooms: ["display", "counter:" + counterId],
+      extraEvents: ["ticket_printed", "print_failed"], // a reprint's outcome, on the ticket's room
       onSnapshot(snapshot) {
         state.services = snapshot.services || [];
         state.byId = Object.fromEntries(state.services.map((s) => [s.id, s]));
@@ -271,7 +347,8 @@
         renderTickets();
       },
       onEvent(name, data) {
-        if (name === "counter_updated" && data.counter && String(data.counter.id) === String(counterId)) {
+        if (name === "ticket_printed" || name === "print_failed") reprintOutcome(name, data);
+        else if (name === "counter_updated" && data.counter && String(data.counter.id) === String(counterId)) {
           state.counter = Object.assign({}, state.counter, data.counter);
           render();
           renderTickets();

@@ -1,6 +1,6 @@
 /* Manager's board: counters (state, clerk, ticket, assignment toggles), services vs targets,
  * alerts, today's tickets and mean waits per hour. Live from the `manager` room; figures from
- * /reports/today; the catalogue editor is catalogue.js. */
+ * /reports/today; the catalogue editor is catalogue.js, the printer panel printers.js. */
 (function () {
   "use strict";
   const { t, api, el } = SP;
@@ -151,11 +151,12 @@
       el("td", { class: "num" }, String(totals.served || 0)),
       el("td", { class: "num" }, String(totals.no_show || 0)),
       el("td", { class: "num" }, String(totals.issued || 0)));
+    const items = alerts.map((text) => ({ text, kind: "alert" })).concat(SPPrinters.alerts());
     const list = $("alerts");
-    const text = alerts.join("|");
+    const text = items.map((a) => a.kind + ":" + a.text).join("|");
     if (list.dataset.text !== text) {
       list.dataset.text = text;
-      list.replaceChildren(...(alerts.length ? alerts.map((a) => el("li", { class: "alert" }, a))
+      list.replaceChildren(...(items.length ? items.map((a) => el("li", { class: a.kind }, a.text))
         : [el("li", { class: "calm" }, t("no_alerts"))]));
     }
   }
@@ -295,6 +296,7 @@
         renderServices();
         loadReport();
         SPCatalogue.load(); // with each service's source and the catalogue version
+        SPPrinters.load(); // printer events carry no seq: read the states again after a reconnect
       },
       onServices(services, version) { // a manager edited the catalogue (maybe this one)
         state.services = services;
@@ -305,7 +307,13 @@
         SPCatalogue.show(services, version);
         loadReport();
       },
+      extraEvents: ["printer_status", "print_failed"],
       onEvent(name, data) {
+        if (name === "printer_status" || name === "print_failed") {
+          SPPrinters.onEvent(name, data);
+          renderServices(); // the alert list
+          return;
+        }
         if (name === "counter_updated" && data.counter) setCounter(data.counter);
         else if (name === "queue_updated") {
           for (const [id, summary] of Object.entries(data.services || {})) {

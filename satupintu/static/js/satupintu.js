@@ -270,6 +270,11 @@
         if (!socket.connected) return Promise.resolve(null);
         return new Promise((resolve) => socket.emit("join", { room }, resolve));
       },
+      /** Leave a room joined with `join` (and no longer join it after a reconnect). */
+      leave(room) {
+        opts.rooms = opts.rooms.filter((r) => r !== room);
+        if (socket.connected) socket.emit("leave", { room });
+      },
       get seq() {
         return state.seq;
       },
