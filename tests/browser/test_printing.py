@@ -127,3 +127,21 @@ def test_clerk_reprints_the_ticket_at_the_counter(devices, office, printer):
     board.fill("#reprint-number", "Z999")
     board.click("#reprint-button")
     expect(board.locator("#flash")).to_have_text("Tiket tidak ditemukan.")
+
+    # A ticket a manager issued came from no kiosk: the counter uses a ready kiosk printer.
+    boss = Api(office, "boss")
+    try:
+        desk.click("[data-action=complete]")
+        own = boss.issue("ktp")
+    finally:
+        boss.close()
+    assert own["print"] is None  # not printed when issued
+    expect(desk.locator("#current-number")).to_have_text("–")  # A001 completed
+    expect(desk.locator("[data-action=call-next]")).to_be_enabled()
+    desk.keyboard.press("n")
+    expect(desk.locator("#current-number")).to_have_text(own["number"])
+    desk.keyboard.press("u")
+    expect(desk.locator("#flash")).to_have_text(
+        f"Tiket {own['number']} sudah dicetak ulang di Kiosk lobi.", timeout=10_000)
+    fourth = read(printer.wait_for_jobs(4)[3])
+    assert fourth.line(own["number"]) and fourth.line("(cetak ulang)")
