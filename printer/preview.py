@@ -103,9 +103,10 @@ def png_bytes(ticket: dict[str, Any], service: Service, office: Office,
     return out.getvalue()
 
 
-SAMPLE = {"id": "k7m2p9x4q8rt", "number": "A012", "service": "ktp", "priority": "lansia",
-          "people_ahead": 3, "estimated_wait_s": 1500, "issued_at": "2026-11-27T09:15:00+07:00",
-          "url": "https://antrean.example.go.id/t/k7m2p9x4q8rt"}
+SAMPLE: dict[str, Any] = {
+    "id": "k7m2p9x4q8rt", "number": "A012", "service": "ktp", "priority": "lansia",
+    "people_ahead": 3, "estimated_wait_s": 1500, "issued_at": "2026-11-27T09:15:00+07:00",
+    "url": "https://antrean.example.go.id/t/k7m2p9x4q8rt"}
 
 
 def main(argv: list[str] | None = None) -> None:

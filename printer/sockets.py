@@ -32,7 +32,9 @@ def _service() -> PrintService:
 
 def _state(data: dict[str, Any]) -> tuple[PrinterState | None, str]:
     raw = data.get("state")
-    detail = data.get("detail") if isinstance(data.get("detail"), str) else ""
+    detail = data.get("detail")
+    if not isinstance(detail, str):
+        detail = ""
     try:
         return (PrinterState(raw) if raw is not None else None), detail[:300]
     except ValueError:

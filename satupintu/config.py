@@ -228,7 +228,7 @@ class _Checker:
 _REQUIRED = object()
 
 
-def _section(chk: _Checker, raw: dict[str, Any], name: str, cls: type) -> Any:
+def _section(chk: _Checker, raw: dict[str, Any], name: str, cls: type[Any]) -> Any:
     data = chk.table(raw.get(name, {}), name)
     defaults = cls()
     allowed = set(cls.__dataclass_fields__)

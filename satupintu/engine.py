@@ -306,7 +306,7 @@ class Engine(ManagementOps):
         elif status in (TicketStatus.DONE, TicketStatus.NO_SHOW, TicketStatus.CANCELLED):
             stamp["finished_at"] = now
         updated = ticket.evolve(status=status, **{**stamp, **changes})
-        pairs = []
+        pairs: list[tuple[Counter | None, Counter]] = []
         counter = at_counter
         leaves = counter is not None and status not in (TicketStatus.CALLED, TicketStatus.SERVING)
         new_counter = counter

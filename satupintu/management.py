@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import events as ev
 from .catalogue import Edited, Overrides, added, edited, reset
@@ -20,7 +20,12 @@ from .model import Counter, CounterState, Routing, Ticket
 from .store.base import Change
 
 if TYPE_CHECKING:
-    from .engine import Engine
+    from .catalogue import Catalogue
+    from .config import Config
+    from .estimate import Estimator
+    from .store.base import Store
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -41,10 +46,25 @@ class Outcome:
 class ManagementOps:
     """Counter and catalogue operations (see the module docstring)."""
 
+    # What Engine (engine.py) provides, declared so these methods type-check.
+    config: Config
+    store: Store
+    branch: str
+    catalogue: Catalogue
+    estimator: Estimator
+
+    if TYPE_CHECKING:
+        def counter(self, counter_id: str) -> Counter: ...
+        def service(self, service_id: str) -> Service: ...
+        def _retry(self, operation: Callable[[], T]) -> T: ...
+        def _emit(self, events: list[ev.Event]) -> list[ev.Event]: ...
+        def _counter_event(self, seq: int, c: Counter, current: Ticket | None) -> ev.Event: ...
+        def _finish(self, outcome: Outcome) -> Outcome: ...
+
     # -- counters -------------------------------------------------------------
 
     def _update_counter(
-        self: Engine, counter_id: str, change: Callable[[Counter], Counter]
+        self, counter_id: str, change: Callable[[Counter], Counter]
     ) -> Outcome:
         def op() -> Outcome:
             counter = self.counter(counter_id)
@@ -56,21 +76,21 @@ class ManagementOps:
                            queue=(seqs[1], services))
         return self._finish(self._retry(op))
 
-    def open_counter(self: Engine, counter_id: str, clerk: str = "") -> Outcome:
+    def open_counter(self, counter_id: str, clerk: str = "") -> Outcome:
         return self._update_counter(
             counter_id, lambda c: c.evolve(state=CounterState.OPEN, clerk=clerk or c.clerk))
 
-    def pause_counter(self: Engine, counter_id: str) -> Outcome:
+    def pause_counter(self, counter_id: str) -> Outcome:
         return self._update_counter(counter_id, lambda c: c.evolve(state=CounterState.PAUSED))
 
-    def close_counter(self: Engine, counter_id: str) -> Outcome:
+    def close_counter(self, counter_id: str) -> Outcome:
         def close(c: Counter) -> Counter:
             if c.current:
                 raise CounterBusy(f"{c.name} still has a ticket; finish it before closing")
             return c.evolve(state=CounterState.CLOSED, clerk="")
         return self._update_counter(counter_id, close)
 
-    def set_services(self: Engine, counter_id: str, services: list[tuple[str, int]]) -> Outcome:
+    def set_services(self, counter_id: str, services: list[tuple[str, int]]) -> Outcome:
         """Change which services a counter takes (and their weights); the next call obeys."""
         if not services:
             raise BadRequest("a counter must take at least one service; pause or close it "
@@ -96,27 +116,27 @@ class ManagementOps:
 
     # -- the service catalogue (catalogue.py) ------------------------------------
 
-    def services(self: Engine) -> tuple[Service, ...]:
+    def services(self) -> tuple[Service, ...]:
         """Every service: config.toml with the managers' edits (at most a second old)."""
         return self.catalogue.current().services
 
-    def update_service(self: Engine, service_id: str, fields: dict[str, Any],
+    def update_service(self, service_id: str, fields: dict[str, Any],
                        version: int | None = None) -> Edited:
         """Change some fields of a service (a manager's edit); the next ticket uses them."""
         return self._edit_catalogue(
             service_id, version, lambda o: edited(self.config.services, o, service_id, fields))
 
-    def add_service(self: Engine, fields: dict[str, Any], version: int | None = None) -> Edited:
+    def add_service(self, fields: dict[str, Any], version: int | None = None) -> Edited:
         """Add a service; it is on no counter until a manager assigns it."""
         return self._edit_catalogue(str(fields.get("id", "")), version,
                                     lambda o: added(self.config.services, o, fields))
 
-    def reset_service(self: Engine, service_id: str, version: int | None = None) -> Edited:
+    def reset_service(self, service_id: str, version: int | None = None) -> Edited:
         """Drop the managers' edits of a service: back to what config.toml says."""
         return self._edit_catalogue(
             service_id, version, lambda o: reset(self.config.services, o, service_id))
 
-    def _edit_catalogue(self: Engine, service_id: str, version: int | None,
+    def _edit_catalogue(self, service_id: str, version: int | None,
                         change: Callable[[Overrides], Overrides]) -> Edited:
         new_version, seqs = self._retry(lambda: self.catalogue.write(change, version))
         self.estimator.forget()

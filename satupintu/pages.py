@@ -29,7 +29,7 @@ def lang_switch() -> Markup:
     for lang in LANGUAGES:
         if lang == here:
             continue
-        args = {**request.args.to_dict(), "lang": lang}
+        args: dict[str, Any] = {**request.args.to_dict(), "lang": lang}
         href = url_for(request.endpoint or "pages.home", **(request.view_args or {}), **args)
         links.append(
             f'<a class="lang-switch" href="{escape(href)}" hreflang="{lang}" lang="{lang}" '

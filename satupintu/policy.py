@@ -40,8 +40,8 @@ def choose(
 ) -> Choice | None:
     """Pick the next ticket for `counter` from the heads of its services' lines."""
     assigned = [s for s in counter.service_ids if s in heads]
-    priority = [heads[s][0] for s in assigned if heads[s][0] is not None]
-    ordinary = [heads[s][1] for s in assigned if heads[s][1] is not None]
+    priority = [t for s in assigned if (t := heads[s][0]) is not None]
+    ordinary = [t for s in assigned if (t := heads[s][1]) is not None]
     routing = counter.routing
     if priority and (routing.priority_streak < max_streak or not ordinary):
         return Choice(_oldest(priority), Routing(routing.priority_streak + 1, routing.credits))

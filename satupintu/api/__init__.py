@@ -31,7 +31,8 @@ ERRORS = {
     415: "The body is not application/json",
     429: "Rate limited or daily quota full",
 }
-SECURITY = ["BearerAuth", "SessionCookie"]
+# typed as APIFlask's doc(security=...) takes it (its list is invariant)
+SECURITY: list[str | dict[str, list[Any]]] = ["BearerAuth", "SessionCookie"]
 API_DESCRIPTION = """\
 The queue of one office. Devices and scripts log in with `POST /auth/token` and
 send `Authorization: Bearer <token>`; pages log in with `POST /auth/session`

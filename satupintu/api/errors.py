@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from apiflask import APIFlask
@@ -10,6 +11,9 @@ from flask import Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import QueueError
+
+# Header values as APIFlask's HTTPError may carry them (werkzeug accepts each).
+Headers = Mapping[str, str | list[str] | tuple[str, ...]]
 
 API_PREFIX = "/api/"
 
@@ -61,7 +65,7 @@ def _first_problem(messages: Any, path: str = "") -> tuple[str, str]:
 
 
 def error_response(status: int, code: str | None, message: str, field: str | None = None,
-                   headers: dict[str, str] | None = None) -> Response:
+                   headers: Headers | None = None) -> Response:
     """Build the JSON error response."""
     body: dict[str, Any] = {"error": code or CODES.get(status, "error"), "message": message}
     if field:
@@ -74,7 +78,7 @@ def error_response(status: int, code: str | None, message: str, field: str | Non
     return response
 
 
-def _page_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+def _page_error(status: int, message: str, headers: Headers | None = None) -> Response:
     """Errors outside /api: a plain page (role blueprints may register nicer ones)."""
     html = (f"<!doctype html><meta charset=utf-8><title>{status}</title>"
             f"<h1>{status}</h1><p>{message}</p>")
@@ -92,8 +96,11 @@ def _is_api() -> bool:
 def http_error(error: HTTPError) -> Response:
     """APIFlask's error processor: validation errors and abort()s."""
     headers = dict(error.headers or {})
+    # HTTPError.__init__ fills a missing message from the status; only its
+    # class attribute says `str | None`.
+    error_message = error.message or ""
     if not _is_api():
-        return _page_error(error.status_code, error.message, headers)
+        return _page_error(error.status_code, error_message, headers)
     if error.detail:  # a validation error: name the field
         field, problem = _first_problem(error.detail)
         status = 400 if error.status_code == 422 else error.status_code
@@ -102,7 +109,7 @@ def http_error(error: HTTPError) -> Response:
         message = f"{field}: {problem}" if field else problem
         return error_response(status, "bad_request", message, field or None, headers)
     code = error.extra_data.get("error") if error.extra_data else None
-    return error_response(error.status_code, code, error.message, None, headers)
+    return error_response(error.status_code, code, error_message, None, headers)
 
 
 def werkzeug_error(exc: HTTPException) -> Response:

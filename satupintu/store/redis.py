@@ -42,7 +42,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict
-from typing import Any
+from typing import Any, cast
 
 import redis
 
@@ -178,6 +178,8 @@ class RedisStore(Store):
 
     def __init__(self, url: str, prefix: str = "sp"):
         self.prefix = prefix
+        # decode_responses: every reply is str, not the `bytes | str` the stubs
+        # promise, hence the cast()s on reads below.
         self.redis = redis.Redis.from_url(url, decode_responses=True)
         self._issue = self.redis.register_script(scripts.ISSUE)
         self._commit = self.redis.register_script(scripts.COMMIT)
@@ -281,15 +283,15 @@ class RedisStore(Store):
         return [Ticket.from_record(r) for r in pipe.execute() if r]
 
     def ticket(self, branch: str, ticket_id: str) -> Ticket | None:
-        record = self.redis.hgetall(self.keys(branch).ticket(ticket_id))
+        record = cast("dict[str, str]", self.redis.hgetall(self.keys(branch).ticket(ticket_id)))
         return Ticket.from_record(record) if record else None
 
     def ticket_by_number(self, branch: str, day: str, number: str) -> Ticket | None:
-        ticket_id = self.redis.hget(self.keys(branch).by_number(day), number)
+        ticket_id = cast("str | None", self.redis.hget(self.keys(branch).by_number(day), number))
         return self.ticket(branch, ticket_id) if ticket_id else None
 
     def counter(self, branch: str, counter_id: str) -> Counter | None:
-        record = self.redis.hgetall(self.keys(branch).counter(counter_id))
+        record = cast("dict[str, str]", self.redis.hgetall(self.keys(branch).counter(counter_id)))
         return Counter.from_record(record) if record else None
 
     def counters(self, branch: str) -> list[Counter]:
@@ -324,7 +326,7 @@ class RedisStore(Store):
 
     def waiting_counts(self, branch: str, day: str) -> dict[str, int]:
         k = self.keys(branch)
-        services = sorted(self.redis.smembers(k.lines(day)))
+        services = sorted(cast("set[str]", self.redis.smembers(k.lines(day))))
         pipe = self.redis.pipeline(transaction=True)
         for s in services:
             pipe.zcard(k.line(day, s, True))
@@ -339,9 +341,11 @@ class RedisStore(Store):
         other = k.line(ticket.day, ticket.service, False)
         below = f"({ticket.sort_key}"
         pipe = self.redis.pipeline(transaction=True)
-        pipe.zcount(prio, "-inf", below).zscore(prio, ticket.id)
+        pipe.zcount(prio, "-inf", below)
+        pipe.zscore(prio, ticket.id)
         pipe.zcard(prio)
-        pipe.zcount(other, "-inf", below).zscore(other, ticket.id)
+        pipe.zcount(other, "-inf", below)
+        pipe.zscore(other, ticket.id)
         p_below, p_self, p_all, n_below, n_self = pipe.execute()
         # Like SQLite: waiting tickets of the service other than this one that
         # are ahead (priority: lower sort_key in the priority line; ordinary:
@@ -366,14 +370,18 @@ class RedisStore(Store):
         return [float(r) for r in rows]
 
     def day_tickets(self, branch: str, day: str) -> list[Ticket]:
-        ids = list(self.redis.smembers(self.keys(branch).day(day)))
+        ids = list(cast("set[str]", self.redis.smembers(self.keys(branch).day(day))))
         return sorted(self._tickets(branch, ids), key=lambda t: (t.sort_key, t.id))
 
     # -- the managers' edits of the service catalogue -------------------------
 
     def catalogue(self, branch: str) -> tuple[int, dict[str, dict[str, Any]]]:
-        version, overrides = self.redis.hmget(self.keys(branch).catalogue, "version", "overrides")
-        return (int(version), json.loads(overrides)) if version else (0, {})
+        version, overrides = cast("list[str | None]", self.redis.hmget(
+            self.keys(branch).catalogue, "version", "overrides"))
+        if not version:
+            return (0, {})
+        assert overrides is not None  # PUT_CATALOGUE writes both fields together
+        return int(version), json.loads(overrides)
 
     def put_catalogue(self, branch: str, overrides: dict[str, dict[str, Any]],
                       expected_version: int, events: int) -> list[int]:
@@ -403,7 +411,7 @@ class RedisStore(Store):
     def secret(self, name: str, make: str) -> str:
         key = f"{self.prefix}:secrets"
         self.redis.hsetnx(key, name, make)
-        return self.redis.hget(key, name)
+        return cast(str, self.redis.hget(key, name))  # just set if missing; never deleted
 
 
 __all__ = ["DAY_TTL_S", "Keys", "RedisStore"]
