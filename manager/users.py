@@ -17,9 +17,9 @@ from typing import Any
 from flask import Response, current_app, request
 
 from satupintu.auth import current_principal, require
-from satupintu.errors import BadRequest, InvalidTransition
+from satupintu.errors import BadRequest, InvalidTransition, NoSuchUser
 from satupintu.store.base import Store, User
-from satupintu.users import NoSuchUser, add_user, list_users, remove_user
+from satupintu.users import add_user, list_users, remove_user
 
 from . import bp
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from flask import current_app, g, request, session
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from .errors import QueueError
+from .errors import Forbidden, Unauthorized
 from .store.base import User
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -27,20 +27,6 @@ TOKEN_SALT = "satupintu.api-token"
 SESSION_KEY = "satupintu_auth"
 STAFF_ROLES = ("clerk", "manager")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-
-
-class Unauthorized(QueueError):
-    code = "unauthorized"
-    status = 401
-
-
-class InvalidCredentials(Unauthorized):
-    code = "invalid_credentials"
-
-
-class Forbidden(QueueError):
-    code = "forbidden"
-    status = 403
 
 
 @dataclass(frozen=True)

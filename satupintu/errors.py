@@ -80,6 +80,54 @@ class RateLimited(QueueError):
     status = 429
 
 
+class Unauthorized(QueueError):
+    """No or bad credentials."""
+
+    code = "unauthorized"
+    status = 401
+
+
+class InvalidCredentials(Unauthorized):
+    """Wrong username or password."""
+
+    code = "invalid_credentials"
+
+
+class Forbidden(QueueError):
+    """The user's role may not do this."""
+
+    code = "forbidden"
+    status = 403
+
+
+class NotFound(QueueError):
+    """No such route or resource."""
+
+    code = "not_found"
+    status = 404
+
+
+class UnsupportedMediaType(QueueError):
+    """The body is not JSON."""
+
+    code = "unsupported_media_type"
+    status = 415
+
+
+class UserExists(QueueError):
+    """A user of that name exists already."""
+
+    code = "user_exists"
+    status = 409
+
+
+class NoSuchUser(QueueError):
+    """No user of that name."""
+
+    code = "no_such_user"
+    status = 404
+
+
 class Conflict(QueueError):
     """A concurrent change won the race; the engine retries the operation."""
 

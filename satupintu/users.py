@@ -7,7 +7,7 @@ import time
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .errors import BadRequest, QueueError
+from .errors import BadRequest, NoSuchUser, UserExists
 from .store.base import Store, User
 
 ROLES = ("kiosk", "clerk", "manager")
@@ -18,16 +18,6 @@ MAX_PASSWORD = 128
 # Compared against when the user does not exist, so a wrong name costs as much
 # time as a wrong password and names cannot be probed by timing.
 _DUMMY_HASH = generate_password_hash("satupintu-no-such-user")
-
-
-class UserExists(QueueError):
-    code = "user_exists"
-    status = 409
-
-
-class NoSuchUser(QueueError):
-    code = "no_such_user"
-    status = 404
 
 
 def check_username(username: str) -> str:

@@ -16,7 +16,7 @@ from flask import current_app, request
 from ..auth import current_principal
 from ..config import Config
 from ..engine import Engine
-from ..errors import QueueError
+from ..errors import NotFound, UnsupportedMediaType
 from ..ratelimit import SlidingWindow
 
 bp = APIBlueprint("api", __name__, url_prefix="/api/v1")
@@ -54,16 +54,6 @@ with a larger `seq`.
 MAX_PATH_ARG = 64
 FAILED_LOGINS_PER_MINUTE = 10  # per username and address
 LOGIN_ENDPOINTS = ("api.get_token", "api.login_session", "api.logout")
-
-
-class NotFound(QueueError):
-    code = "not_found"
-    status = 404
-
-
-class UnsupportedMediaType(QueueError):
-    code = "unsupported_media_type"
-    status = 415
 
 
 @bp.before_request

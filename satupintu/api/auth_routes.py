@@ -8,15 +8,13 @@ from typing import Any
 from flask import Response, current_app, request
 
 from ..auth import (
-    InvalidCredentials,
     Principal,
-    Unauthorized,
     current_principal,
     end_session,
     issue_token,
     start_session,
 )
-from ..errors import RateLimited
+from ..errors import InvalidCredentials, RateLimited, Unauthorized
 from ..ratelimit import SlidingWindow
 from ..store.base import User
 from ..users import authenticate
