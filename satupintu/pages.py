@@ -67,6 +67,20 @@ def common_strings() -> dict[str, str]:
     }
 
 
+def printer_strings() -> dict[str, str]:
+    """Printer states and reprint outcomes, for the staff pages that show printers."""
+    return {
+        "printer_ok": _("Siap"),
+        "printer_paper_near_end": _("Kertas hampir habis"),
+        "printer_paper_out": _("Kertas habis"),
+        "printer_cover_open": _("Tutup printer terbuka"),
+        "printer_offline": _("Tidak terhubung"),
+        "printer_error": _("Bermasalah (tidak menjawab)"),
+        "reprint_sent": _("Tiket {number} dikirim ke printer {kiosk} untuk dicetak ulang."),
+        "reprint_failed": _("Tiket {number} tidak dapat dicetak ulang di {kiosk}: {state}."),
+    }
+
+
 def _engine() -> Engine:
     return current_app.extensions["satupintu.engine"]
 
@@ -77,6 +91,7 @@ def page_globals() -> dict[str, Any]:
         "office": _engine().config.office,
         "lang_switch": lang_switch,
         "common_strings": common_strings,
+        "printer_strings": printer_strings,
         "strings": None,
     }
 
