@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
+import redis
 from apiflask import APIFlask
 from apiflask.exceptions import HTTPError
 from flask import Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import QueueError
+
+# The store's server or file cannot be reached: 503, not a 500 (nothing was written).
+STORE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    sqlite3.OperationalError,
+)
 
 # Header values as APIFlask's HTTPError may carry them (werkzeug accepts each).
 Headers = Mapping[str, str | list[str] | tuple[str, ...]]
@@ -30,6 +39,7 @@ CODES = {
     422: "bad_request",
     429: "rate_limited",
     500: "internal_error",
+    503: "store_unavailable",
 }
 
 # The error shape as an OpenAPI schema, used for every documented error response.
@@ -148,6 +158,18 @@ def too_deep(exc: RecursionError) -> Response:
     return internal_error(exc)
 
 
+def store_unavailable(exc: Exception) -> Response:
+    """Redis down or SQLite locked past its timeout: nothing was acknowledged; retry soon."""
+    from flask import current_app
+
+    current_app.logger.error("store unavailable on %s %s: %s", request.method, request.path, exc)
+    message = "the queue store is not reachable right now; try again in a moment"
+    if not _is_api():
+        return _page_error(503, "Layanan antrean sedang tidak tersedia / service unavailable",
+                           {"Retry-After": "2"})
+    return error_response(503, "store_unavailable", message, headers={"Retry-After": "2"})
+
+
 def internal_error(exc: Exception) -> Response:
     """Anything unexpected: logged with its traceback, a JSON 500 without internals."""
     from flask import current_app
@@ -169,4 +191,6 @@ def register_error_handlers(app: APIFlask) -> None:
     app.register_error_handler(HTTPException, werkzeug_error)
     app.register_error_handler(QueueError, queue_error)
     app.register_error_handler(RecursionError, too_deep)
+    for unreachable in STORE_UNAVAILABLE:
+        app.register_error_handler(unreachable, store_unavailable)
     app.register_error_handler(Exception, internal_error)

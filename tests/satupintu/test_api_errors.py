@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
+
+from satupintu.app import create_app
+from satupintu.config import StoreConfig
+from tests.apihelpers import put_user, token_for
+from tests.redis_server import RedisServer
 
 BIG = "x" * 10_000
 
@@ -193,3 +199,33 @@ def test_openapi_lists_every_route_with_summary_and_errors(app):
     error = spec["components"]["schemas"]["HTTPError"]
     assert error["required"] == ["error", "message"]
     assert set(spec["components"]["securitySchemes"]) == {"BearerAuth", "SessionCookie"}
+
+
+@pytest.mark.redis
+def test_a_dead_redis_is_503_and_the_ticket_is_there_after_it_returns(config, tmp_path):
+    """Redis down: the kiosk gets a clear 503 with Retry-After, never a 500; after
+    Redis comes back (same AOF directory) the office carries on where it was."""
+    (tmp_path / "redis").mkdir()
+    server = RedisServer(tmp_path / "redis").start()
+    try:
+        cfg = dataclasses.replace(config, store=StoreConfig(backend="redis", url=server.url))
+        app = create_app(cfg, data_dir=tmp_path / "var",
+                         overrides={"SATUPINTU_MESSAGE_QUEUE": None})
+        kiosk_client = app.test_client()
+        user = put_user(app, "k1", "kiosk")
+        headers = {"Authorization": f"Bearer {token_for(app, user)}"}
+        first = kiosk_client.post("/api/v1/tickets", json={"service": "ktp"}, headers=headers)
+        assert first.status_code == 201
+        server.stop(kill=True)
+        down = kiosk_client.post("/api/v1/tickets", json={"service": "ktp"}, headers=headers)
+        assert down.status_code == 503
+        assert down.get_json()["error"] == "store_unavailable"
+        assert down.headers["Retry-After"] == "2"
+        assert kiosk_client.get("/api/v1/snapshot").status_code == 503
+        server.start()
+        again = kiosk_client.post("/api/v1/tickets", json={"service": "ktp"}, headers=headers)
+        assert again.status_code == 201
+        assert again.get_json()["number"] == "A002"
+        assert kiosk_client.get(f"/api/v1/tickets/{first.get_json()['id']}").status_code == 200
+    finally:
+        server.stop()
