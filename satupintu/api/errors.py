@@ -162,6 +162,10 @@ def store_unavailable(exc: Exception) -> Response:
     """Redis down or SQLite locked past its timeout: nothing was acknowledged; retry soon."""
     from flask import current_app
 
+    if isinstance(exc, sqlite3.OperationalError) and not any(
+        words in str(exc) for words in ("locked", "unable to open", "disk I/O")
+    ):
+        return internal_error(exc)  # a bug in a query, not an unreachable file
     current_app.logger.error("store unavailable on %s %s: %s", request.method, request.path, exc)
     message = "the queue store is not reachable right now; try again in a moment"
     if not _is_api():
