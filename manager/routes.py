@@ -7,6 +7,7 @@ from typing import Any
 from flask import current_app, render_template
 
 from satupintu.auth import require
+from satupintu.views import iso
 
 from . import bp
 from .report import day_report
@@ -26,4 +27,10 @@ def report_today() -> dict[str, Any]:
     now = engine.clock()
     day = engine.today(now)
     tickets = engine.store.day_tickets(engine.branch, day)
-    return day_report(tickets, list(engine.services()), now, engine.tz, day)
+    report = day_report(tickets, list(engine.services()), now, engine.tz, day)
+    problem = engine.store.write_problem()
+    # Reads still work on a full disk, so the board would look calm while every kiosk
+    # gets 503: say so until a write succeeds again.
+    report["store_problem"] = None if problem is None else {
+        "since": iso(problem[0], engine.tz), "message": problem[1]}
+    return report

@@ -159,11 +159,11 @@ def too_deep(exc: RecursionError) -> Response:
 
 
 def store_unavailable(exc: Exception) -> Response:
-    """Redis down or SQLite locked past its timeout: nothing was acknowledged; retry soon."""
+    """Redis down, SQLite locked past its timeout or its disk full: nothing was written; retry."""
     from flask import current_app
 
     if isinstance(exc, sqlite3.OperationalError) and not any(
-        words in str(exc) for words in ("locked", "unable to open", "disk I/O")
+        words in str(exc) for words in ("locked", "unable to open", "disk I/O", "full")
     ):
         return internal_error(exc)  # a bug in a query, not an unreachable file
     current_app.logger.error("store unavailable on %s %s: %s", request.method, request.path, exc)

@@ -67,6 +67,14 @@ class Store(ABC):
     def close(self) -> None:
         """Release connections."""
 
+    def write_problem(self) -> tuple[float, str] | None:
+        """(since when, why) if writes are failing now (e.g. the disk is full), else None.
+
+        Set by the last failed write and cleared by the next one that succeeds;
+        backends that cannot tell return None.
+        """
+        return None
+
     @contextmanager
     def atomic(self) -> Iterator[None]:
         """Hold a write lock across read-decide-commit where the backend can.

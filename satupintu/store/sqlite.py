@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -95,6 +96,11 @@ def connect(path: str | Path) -> sqlite3.Connection:
     return db
 
 
+def _is_write_failure(exc: sqlite3.OperationalError) -> bool:
+    """A write that failed because the disk is full or failing (not a bug in a query)."""
+    return any(words in str(exc) for words in ("full", "disk I/O"))
+
+
 class SQLiteStore(Store):
     """Embedded store; safe for threads and for several processes on one file."""
 
@@ -108,6 +114,9 @@ class SQLiteStore(Store):
         # commits: SQLite's own busy handler polls with sleeps of up to 100 ms, which
         # kept racing counters waiting long after the database was free.
         self._write_lock = threading.Lock()
+        # The last write that failed for want of room or I/O and has not been
+        # followed by a successful one: (when, SQLite's message). Managers see it.
+        self._write_problem: tuple[float, str] | None = None
         self._db().executescript(SCHEMA)  # executescript manages its own transaction
 
     # -- connections and transactions ----------------------------------------
@@ -136,11 +145,18 @@ class SQLiteStore(Store):
             self._local.depth = 1
             try:
                 yield db
-            except BaseException:
-                db.execute("ROLLBACK")
+                db.execute("COMMIT")
+            except BaseException as exc:
+                # SQLite may already have rolled back (a full disk does: SQLITE_FULL); a
+                # connection left inside a transaction would refuse every later BEGIN.
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError) and _is_write_failure(exc):
+                    since = self._write_problem[0] if self._write_problem else time.time()
+                    self._write_problem = (since, str(exc))
                 raise
             else:
-                db.execute("COMMIT")
+                self._write_problem = None
             finally:
                 self._local.depth = 0
 
@@ -148,6 +164,9 @@ class SQLiteStore(Store):
     def atomic(self) -> Iterator[None]:
         with self._tx():
             yield
+
+    def write_problem(self) -> tuple[float, str] | None:
+        return self._write_problem
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)

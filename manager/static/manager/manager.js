@@ -151,7 +151,7 @@
       el("td", { class: "num" }, String(totals.served || 0)),
       el("td", { class: "num" }, String(totals.no_show || 0)),
       el("td", { class: "num" }, String(totals.issued || 0)));
-    const items = alerts.map((text) => ({ text, kind: "alert" })).concat(SPPrinters.alerts());
+    const items = storeAlerts().concat(alerts.map((text) => ({ text, kind: "alert" })), SPPrinters.alerts());
     const list = $("alerts");
     const text = items.map((a) => a.kind + ":" + a.text).join("|");
     if (list.dataset.text !== text) {
@@ -159,6 +159,16 @@
       list.replaceChildren(...(items.length ? items.map((a) => el("li", { class: a.kind }, a.text))
         : [el("li", { class: "calm" }, t("no_alerts"))]));
     }
+  }
+
+  /** The store cannot write (disk full) or cannot be reached: first on the list. */
+  function storeAlerts() {
+    if (state.storeDown) return [{ text: t("store_down_alert"), kind: "alert store" }];
+    const problem = state.report && state.report.store_problem;
+    if (!problem) return [];
+    const since = problem.since ? new Date(problem.since).toLocaleTimeString(SP.lang === "en" ? "en-GB" : "id-ID",
+      { hour: "2-digit", minute: "2-digit" }) : "";
+    return [{ text: t("store_alert", { since }), kind: "alert store" }];
   }
 
   function renderChart() {
@@ -221,11 +231,15 @@
   async function loadReport() {
     try {
       state.report = await api("GET", "/reports/today");
+      state.storeDown = false;
       renderServices();
       renderChart();
       renderWaits();
     } catch (err) {
-      if (err.status) SP.say(SP.errorText(err));
+      if (err.status === 503) {
+        state.storeDown = true;
+        renderServices();
+      } else if (err.status) SP.say(SP.errorText(err));
       SP.bug(err);
     }
   }
