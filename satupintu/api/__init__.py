@@ -7,6 +7,8 @@ client that sees a gap in `seq`, or reconnects, fetches GET /api/v1/snapshot.
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +18,7 @@ from flask import current_app, request
 from ..auth import current_principal
 from ..config import Config
 from ..engine import Engine
-from ..errors import NotFound, UnsupportedMediaType
+from ..errors import BadRequest, NotFound, UnsupportedMediaType
 from ..ratelimit import SlidingWindow
 
 bp = APIBlueprint("api", __name__, url_prefix="/api/v1")
@@ -67,10 +69,29 @@ def check_request() -> None:
     if request.method in ("POST", "PUT", "PATCH") and request.content_length \
             and not request.is_json:
         raise UnsupportedMediaType("send the body as application/json")
+    if request.is_json and request.content_length:
+        check_json_numbers(request.get_data(cache=True))
     # Resolve who is asking on every route, so a bad or expired token is a 401 even
     # where it is optional, and clients notice; logging in again must still work.
     if request.endpoint not in LOGIN_ENDPOINTS:
         current_principal()
+
+
+def check_json_numbers(data: bytes) -> None:
+    """400 for a JSON number past Python's int-string limit (the parser raises ValueError).
+
+    webargs only turns JSONDecodeError into a 400, so the digit limit would be a 500;
+    other malformed bodies are left to it (same message as before).
+    """
+    try:
+        json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return
+    except ValueError as exc:
+        if "digits" not in str(exc):
+            raise
+        raise BadRequest("the body has a number with too many digits "
+                         f"(at most {sys.get_int_max_str_digits()})") from None
 
 
 def api_doc(summary: str, errors: tuple[int, ...] = (), tag: str = "",

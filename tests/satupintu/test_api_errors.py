@@ -101,6 +101,26 @@ def test_malformed_json_is_400(busy, kiosk, raw):
     assert everything(busy) == before
 
 
+HUGE_INT = "1" * 4301  # one digit past Python's int-string limit (sys.get_int_max_str_digits)
+
+
+@pytest.mark.parametrize(("who", "method", "path", "raw"), [
+    ("anon", "POST", "/auth/token", '{"username": "kiosk1", "password": %s}' % HUGE_INT),
+    ("anon", "POST", "/auth/session", '{"username": %s, "password": "x"}' % HUGE_INT),
+    ("kiosk", "POST", "/tickets", '{"service": "ktp", "priority": %s}' % HUGE_INT),
+    ("manager", "PATCH", "/services/ktp", '{"daily_quota": %s}' % HUGE_INT),
+    ("manager", "PUT", "/counters/1/services", '{"services": [{"id": "kk", "weight": %s}]}'
+     % HUGE_INT),
+])
+def test_huge_json_integers_are_400(busy, request, who, method, path, raw):
+    actor = request.getfixturevalue(who)
+    before = everything(busy)
+    body = assert_error(actor.request(method, path, data=raw, content_type="application/json"),
+                        400, "bad_request")
+    assert "digits" in body["message"]
+    assert everything(busy) == before
+
+
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
                                           "multipart/form-data; boundary=x"])
 def test_body_that_is_not_json_is_415(busy, kiosk, content_type):
