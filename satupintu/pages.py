@@ -8,6 +8,7 @@ the Socket.IO events, like any other client.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
@@ -109,10 +110,22 @@ def login() -> str:
 
 
 def safe_next(target: str) -> str:
-    """Only same-site paths, so the login page cannot be used to send people elsewhere."""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
+    """Only same-site paths, so the login page cannot be used to send people elsewhere.
+
+    Browsers drop tabs and newlines from URLs and read a backslash as a slash, so
+    `/\t/evil.example` becomes `//evil.example` (another site): any control
+    character, whitespace or backslash refuses the target, as does anything a URL
+    parser reads with a scheme or a host.
+    """
+    if not target.startswith("/") or target.startswith("//"):
+        return "/"
+    if any(ch.isspace() or ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F or ch == "\\"
+           for ch in target):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return target
 
 
 @bp.get("/t/<ticket_id>")

@@ -72,6 +72,11 @@ def test_citizen_page_opens_only_by_the_unguessable_id(pages, kiosk):
     ("//evil.example/x", "/"),
     ("https://evil.example/", "/"),
     ("/\\evil.example", "/"),
+    ("/\t/evil.example/", "/"),
+    ("/\n/evil.example/", "/"),
+    ("/\x00/evil.example/", "/"),
+    ("/ /evil.example/", "/"),
+    ("/\u0085/evil.example/", "/"),
 ])
 def test_login_page_only_returns_to_this_site(pages, target, expected):
     html = pages.get("/login", query_string={"next": target}).get_data(as_text=True)
