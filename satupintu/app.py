@@ -18,7 +18,7 @@ from .config import Config, load_config
 from .engine import Engine
 from .pages import init_pages
 from .sockets import init_sockets
-from .store import make_store
+from .store import make_store, migrations
 
 socketio = SocketIO()
 
@@ -40,6 +40,7 @@ def create_app(
         docs_path="/api/v1/docs",
     )
     store = make_store(config, data_dir)
+    migrations.require_current(store)  # `satupintu serve` upgrades before it gets here
     engine = Engine(config, store)
     app.config["SECRET_KEY"] = config.server.secret_key or store.secret(
         "flask_secret_key", secrets.token_hex(32)

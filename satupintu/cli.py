@@ -81,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     rm.set_defaults(func=cmd_users_remove)
     from printer.cli import register as register_printer  # `satupintu printer agent|test`
     register_printer(sub)
+    from .opscli import register as register_ops  # migrate, backup, restore, install-service
+    register_ops(sub, where)
     return parser
 
 
@@ -195,9 +197,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
             raise Failure("server.async_mode = \"eventlet\" butuh paket eventlet: "
                           "pip install eventlet", 2) from None
     os.makedirs(args.data_dir, exist_ok=True)
+    from .opscli import hold_data_dir, upgrade_schema
+
+    # Held until this process exits (gunicorn's worker inherits it): one server per folder.
+    lock = hold_data_dir(config, args.data_dir, f"satupintu serve on {args.host}:{args.port}")
     store = _open_store(config, args.data_dir)
     try:
+        upgrade_schema(store)  # an older data folder or Redis is upgraded in place, logged
         managers = [u for u in store.users() if u.role == "manager"]
+    except Failure:
+        raise
     except Exception as exc:  # noqa: BLE001
         raise Failure(_store_failure(config, exc), 1) from None
     finally:
@@ -205,10 +214,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     _print_banner(args, config, bool(managers))
     options = server.ServeOptions(args.config, args.data_dir, args.host, args.port)
-    if mode == "eventlet":
-        return server.serve_eventlet(options)
-    worker = "gevent" if mode == "gevent" else "gthread"
-    return server.serve_gunicorn(options, worker, config.server.threads)
+    try:
+        if mode == "eventlet":
+            return server.serve_eventlet(options)
+        worker = "gevent" if mode == "gevent" else "gthread"
+        return server.serve_gunicorn(options, worker, config.server.threads)
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 def _print_banner(args: argparse.Namespace, config: Any, has_manager: bool) -> None:

@@ -20,7 +20,7 @@ def _sqlite(config: Config, data_dir: Path) -> Store:
 def _redis(config: Config, data_dir: Path) -> Store:
     from .redis import RedisStore
 
-    return RedisStore(config.store.url)
+    return RedisStore(config.store.url, branch=config.office.branch)
 
 
 BACKENDS = {"sqlite": _sqlite, "redis": _redis}

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import Call, Counter, Ticket, TicketStatus
+from .migrations import Step
 
 
 @dataclass
@@ -74,6 +75,20 @@ class Store(ABC):
         backends that cannot tell return None.
         """
         return None
+
+    # -- schema versions (migrations.py) ------------------------------------------
+
+    @abstractmethod
+    def schema_version(self) -> int:
+        """The stored schema version (a store written before versions existed is 1)."""
+
+    @abstractmethod
+    def apply_step(self, step: Step) -> None:
+        """Run one upgrade step and record its version, atomically (all or nothing)."""
+
+    def location(self) -> str:
+        """Where the data lives, for messages (a file path or a Redis URL)."""
+        return self.name
 
     @contextmanager
     def atomic(self) -> Iterator[None]:

@@ -22,6 +22,8 @@ so one branch lives in one cluster slot):
     sp:{main}:counter:<id>             hash     counter record (Counter.to_record)
     sp:{main}:counters                 set      counter ids
     sp:{main}:catalogue                hash     version, overrides (JSON): managers' service edits
+    sp:{main}:schema                   string   schema version of these keys (migrations.py)
+    sp:{main}:schema:lock              string   held while an upgrade runs (SET NX EX)
     sp:users                           hash     username -> JSON
     sp:secrets                         hash     name -> value (HSETNX: first value wins)
 
@@ -41,6 +43,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
 from dataclasses import asdict
 from typing import Any, cast
 
@@ -48,11 +52,12 @@ import redis
 
 from ..errors import Conflict, QuotaFull
 from ..model import Call, Counter, Ticket, TicketStatus
-from . import scripts
+from . import migrations, scripts
 from .base import Change, Issued, Store, User
 
 log = logging.getLogger(__name__)
 
+CLIENT_NAME = "satupintu-"  # + pid: the name of every connection of a satupintu process
 DAY_TTL_S = 40 * 24 * 3600  # day-scoped keys: kept 40 days for monthly reports
 CALLS_KEPT = 200  # call log length (displays show the latest few)
 TIMES_KEPT = 50  # service times kept per (day, service); the estimator reads 20
@@ -115,6 +120,14 @@ class Keys:
     def catalogue(self) -> str:
         return f"{self.base}:catalogue"
 
+    @property
+    def schema(self) -> str:
+        return f"{self.base}:schema"
+
+    @property
+    def schema_lock(self) -> str:
+        return f"{self.base}:schema:lock"
+
 
 class _Plan:
     """The writes of one commit, as the COMMIT script's JSON plan over indexed KEYS."""
@@ -176,11 +189,16 @@ class RedisStore(Store):
 
     name = "redis"
 
-    def __init__(self, url: str, prefix: str = "sp"):
+    def __init__(self, url: str, prefix: str = "sp", branch: str = "main"):
         self.prefix = prefix
+        self.url = url
+        self.branch = branch  # whose schema version this store keeps (and upgrades)
         # decode_responses: every reply is str, not the `bytes | str` the stubs
         # promise, hence the cast()s on reads below.
-        self.redis = redis.Redis.from_url(url, decode_responses=True)
+        # Every connection is named after this process, so `satupintu migrate` can see
+        # other satupintu processes still using this Redis (CLIENT LIST) and refuse.
+        self.redis = redis.Redis.from_url(url, decode_responses=True,
+                                          client_name=f"{CLIENT_NAME}{os.getpid()}")
         self._issue = self.redis.register_script(scripts.ISSUE)
         self._commit = self.redis.register_script(scripts.COMMIT)
         self._seed = self.redis.register_script(scripts.SEED_COUNTER)
@@ -188,6 +206,51 @@ class RedisStore(Store):
         self._read_counters = self.redis.register_script(scripts.READ_COUNTERS)
         self._put_catalogue = self.redis.register_script(scripts.PUT_CATALOGUE)
         self.check_durability()
+        self._mark_version()
+
+    # -- schema versions (migrations.py) ----------------------------------------
+
+    def _mark_version(self) -> None:
+        """A Redis without the branch's version: data from before versions (1) or new (CURRENT)."""
+        k = self.keys(self.branch)
+        if self.redis.exists(k.schema):
+            return
+        legacy = self.redis.exists(k.seq, k.counters, k.catalogue, f"{self.prefix}:users",
+                                   f"{self.prefix}:secrets")
+        version = migrations.BASELINE if legacy else migrations.CURRENT
+        self.redis.set(k.schema, version, nx=True)  # the first process to decide wins
+
+    def schema_version(self) -> int:
+        return int(self.redis.get(self.keys(self.branch).schema) or migrations.BASELINE)
+
+    def apply_step(self, step: migrations.Step) -> None:
+        k = self.keys(self.branch)
+        # One upgrader at a time; the lock expires if the upgrader dies.
+        if not self.redis.set(k.schema_lock, "1", nx=True, ex=600):
+            raise migrations.SchemaError(
+                f"{self.url}: another process is upgrading the schema ({k.schema_lock}); "
+                "wait for it, or delete that key if no upgrade is running")
+        try:
+            if self.schema_version() != step.version - 1:
+                raise migrations.SchemaError(
+                    f"{self.url}: expected schema version {step.version - 1} before step "
+                    f"{step.version}, found {self.schema_version()}")
+            pipe = self.redis.pipeline(transaction=True)
+            step.redis(self.redis, pipe, k)
+            pipe.set(k.schema, step.version)
+            pipe.execute()
+        finally:
+            self.redis.delete(k.schema_lock)
+
+    def other_clients(self) -> list[str]:
+        """Names of other satupintu processes' connections to this Redis (CLIENT LIST)."""
+        mine = f"{CLIENT_NAME}{os.getpid()}"
+        names = {c.get("name", "") for c in self.redis.client_list()}
+        return sorted(n for n in names if n.startswith(CLIENT_NAME) and n != mine)
+
+    def location(self) -> str:
+        url = re.sub(r"//[^@/]*@", "//", self.url)  # never print a password
+        return f"{url} (branch {self.branch})"
 
     def keys(self, branch: str) -> Keys:
         return Keys(self.prefix, branch)

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import Conflict, QuotaFull
 from ..model import Call, Counter, Ticket, TicketStatus
+from . import migrations
 from .base import Change, Issued, Store, User
 
 SCHEMA = """
@@ -117,7 +118,41 @@ class SQLiteStore(Store):
         # The last write that failed for want of room or I/O and has not been
         # followed by a successful one: (when, SQLite's message). Managers see it.
         self._write_problem: tuple[float, str] | None = None
-        self._db().executescript(SCHEMA)  # executescript manages its own transaction
+        self._create_if_new()
+
+    def _create_if_new(self) -> None:
+        """A new file gets the current schema and version in one transaction.
+
+        A file with tables but user_version 0 was written before versions
+        existed (version 1); older or newer files are left as they are for
+        `migrations.upgrade` or the refusal in `migrations.require_current`.
+        """
+        with self._tx() as db:
+            if db.execute("PRAGMA user_version").fetchone()[0]:
+                return
+            if db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='tickets'"
+                          ).fetchone():
+                db.execute(f"PRAGMA user_version = {migrations.BASELINE}")
+                return
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version = {migrations.CURRENT}")
+
+    def schema_version(self) -> int:
+        return int(self._db().execute("PRAGMA user_version").fetchone()[0])
+
+    def apply_step(self, step: migrations.Step) -> None:
+        with self._tx() as db:
+            if self.schema_version() != step.version - 1:
+                raise migrations.SchemaError(
+                    f"{self.path}: expected schema version {step.version - 1} before step "
+                    f"{step.version}, found {self.schema_version()}")
+            step.sqlite(db)
+            db.execute(f"PRAGMA user_version = {int(step.version)}")
+
+    def location(self) -> str:
+        return str(self.path)
 
     # -- connections and transactions ----------------------------------------
 

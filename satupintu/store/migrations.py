@@ -1,0 +1,136 @@
+"""Schema versions of the stores and the ordered steps that upgrade an older one.
+
+Version 1 is the layout of main at commit 66d367a, the last release before
+versions existed: a SQLite file or a Redis with data but no version is
+version 1. A fresh store is created at CURRENT directly (each backend's
+current schema), an older one is upgraded by running STEPS in order, each in
+its own transaction together with the new version number, and logged.
+
+Adding a change to the SQLite tables or the Redis keys: append a Step to
+STEPS with `version = CURRENT + 1` and both backends' functions, bump CURRENT,
+change the fresh schema (SQLITE SCHEMA / Redis writers) to match, and keep
+tests/satupintu/test_schema.py green: it upgrades the committed v1 fixture and
+compares the result with a fresh store.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .base import Store
+
+log = logging.getLogger(__name__)
+
+BASELINE = 1  # what a store written before schema versions existed holds
+CURRENT = 1  # the version this code writes and needs
+
+
+@dataclass(frozen=True)
+class Step:
+    """One upgrade, from `version - 1` to `version`, for both backends.
+
+    `sqlite(db)` runs inside the step's BEGIN IMMEDIATE transaction.
+    `redis(client, pipe, keys)` may read with `client` (the servers are
+    stopped and the upgrade lock is held) and queues its writes on `pipe`,
+    a MULTI transaction that also sets the new version.
+    """
+
+    version: int
+    description: str
+    sqlite: Callable[[sqlite3.Connection], None]
+    redis: Callable[[Any, Any, Any], None]
+
+
+STEPS: list[Step] = []  # in order: STEPS[i].version == BASELINE + 1 + i
+
+
+class SchemaError(Exception):
+    """The store's schema cannot be used by this code (newer, or not upgraded yet)."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Where a store stands and what an upgrade would do."""
+
+    backend: str
+    where: str
+    version: int
+    steps: tuple[Step, ...]
+
+    @property
+    def newer(self) -> bool:
+        return self.version > CURRENT
+
+    @property
+    def current(self) -> bool:
+        return self.version == CURRENT
+
+    def describe(self) -> list[str]:
+        """Lines for the operator: the version and each step an upgrade would run."""
+        head = f"{self.backend} {self.where}: schema version {self.version}"
+        if self.newer:
+            return [f"{head}, newer than this satupintu knows ({CURRENT}): {too_new_hint()}"]
+        if self.current:
+            return [f"{head} (current): nothing to do"]
+        return [f"{head}, this satupintu needs {CURRENT}; upgrade steps:"] + [
+            f"  {s.version - 1} -> {s.version}: {s.description}" for s in self.steps]
+
+
+def too_new_hint() -> str:
+    return ("it was written by a newer release; install that release (or newer) "
+            "or restore a backup made by this one")
+
+
+def steps_from(version: int) -> tuple[Step, ...]:
+    """The steps that take a store at `version` to CURRENT."""
+    for i, step in enumerate(STEPS):  # the list must be complete and in order
+        if step.version != BASELINE + 1 + i:
+            raise AssertionError(f"migration steps out of order at {step.version}")
+    return tuple(s for s in STEPS if s.version > version)
+
+
+def plan(store: Store) -> Plan:
+    """What `upgrade` would do to `store` (reads only)."""
+    version = store.schema_version()
+    return Plan(store.name, store.location(), version, steps_from(version))
+
+
+def upgrade(store: Store, say: Callable[[str], None] | None = None) -> Plan:
+    """Run every pending step, one transaction each; refuse a newer schema.
+
+    Returns the plan that was carried out. Each step is logged (and passed
+    to `say`, e.g. print, for the operator) before and after it runs.
+    """
+    todo = plan(store)
+    if todo.newer:
+        raise SchemaError(todo.describe()[0])
+    for step in todo.steps:
+        line = f"schema upgrade {step.version - 1} -> {step.version}: {step.description}"
+        log.info("%s ...", line)
+        if say:
+            say(line + " ...")
+        started = time.monotonic()
+        store.apply_step(step)
+        done = f"schema upgrade {step.version - 1} -> {step.version} done in " \
+               f"{(time.monotonic() - started) * 1000:.0f} ms"
+        log.info("%s", done)
+        if say:
+            say(done)
+    return todo
+
+
+def require_current(store: Store) -> None:
+    """Raise SchemaError unless the store is at CURRENT (the app refuses anything else)."""
+    todo = plan(store)
+    if todo.newer:
+        raise SchemaError(todo.describe()[0])
+    if not todo.current:
+        raise SchemaError(
+            f"{todo.backend} {todo.where}: schema version {todo.version}, this satupintu "
+            f"needs {CURRENT}: run `satupintu migrate` (satupintu serve does it on start)")
