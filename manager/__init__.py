@@ -1,4 +1,4 @@
-"""The manager's live board, assignments and today's figures."""
+"""The manager's page: live board, assignments, catalogue, printers, users, figures."""
 
 from __future__ import annotations
 
@@ -12,4 +12,4 @@ bp = Blueprint(
     static_url_path="/manager/static",
 )
 
-from . import routes, users  # noqa: E402,F401  (routes on bp)
+from . import routes  # noqa: E402,F401  (routes on bp)

@@ -17,10 +17,10 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import Response, current_app, request
 
+from satupintu.access import find_ticket
 from satupintu.api import SECURITY
-from satupintu.auth import current_principal, require
-from satupintu.errors import BadRequest, NoSuchTicket, QueueError
-from satupintu.model import Ticket
+from satupintu.auth import is_staff, require
+from satupintu.errors import BadRequest, QueueError
 
 from .config import PAPERS
 from .preview import png_bytes
@@ -38,25 +38,13 @@ def service() -> PrintService:
     return current_app.extensions["satupintu.printing"]
 
 
-def _public_ticket(ticket_id: str) -> Ticket:
-    svc = service()
-    ticket = svc.engine.store.ticket(svc.engine.branch, ticket_id) if len(ticket_id) <= 64 \
-        else None
-    if ticket is None:
-        principal = current_principal()
-        if principal is not None and principal.is_staff:
-            return svc.engine.ticket(ticket_id)  # staff may use today's number too
-        raise NoSuchTicket(f"no ticket {ticket_id[:64]!r}")
-    return ticket
-
-
 @bp.get("/tickets/<ticket_id>/preview.png")
 @bp.doc(summary="The printed ticket as a PNG (kiosk fallback when printing fails)",
         tags=["Printing"], responses={200: "image/png", 404: "No such ticket"})
 def preview(ticket_id: str) -> Response:
     """The ticket as the kiosk's printer prints it (paper=80 or 58 overrides)."""
     svc = service()
-    ticket = _public_ticket(ticket_id)
+    ticket = find_ticket(svc.engine, ticket_id, staff=is_staff())
     paper = request.args.get("paper")
     if paper is not None and paper not in PAPERS:
         raise BadRequest("paper must be 80 or 58", field="paper")
@@ -78,7 +66,7 @@ def preview(ticket_id: str) -> Response:
 def print_state(ticket_id: str) -> dict[str, Any]:
     """queued, printed, failed (show the preview) or none (the kiosk has no printer)."""
     svc = service()
-    ticket = _public_ticket(ticket_id)
+    ticket = find_ticket(svc.engine, ticket_id, staff=is_staff())
     info = svc.print_info(ticket)
     if info is None:
         return {"ticket": ticket.id, "kiosk": None, "state": "none",

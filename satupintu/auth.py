@@ -143,6 +143,12 @@ def current_principal() -> Principal | None:
     return principal
 
 
+def is_staff() -> bool:
+    """True if this request comes from a clerk or a manager."""
+    principal = current_principal()
+    return principal is not None and principal.is_staff
+
+
 def require(*roles: str) -> Callable[[F], F]:
     """Refuse the view with 401 without credentials, 403 for a role not in `roles`."""
     def decorator(view: F) -> F:

@@ -14,6 +14,7 @@ from flask import Blueprint, Flask, abort, current_app, render_template, request
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from .access import find_ticket
 from .engine import Engine
 from .errors import NoSuchTicket
 from .i18n import LANGUAGES, current_lang, init_i18n
@@ -133,11 +134,10 @@ def ticket_page(ticket_id: str) -> str:
     """The citizen's live ticket page (from the QR code; no login)."""
     engine = _engine()
     try:
-        ticket = engine.ticket(ticket_id)
+        # Even for staff: the page is the citizen's, opened from the QR code's id.
+        ticket = find_ticket(engine, ticket_id, staff=False)
     except NoSuchTicket:
         abort(404)
-    if ticket.id != ticket_id:
-        abort(404)  # only the unguessable id, never the short number, opens the page
     service = engine.service(ticket.service)
     return render_template("ticket.html", ticket=ticket, service=service, lang=current_lang())
 

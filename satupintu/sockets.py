@@ -26,7 +26,9 @@ from typing import Any
 from flask import current_app
 from flask_socketio import SocketIO, join_room, leave_room
 
+from .access import find_ticket
 from .auth import Principal, session_principal, verify_token
+from .errors import NoSuchTicket
 from .events import Event
 
 log = logging.getLogger(__name__)
@@ -78,8 +80,10 @@ def _check_room(room: str, data: dict[str, Any]) -> dict[str, Any] | None:
     if room == "display":
         return None
     if kind == "ticket" and ident:
-        if engine.store.ticket(engine.branch, ident) is None:
-            return _refuse("no_such_ticket", f"no ticket {ident!r}")
+        try:  # by id only, for staff too: events go to the room of the ticket's id
+            find_ticket(engine, ident, staff=False)
+        except NoSuchTicket as exc:
+            return _refuse(exc.code, exc.message)
         return None
     if room != "manager" and not (kind == "counter" and ident):
         return _refuse("bad_request", "room must be display, manager, counter:<id> or "

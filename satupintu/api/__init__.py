@@ -119,8 +119,10 @@ from . import (  # noqa: E402,F401  (routes on bp)
     auth_routes,
     catalogue,
     counters,
+    reports,
     services,
     tickets,
+    users,
 )
 
 
@@ -140,6 +142,8 @@ def init_api(app: Any) -> None:
         {"name": "Services", "description": "the catalogue and the live snapshot"},
         {"name": "Tickets", "description": "issue, follow, cancel"},
         {"name": "Counters", "description": "clerk actions and assignments"},
+        {"name": "Reports", "description": "today's figures (managers)"},
+        {"name": "Users", "description": "staff and kiosk accounts (managers)"},
     ]
     # Per-process sliding windows (see ratelimit.py); tests may swap their clocks.
     cfg: Config = app.extensions["satupintu.config"]

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response
 
-from ..auth import current_principal, require
+from ..auth import current_principal, is_staff, require
 from ..engine import Engine, Outcome
 from ..model import Counter
 from ..views import counter_view, ticket_view
@@ -28,11 +28,6 @@ TAG = "Counters"
 def counter_name(counter_id: str) -> str:
     cfg = config().counter(counter_id) if counter_id else None
     return cfg.name if cfg else ""
-
-
-def _is_staff() -> bool:
-    principal = current_principal()
-    return principal is not None and principal.is_staff
 
 
 def _counter_view(c: Counter, staff: bool) -> dict[str, Any]:
@@ -56,7 +51,7 @@ def action_result(outcome: Outcome) -> dict[str, Any]:
 @api_doc("List counters", tag=TAG)
 def list_counters() -> dict[str, Any]:
     """Every counter with its state, services and current ticket (staff also see the clerk)."""
-    staff = _is_staff()
+    staff = is_staff()
     return {"counters": [_counter_view(c, staff) for c in engine().counters()]}
 
 
@@ -65,7 +60,7 @@ def list_counters() -> dict[str, Any]:
 @api_doc("Get a counter", (404,), tag=TAG)
 def get_counter(counter_id: str) -> dict[str, Any]:
     """One counter (staff also see the clerk)."""
-    return _counter_view(engine().counter(counter_id), _is_staff())
+    return _counter_view(engine().counter(counter_id), is_staff())
 
 
 @bp.get("/counters/<counter_id>/waiting")

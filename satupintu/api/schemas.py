@@ -10,11 +10,19 @@ from typing import Any
 
 from apiflask import Schema
 from apiflask.fields import Boolean, Dict, Integer, List, Nested, String
-from apiflask.validators import Length, OneOf, Range
+from apiflask.validators import Length, OneOf, Range, Regexp
 from marshmallow import RAISE
 
 from ..model import PRIORITY_GROUPS, TicketStatus
-from ..users import ROLES
+from ..users import (
+    MAX_PASSWORD,
+    MIN_PASSWORD,
+    PASSWORD_RULE,
+    ROLE_RULE,
+    ROLES,
+    USERNAME_RE,
+    USERNAME_RULE,
+)
 
 MAX_STR = 64
 
@@ -136,6 +144,32 @@ class ServiceNewIn(ServiceEditIn):
 class VersionQuery(In):
     version = Integer(metadata={"description": "the catalogue version the editor "
                                                      "loaded; 409 if it changed since"})
+
+
+# Staff accounts: the rules are satupintu/users.py's, written here too so that the
+# OpenAPI document states them (pattern, enum, lengths) and a refusal names the field.
+def Role(**kwargs: Any) -> String:  # noqa: N802
+    """One of the roles."""
+    return String(required=True, validate=OneOf(ROLES, error=ROLE_RULE),
+                  metadata={"example": "clerk"}, **kwargs)
+
+
+def Password(**kwargs: Any) -> String:  # noqa: N802
+    """A new password (its sessions and tokens end when it changes)."""
+    return String(required=True, validate=Length(MIN_PASSWORD, MAX_PASSWORD, error=PASSWORD_RULE),
+                  metadata={"example": "kata-sandi-panjang"}, **kwargs)
+
+
+class UserIn(In):
+    username = String(required=True, validate=Regexp(USERNAME_RE, error=USERNAME_RULE),
+                      metadata={"example": "loket7"})
+    role = Role()
+    password = Password()
+
+
+class UserResetIn(In):
+    role = Role()
+    password = Password()
 
 
 # -- outputs --------------------------------------------------------------------
@@ -280,3 +314,72 @@ class MeOut(Schema):
     username = String()
     role = String(metadata={"enum": list(ROLES)})
     expires_at = String(metadata={"format": "date-time"})
+
+
+class UserOut(Schema):
+    username = String()
+    role = String(metadata={"enum": list(ROLES)})
+    created_at = String(metadata={"format": "date-time"})
+
+
+class UserRowOut(UserOut):
+    """A user in the list (its own class: apispec warns when a nested schema is reused)."""
+
+
+class UsersOut(Schema):
+    users = List(Nested(UserRowOut))
+
+
+# Today's figures (satupintu/report.py).
+class ServiceFiguresOut(Schema):
+    id = String()
+    issued = Integer(metadata={"description": "tickets issued for it today"})
+    waiting = Integer()
+    served = Integer()
+    no_show = Integer()
+    cancelled = Integer()
+    longest_wait_s = Integer(metadata={"description": "of the tickets waiting now"})
+    oldest_waiting_at = String(metadata={"format": "date-time"})
+    target_wait_s = Integer()
+    over_target = Boolean()
+    mean_wait_s = Integer(allow_none=True, metadata={"description": "issue -> call"})
+    mean_service_s = Integer(allow_none=True, metadata={"description": "start -> finish"})
+
+
+class TotalsOut(Schema):
+    issued = Integer()
+    waiting = Integer()
+    served = Integer()
+    no_show = Integer()
+    mean_wait_s = Integer(allow_none=True)
+
+
+class AlertOut(Schema):
+    service = String()
+    longest_wait_s = Integer()
+    target_wait_s = Integer()
+
+
+class HourlyOut(Schema):
+    hours = List(String(), metadata={"description": "local hours, \"09:00\" ..."})
+    issued = Dict(keys=String(), values=List(Integer()),
+                  metadata={"description": "per service id: tickets issued in each hour"})
+    mean_wait_s = Dict(keys=String(), values=List(Integer(allow_none=True)), metadata={
+        "description": "per service id: mean wait of the tickets called in each hour"})
+    mean_wait_all_s = List(Integer(allow_none=True))
+
+
+class StoreProblemOut(Schema):
+    since = String(metadata={"format": "date-time"})
+    message = String()
+
+
+class ReportOut(Schema):
+    day = String(metadata={"format": "date"})
+    generated_at = String(metadata={"format": "date-time"})
+    services = List(Nested(ServiceFiguresOut))
+    totals = Nested(TotalsOut)
+    alerts = List(Nested(AlertOut), metadata={"description": "services waiting over target"})
+    hourly = Nested(HourlyOut)
+    store_problem = Nested(StoreProblemOut, allow_none=True, metadata={
+        "description": "writes are failing (e.g. the disk is full) since when; null if not"})

@@ -7,8 +7,9 @@ from typing import Any
 
 from flask import current_app, g, request
 
-from ..auth import current_principal, require
-from ..errors import NoSuchTicket, QuotaFull, RateLimited
+from ..access import find_ticket
+from ..auth import current_principal, is_staff, require
+from ..errors import QuotaFull, RateLimited
 from ..model import Ticket
 from ..ratelimit import SlidingWindow
 from ..views import ticket_view
@@ -77,17 +78,7 @@ def issue_ticket(body: dict[str, Any]) -> dict[str, Any]:
 @api_doc("Follow a ticket", (404,), tag="Tickets")
 def get_ticket(ticket_id: str) -> dict[str, Any]:
     """A ticket's status, place in line and estimated wait (public, by id; staff also by number)."""
-    principal = current_principal()
-    eng = engine()
-    if principal is not None and principal.is_staff:
-        t = eng.ticket(ticket_id)
-    else:
-        # The public may look tickets up only by their unguessable id.
-        found = eng.store.ticket(eng.branch, ticket_id) if len(ticket_id) <= 64 else None
-        if found is None:
-            raise NoSuchTicket(f"no ticket {ticket_id[:64]!r}")
-        t = found
-    return status_view(t)
+    return status_view(find_ticket(engine(), ticket_id, staff=is_staff()))
 
 
 @bp.post("/tickets/<ticket_id>/cancel")

@@ -1,7 +1,11 @@
-"""Managing accounts from the manager's page: /api/v1/users."""
+"""Managing accounts from the manager's page: /api/v1/users (rules in satupintu/users.py)."""
 
 from __future__ import annotations
 
+import pytest
+
+from satupintu.errors import InvalidTransition, NoSuchUser
+from satupintu.users import add_user, remove_user, reset_user
 from tests.apihelpers import Actor
 
 NEW = {"username": "loket7", "role": "clerk", "password": "kata-sandi-panjang-7"}
@@ -37,7 +41,12 @@ def test_add_reset_and_remove_a_clerk(app, manager: Actor):
 
 
 def test_bad_input_names_the_field(manager):
-    assert manager.post("/users", expect=400, data="x").get_json()["field"] == "body"
+    assert manager.post("/users", expect=400, json=["x"]).get_json()["error"] == "bad_request"
+    assert manager.post("/users", expect=415, data="x").get_json()["error"] == \
+        "unsupported_media_type"
+    body = manager.post("/users", expect=400, json={"role": "clerk", "password": NEW["password"]}
+                        ).get_json()
+    assert body["field"] == "username"
     body = manager.post("/users", expect=400, json={"username": "a b", "role": "clerk",
                                                      "password": NEW["password"]}).get_json()
     assert body["field"] == "username"
@@ -45,6 +54,11 @@ def test_bad_input_names_the_field(manager):
     assert body["field"] == "role"
     body = manager.post("/users", expect=400, json={**NEW, "password": 7}).get_json()
     assert body["field"] == "password"
+    body = manager.post("/users", expect=400, json={**NEW, "password": "short"}).get_json()
+    assert body["field"] == "password" and "8-128" in body["message"]
+    body = manager.put("/users/clerk1", expect=400, json={"role": "clerk"}).get_json()
+    assert body["field"] == "password"
+    assert [u["username"] for u in manager.get("/users").get_json()["users"]] == ["manager1"]
 
 
 def test_a_manager_cannot_lock_themself_out(manager):
@@ -54,3 +68,20 @@ def test_a_manager_cannot_lock_themself_out(manager):
                 json={"role": "clerk", "password": "sandi-baru-yang-panjang"})
     assert [u["role"] for u in manager.get("/users").get_json()["users"]
             if u["username"] == "manager1"] == ["manager"]
+
+
+def test_the_not_yourself_rule_lives_in_the_core(app):
+    store = app.extensions["satupintu.store"]
+    add_user(store, "boss", "manager", NEW["password"])
+    with pytest.raises(InvalidTransition):
+        reset_user(store, "boss", "clerk", NEW["password"], by="boss")
+    with pytest.raises(InvalidTransition):
+        remove_user(store, "boss", by="boss")
+    assert store.user("boss").role == "manager"
+    # Keeping one's own manager role is fine; the CLI (by=None) may do anything.
+    assert reset_user(store, "boss", "manager", "sandi-baru-yang-panjang", by="boss").role == \
+        "manager"
+    with pytest.raises(NoSuchUser):
+        reset_user(store, "nobody", "clerk", NEW["password"], by="boss")
+    remove_user(store, "boss")
+    assert store.user("boss") is None

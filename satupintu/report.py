@@ -1,7 +1,8 @@
-"""Today's figures for the manager's board, computed from the day's tickets.
+"""A day's figures for the manager's board, computed from the day's tickets.
 
 Pure functions of (tickets, services, now, time zone) so they are tested
-without a server; `manager.routes` serves them at GET /api/v1/reports/today.
+without a server; `today_report(engine)` gathers their inputs, and
+satupintu/api/reports.py serves it at GET /api/v1/reports/today.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from satupintu.config import Service
-from satupintu.model import Ticket, TicketStatus
-from satupintu.views import iso
+from .config import Service
+from .engine import Engine
+from .model import Ticket, TicketStatus
+from .views import iso
 
 
 def _mean(values: list[float]) -> int | None:
@@ -98,3 +100,17 @@ def day_report(tickets: list[Ticket], services: list[Service], now: float,
                     "target_wait_s": f["target_wait_s"]} for f in figures if f["over_target"]],
         "hourly": hourly(tickets, services, now, tz),
     }
+
+
+def today_report(engine: Engine) -> dict[str, Any]:
+    """Today's report of the engine's branch, as of the engine's clock, and any store problem."""
+    now = engine.clock()
+    day = engine.today(now)
+    tickets = engine.store.day_tickets(engine.branch, day)
+    report = day_report(tickets, list(engine.services()), now, engine.tz, day)
+    problem = engine.store.write_problem()
+    # Reads still work on a full disk, so the board would look calm while every kiosk
+    # gets 503: say so until a write succeeds again.
+    report["store_problem"] = None if problem is None else {
+        "since": iso(problem[0], engine.tz), "message": problem[1]}
+    return report

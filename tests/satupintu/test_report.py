@@ -1,9 +1,9 @@
-"""Today's figures for the manager: the pure computation and GET /api/v1/reports/today."""
+"""Today's figures for the manager: the pure computation (satupintu/report.py)."""
 
 from __future__ import annotations
 
-from manager.report import day_report
 from satupintu.engine import Engine
+from satupintu.report import day_report, today_report
 
 
 def test_figures_per_service_from_a_scripted_morning(engine: Engine, clock):
@@ -67,15 +67,6 @@ def test_transferred_ticket_counts_where_it_was_issued_and_waits_where_it_is(eng
     assert figures["pbb"]["issued"] == 0 and figures["pbb"]["waiting"] == 1
 
 
-def test_report_endpoint_is_for_managers_only(anon, clerk, manager, kiosk):
-    assert anon.get("/reports/today", expect=401).get_json()["error"] == "unauthorized"
-    assert clerk.get("/reports/today", expect=403).get_json()["error"] == "forbidden"
-    kiosk.take_ticket("ktp")
-    body = manager.get("/reports/today").get_json()
-    assert body["totals"]["issued"] == 1
-    assert [f["id"] for f in body["services"]][:2] == ["ktp", "kk"]
-
-
 def test_mean_waits_per_hour_per_service_from_a_scripted_day(engine: Engine, clock):
     engine.open_counter("1")
     a1 = engine.issue("ktp").ticket  # 09:00
@@ -118,15 +109,11 @@ def test_the_report_follows_the_managers_catalogue(engine: Engine):
     assert report["hourly"]["issued"]["paspor"] == [1]
 
 
-def test_report_endpoint_has_the_waits_and_the_edited_catalogue(app, manager, kiosk, clerk):
-    manager.request("POST", "/services", 201, json={"id": "paspor", "prefix": "Q",
-                                                     "name": {"id": "Paspor"}})
-    kiosk.take_ticket("paspor")
-    manager.put("/counters/1/services", json={"services": [{"id": "paspor"}]})
-    clerk.open("1")
-    clerk.call_next("1")
-    body = manager.get("/reports/today").get_json()
-    assert [f["id"] for f in body["services"]][-1] == "paspor"
-    waits = body["hourly"]["mean_wait_s"]["paspor"]
-    assert len(waits) == len(body["hourly"]["hours"]) and waits[-1] is not None
-    assert len(body["hourly"]["mean_wait_all_s"]) == len(body["hourly"]["hours"])
+def test_today_report_is_the_day_report_of_the_engines_day(engine: Engine, clock):
+    engine.issue("kk")
+    clock.advance(90)
+    report = today_report(engine)
+    assert report.pop("store_problem") is None
+    assert report == day_report(engine.store.day_tickets(engine.branch, engine.today()),
+                                list(engine.services()), clock(), engine.tz, engine.today())
+    assert report["day"] == engine.today() and report["totals"]["issued"] == 1
