@@ -12,16 +12,15 @@ from __future__ import annotations
 import socket
 import threading
 
-from tests.redis_server import free_port
-
 
 class NetCut:
     """Forward 127.0.0.1:<port> to the server's port until told to cut."""
 
     def __init__(self, target_port: int):
         self.target_port = target_port
-        self.port = free_port()
-        self._listener = socket.create_server(("127.0.0.1", self.port))
+        # Port 0: the kernel picks one nobody else can take between choosing and binding.
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self._listener.getsockname()[1]
         self._listener.settimeout(0.2)
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()

@@ -27,6 +27,7 @@ from tests.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "rahasia-uji-123"
+START_ATTEMPTS = 5  # fresh ports to try when the one picked was taken meanwhile (xdist)
 
 try:  # Linux: resolved here, in the parent, so the child only makes the call
     _PRCTL: Any = ctypes.CDLL(None, use_errno=True).prctl
@@ -107,11 +108,19 @@ class ServerProcess:
 
     def start(self, timeout: float = 60) -> ServerProcess:
         """Start serving on a fresh free port and wait until the API answers."""
+        for _ in range(START_ATTEMPTS):
+            if self._start_once(timeout):
+                return self
+        raise RuntimeError(f"server found no free port in {START_ATTEMPTS} tries:\n{self.log()}")
+
+    def _start_once(self, timeout: float) -> bool:
+        """True once this server answers; False if its port was taken meanwhile."""
         self.port = free_port()
         self.starts += 1
         log = self.log_path.open("ab")
         log.write(f"\n===== start {self.starts} on port {self.port} =====\n".encode())
         log.flush()
+        begin = log.tell()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "satupintu", "serve", *self.where(),
              "--host", "127.0.0.1", "--port", str(self.port)],
@@ -122,17 +131,28 @@ class ServerProcess:
         log.close()
         deadline = time.monotonic() + timeout
         while True:
+            started = self._log_since(begin)
+            if "Connection in use" in started:  # another process took the port: try another
+                self.kill()
+                return False
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
             try:
-                if requests.get(self.url + "/api/v1/services", timeout=5).status_code == 200:
-                    return self
+                # "Listening at": gunicorn bound the port, so the answer is ours.
+                if "Listening at:" in started and requests.get(
+                        self.url + "/api/v1/services", timeout=5).status_code == 200:
+                    return True
             except requests.RequestException:
                 pass  # not listening yet, or the worker is still booting
             if time.monotonic() > deadline:
                 self.kill()
                 raise RuntimeError(f"server did not answer in {timeout}s:\n{self.log()}")
             time.sleep(0.1)
+
+    def _log_since(self, offset: int) -> str:
+        with self.log_path.open("rb") as f:
+            f.seek(offset)
+            return f.read().decode("utf-8", "replace")
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
