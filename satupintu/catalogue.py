@@ -27,6 +27,7 @@ from typing import Any
 from . import events as ev
 from .config import Config, ConfigError, Service, _Checker, _service
 from .errors import BadRequest, CatalogueChanged, InvalidTransition, NoSuchService
+from .operation import attempt
 from .store.base import Store
 
 log = logging.getLogger(__name__)
@@ -248,15 +249,17 @@ def reset(base: tuple[Service, ...], overrides: Overrides, service_id: str) -> O
     return new
 
 
-# -- the cached catalogue of one engine ------------------------------------------
+# -- the catalogue of one branch ----------------------------------------------------
 
 class Catalogue:
-    """The branch's services as this process sees them (re-read at most every second)."""
+    """The branch's services as this process sees them (re-read at most every second),
+    and the managers' edits of them."""
 
-    def __init__(self, config: Config, store: Store, branch: str):
+    def __init__(self, config: Config, store: Store, events: ev.EventBuilder):
         self.base = config.services
         self.store = store
-        self.branch = branch
+        self.branch = config.office.branch
+        self.events = events
         self._cached: tuple[float, Listing] | None = None
         self._lock = threading.Lock()
         self._warned: set[str] = set()
@@ -281,12 +284,38 @@ class Catalogue:
         """Forget the cached listing (after a write)."""
         self._cached = None
 
-    def write(self, change: Callable[[Overrides], Overrides],
-              version: int | None) -> tuple[int, list[int]]:
+    # -- the managers' edits (each one version-guarded write, see operation.py) ---------
+
+    def update(self, service_id: str, fields: dict[str, Any],
+               version: int | None = None) -> Edited:
+        """Change some fields of a service (a manager's edit); the next ticket uses them."""
+        return self._edit(service_id, version,
+                          lambda o: edited(self.base, o, service_id, fields))
+
+    def add(self, fields: dict[str, Any], version: int | None = None) -> Edited:
+        """Add a service; it is on no counter until a manager assigns it."""
+        return self._edit(str(fields.get("id", "")), version,
+                          lambda o: added(self.base, o, fields))
+
+    def reset(self, service_id: str, version: int | None = None) -> Edited:
+        """Drop the managers' edits of a service: back to what config.toml says."""
+        return self._edit(service_id, version, lambda o: reset(self.base, o, service_id))
+
+    def _edit(self, service_id: str, version: int | None,
+              change: Callable[[Overrides], Overrides]) -> Edited:
+        new_version, seqs = attempt(self.store, lambda: self._write(change, version))
+        service = self.current().service(service_id)
+        if service is None:
+            raise NoSuchService(f"unknown service {service_id!r}", field="service")
+        events = [self.events.catalogue(seq, service_id, new_version) for seq in seqs]
+        return Edited(service, new_version, events)
+
+    def _write(self, change: Callable[[Overrides], Overrides],
+               version: int | None) -> tuple[int, list[int]]:
         """Apply `change` to the stored overrides: (new version, seqs); no-op if unchanged.
 
-        One attempt, meant to run inside the engine's retry loop. `version`:
-        the version the editor saw, CatalogueChanged if it moved since.
+        One attempt. `version`: the version the editor saw, CatalogueChanged
+        if it moved since.
         """
         current, overrides = self.store.catalogue(self.branch)
         if version is not None and version != current:

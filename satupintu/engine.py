@@ -2,38 +2,34 @@
 
 Each operation reads what it needs, decides with the transition table and the
 routing policy, and writes everything with one atomic store operation; if a
-concurrent change got there first (Conflict) it reads again and retries.
+concurrent change got there first it reads again and retries (operation.py).
 It returns the events it caused, numbered by the branch sequence, and hands
 them to the listeners (the Socket.IO adapter) after the write is durable.
 """
 
 from __future__ import annotations
 
-import random
 import secrets
 import time
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from . import events as ev
 from .announce import announcements
-from .catalogue import Catalogue
+from .catalogue import Catalogue, Edited
 from .config import Config, Service
+from .counter_ops import CounterOps
 from .errors import (
     BadRequest,
-    Conflict,
     CounterBusy,
     CounterClosed,
     InvalidTransition,
     NoCurrentTicket,
-    NoSuchCounter,
     NoSuchService,
     NoSuchTicket,
     ServiceClosed,
 )
 from .estimate import Estimator
-from .management import ManagementOps, Outcome
 from .model import (
     PRIORITY_GROUPS,
     Call,
@@ -43,13 +39,13 @@ from .model import (
     Ticket,
     TicketStatus,
     check_transition,
+    local_day,
 )
+from .operation import Outcome, PendingQueue, attempt
 from .policy import choose
 from .store.base import Change, Store
-from .views import counter_view, ticket_view
+from .views import call_view, counter_view
 
-T = TypeVar("T")
-MAX_ATTEMPTS = 200
 ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 
 
@@ -57,8 +53,14 @@ def new_ticket_id() -> str:
     return "".join(secrets.choice(ID_ALPHABET) for _ in range(12))
 
 
-class Engine(ManagementOps):
-    """Operations on one branch's queue, over any Store."""
+class Engine:
+    """Operations on one branch's queue, over any Store.
+
+    The tickets' operations are here; the counters' (`counter_ops`), the
+    catalogue's edits (`catalogue`) and the estimates (`estimator`) are
+    collaborators that get the store, clock and catalogue, never the engine.
+    The engine publishes every operation's events to `listeners`.
+    """
 
     def __init__(self, config: Config, store: Store, clock: Callable[[], float] = time.time):
         self.config = config
@@ -67,54 +69,48 @@ class Engine(ManagementOps):
         self.branch = config.office.branch
         self.tz = config.office.tz
         self.listeners: list[Callable[[list[ev.Event]], None]] = []
-        self.estimator = Estimator(self)
-        self.catalogue = Catalogue(config, store, self.branch)
-        store.seed_counters([self._initial_counter(c.id) for c in config.counters])
+        self.events = ev.EventBuilder(self.branch, self.tz,
+                                      {c.id: c.name for c in config.counters})
+        self.catalogue = Catalogue(config, store, self.events)
+        self.estimator = Estimator(store, self.branch, self.tz, clock, self.catalogue)
+        self.counter_ops = CounterOps(config, store, self.catalogue, self.events)
+        self.counter_ops.seed()
 
     # -- helpers --------------------------------------------------------------
 
     def today(self, now: float | None = None) -> str:
         """The local date (office time zone) of `now`."""
-        moment = self.clock() if now is None else now
-        return datetime.fromtimestamp(moment, self.tz).date().isoformat()
+        return local_day(self.clock() if now is None else now, self.tz)
 
-    def _initial_counter(self, counter_id: str) -> Counter:
-        cfg = self.config.counter(counter_id)
-        assert cfg is not None
-        services = cfg.services or tuple((s, 1) for s in self.config.service_ids)
-        return Counter(cfg.id, self.branch, cfg.name, CounterState.CLOSED, services)
-
-    def _retry(self, operation: Callable[[], T]) -> T:
-        for attempt in range(MAX_ATTEMPTS):
-            try:
-                with self.store.atomic():
-                    return operation()
-            except Conflict:
-                time.sleep(random.uniform(0, 0.0005 * min(attempt + 1, 20)))
-        raise Conflict("the queue is too busy right now; try again")
-
-    def _emit(self, events: list[ev.Event]) -> list[ev.Event]:
+    def _publish(self, events: list[ev.Event]) -> list[ev.Event]:
         for listener in self.listeners:
             listener(events)
         return events
 
     def service(self, service_id: str) -> Service:
+        """A service of the catalogue, or NoSuchService."""
         service = self.catalogue.current().service(service_id)
         if service is None:
             raise NoSuchService(f"unknown service {service_id!r}", field="service")
         return service
 
+    def services(self) -> tuple[Service, ...]:
+        """Every service: config.toml with the managers' edits (at most a second old)."""
+        return self.catalogue.current().services
+
+    def services_with_waits(self, services: tuple[Service, ...] | None = None
+                            ) -> list[dict[str, Any]]:
+        """Every service (or `services`) with its waiting count and estimated wait."""
+        return self.estimator.with_waits(self.services() if services is None else services,
+                                         self.counters())
+
     def counter(self, counter_id: str) -> Counter:
-        if self.config.counter(counter_id) is None:
-            raise NoSuchCounter(f"unknown counter {counter_id!r}")
-        counter = self.store.counter(self.branch, counter_id)
-        if counter is None:
-            raise NoSuchCounter(f"unknown counter {counter_id!r}")
-        return counter
+        """One counter, or NoSuchCounter."""
+        return self.counter_ops.get(counter_id)
 
     def counters(self) -> list[Counter]:
-        known = {c.id for c in self.config.counters}
-        return [c for c in self.store.counters(self.branch) if c.id in known]
+        """The branch's counters, by id."""
+        return self.counter_ops.all()
 
     def ticket(self, ref: str) -> Ticket:
         """A ticket by id, or by today's number ("A012")."""
@@ -137,27 +133,6 @@ class Engine(ManagementOps):
         if ticket is None:
             raise NoCurrentTicket(f"{counter.name} has no ticket at the counter")
         return ticket
-
-    def _counter_name(self, counter_id: str) -> str:
-        cfg = self.config.counter(counter_id) if counter_id else None
-        return cfg.name if cfg else ""
-
-    # -- event builders -------------------------------------------------------
-
-    def _ticket_event(self, name: str, seq: int, t: Ticket, **extra: Any) -> ev.Event:
-        data = {"ticket": ticket_view(t, self.tz, self._counter_name(t.counter)), **extra}
-        return ev.Event(name, seq, self.branch, data, ticket=t.id, counter=t.counter)
-
-    def _counter_event(self, seq: int, c: Counter, current: Ticket | None) -> ev.Event:
-        public = counter_view(c, current, self.tz, staff=False)
-        return ev.Event(
-            ev.COUNTER_UPDATED, seq, self.branch, {"counter": public}, counter=c.id,
-            private={"counter": counter_view(c, current, self.tz, staff=True)},
-        )
-
-    def _queue_event(self, seq: int, services: set[str]) -> ev.Event:
-        return ev.Event(ev.QUEUE_UPDATED, seq, self.branch,
-                        {"services": self.estimator.queue_summary(sorted(services))})
 
     # -- citizens -------------------------------------------------------------
 
@@ -184,18 +159,19 @@ class Engine(ManagementOps):
         estimate = self.estimator.wait_for(service.id, issued.people_ahead, counters)
         summary = self.estimator.summary(service.id, issued.waiting, counters)
         events = [
-            self._ticket_event(ev.TICKET_ISSUED, t.sort_key, t),
-            ev.Event(ev.QUEUE_UPDATED, issued.seqs[0], self.branch,
-                     {"services": {service.id: summary}}),
+            self.events.ticket(ev.TICKET_ISSUED, t.sort_key, t,
+                               people_ahead=issued.people_ahead, estimated_wait_s=estimate),
+            self.events.queue(issued.seqs[0], {service.id: summary}),
         ]
-        return Outcome(t, None, self._emit(events), issued.people_ahead, estimate)
+        return Outcome(t, None, self._publish(events), people_ahead=issued.people_ahead,
+                       estimated_wait_s=estimate)
 
     def position(self, ticket: Ticket) -> tuple[int, int | None]:
         """People ahead and estimated wait (seconds) of a waiting ticket."""
         if ticket.status is not TicketStatus.WAITING:
             return 0, None
         ahead = self.store.people_ahead(ticket)
-        return ahead, self.estimator.wait_for(ticket.service, ahead)
+        return ahead, self.estimator.wait_for(ticket.service, ahead, self.counters())
 
     def waiting_for(self, counter_id: str, limit: int = 50) -> list[Ticket]:
         """Waiting tickets a counter may call: priority first, then place in line (fifo order)."""
@@ -211,7 +187,8 @@ class Engine(ManagementOps):
     def call_next(self, counter_id: str) -> Outcome:
         """Call the next ticket for a counter by the branch policy; ticket None if nobody waits."""
         def op() -> Outcome:
-            counter = self._ready_counter(counter_id)
+            counters = self.counters()
+            counter = self._ready_counter(counters, counter_id)
             now = self.clock()
             heads = self.store.heads(self.branch, self.today(now), counter.service_ids)
             targets = {s.id: s.target_wait_min * 60.0 for s in self.services()}
@@ -219,19 +196,20 @@ class Engine(ManagementOps):
                             self.config.routing.max_consecutive_priority)
             if choice is None:
                 return Outcome(None, counter, [])
-            return self._commit_call(counter, choice.ticket, choice.routing, now)
-        return self._finish(self._retry(op))
+            return self._commit_call(counters, counter, choice.ticket, choice.routing, now)
+        return self._finish(attempt(self.store, op))
 
     def call(self, counter_id: str, ticket_ref: str) -> Outcome:
         """Call one particular ticket (waiting, parked, or a late no-show) to a counter."""
         def op() -> Outcome:
-            counter = self._ready_counter(counter_id)
+            counters = self.counters()
+            counter = self._ready_counter(counters, counter_id)
             ticket = self.ticket(ticket_ref)
-            return self._commit_call(counter, ticket, counter.routing, self.clock())
-        return self._finish(self._retry(op))
+            return self._commit_call(counters, counter, ticket, counter.routing, self.clock())
+        return self._finish(attempt(self.store, op))
 
-    def _ready_counter(self, counter_id: str) -> Counter:
-        counter = self.counter(counter_id)
+    def _ready_counter(self, counters: list[Counter], counter_id: str) -> Counter:
+        counter = self.counter_ops.pick(counters, counter_id)
         if counter.state is not CounterState.OPEN:
             raise CounterClosed(f"{counter.name} is {counter.state.value}; open it first")
         if counter.current:
@@ -240,8 +218,8 @@ class Engine(ManagementOps):
             )
         return counter
 
-    def _commit_call(self, counter: Counter, ticket: Ticket, routing: Routing,
-                     now: float) -> Outcome:
+    def _commit_call(self, counters: list[Counter], counter: Counter, ticket: Ticket,
+                     routing: Routing, now: float) -> Outcome:
         check_transition("call", ticket.status)
         if ticket.day != self.today(now):
             raise InvalidTransition(
@@ -255,19 +233,23 @@ class Engine(ManagementOps):
             tickets=[(ticket, called)], counters=[(counter, new_counter)], calls=[call], events=3,
         ))
         events = [
-            self._ticket_event(ev.TICKET_CALLED, seqs[0], called, recall=False,
+            self.events.ticket(ev.TICKET_CALLED, seqs[0], called, recall=False,
                                announcement=announcements(called.number, counter.name)),
-            self._counter_event(seqs[1], new_counter, called),
+            self.events.counter(seqs[1], new_counter, called),
         ]
-        return Outcome(called, new_counter, events, queue=(seqs[2], frozenset({ticket.service})))
+        after = [new_counter if c.id == counter.id else c for c in counters]
+        return Outcome(called, new_counter, events, current=called,
+                       queue=PendingQueue(seqs[2], frozenset({ticket.service}), after))
 
     def _finish(self, outcome: Outcome) -> Outcome:
-        """Build deferred queue events (outside the retry loop) and notify listeners."""
+        """Build the deferred queue event (outside the retry loop) and publish the events."""
         events = list(outcome.events)
-        if outcome.queue is not None:
-            seq, services = outcome.queue
-            events.append(self._queue_event(seq, set(services)))
-        return Outcome(outcome.ticket, outcome.counter, self._emit(events))
+        pending = outcome.queue
+        if pending is not None:
+            summary = self.estimator.queue_summary(sorted(pending.services), pending.counters)
+            events.append(self.events.queue(pending.seq, summary))
+        return Outcome(outcome.ticket, outcome.counter, self._publish(events),
+                       current=outcome.current)
 
     def recall(self, counter_id: str) -> Outcome:
         """Announce the counter's called ticket again."""
@@ -281,24 +263,27 @@ class Engine(ManagementOps):
                         recall=True)
             seqs = self.store.commit(self.branch, Change(
                 tickets=[(ticket, recalled)], calls=[call], events=1))
-            event = self._ticket_event(ev.TICKET_CALLED, seqs[0], recalled, recall=True,
+            event = self.events.ticket(ev.TICKET_CALLED, seqs[0], recalled, recall=True,
                                        announcement=announcements(ticket.number, counter.name))
-            return Outcome(recalled, counter, [event])
-        return self._finish(self._retry(op))
+            return Outcome(recalled, counter, [event], current=recalled)
+        return self._finish(attempt(self.store, op))
 
     # -- serving --------------------------------------------------------------
 
-    def _act_on_current(self, counter_id: str, action: str, **changes: Any) -> Outcome:
+    def _act_on_current(self, counter_id: str, action: str,
+                        changes: Callable[[Ticket], dict[str, Any]] | None = None) -> Outcome:
         """Apply `action` to the counter's current ticket; frees the counter if it leaves."""
         def op() -> Outcome:
-            counter = self.counter(counter_id)
+            counters = self.counters()
+            counter = self.counter_ops.pick(counters, counter_id)
             ticket = self._current(counter)
             status = check_transition(action, ticket.status)
-            return self._commit_update(ticket, status, counter, **changes)
-        return self._finish(self._retry(op))
+            extra = changes(ticket) if changes else {}
+            return self._commit_update(counters, ticket, status, counter, **extra)
+        return self._finish(attempt(self.store, op))
 
-    def _commit_update(self, ticket: Ticket, status: TicketStatus, at_counter: Counter | None,
-                       **changes: Any) -> Outcome:
+    def _commit_update(self, counters: list[Counter], ticket: Ticket, status: TicketStatus,
+                       at_counter: Counter | None, **changes: Any) -> Outcome:
         now = self.clock()
         stamp: dict[str, Any] = {}
         if status is TicketStatus.SERVING:
@@ -315,23 +300,31 @@ class Engine(ManagementOps):
             pairs.append((counter, new_counter))
         seqs = self.store.commit(self.branch, Change(
             tickets=[(ticket, updated)], counters=pairs, events=2 + len(pairs)))
-        events = [self._ticket_event(ev.TICKET_UPDATED, seqs[0], updated)]
+        events = [self.events.ticket(ev.TICKET_UPDATED, seqs[0], updated)]
         if pairs:
             assert new_counter is not None
-            events.append(self._counter_event(seqs[1], new_counter, None))
-        queue = (seqs[-1], frozenset({ticket.service, updated.service}))
-        return Outcome(updated, new_counter, events, queue=queue)
+            events.append(self.events.counter(seqs[1], new_counter, None))
+        # The ticket stays at its counter while called or serving; else the counter is free.
+        current = updated if new_counter is not None and new_counter.current == updated.id \
+            else None
+        after = [new_counter if new_counter and c.id == new_counter.id else c for c in counters]
+        queue = PendingQueue(seqs[-1], frozenset({ticket.service, updated.service}), after)
+        return Outcome(updated, new_counter, events, current=current, queue=queue)
 
     def start(self, counter_id: str) -> Outcome:
+        """The citizen arrived at the counter: serving starts."""
         return self._act_on_current(counter_id, "start")
 
     def complete(self, counter_id: str) -> Outcome:
+        """The counter's ticket is done; the counter is free."""
         return self._act_on_current(counter_id, "complete")
 
     def no_show(self, counter_id: str) -> Outcome:
+        """The called citizen did not come; the counter is free."""
         return self._act_on_current(counter_id, "no_show")
 
     def park(self, counter_id: str) -> Outcome:
+        """Set the counter's ticket aside (unpark puts it back in line); the counter is free."""
         return self._act_on_current(counter_id, "park")
 
     def transfer(self, counter_id: str, service_id: str, keep_place: bool = True) -> Outcome:
@@ -344,47 +337,79 @@ class Engine(ManagementOps):
             sort_key = ticket.sort_key if keep_place else self.store.seq(self.branch) + 1
             return {"service": target.id, "transfers": ticket.transfers + 1,
                     "sort_key": sort_key, "counter": "", "called_at": 0.0, "started_at": 0.0}
-
-        def op() -> Outcome:
-            counter = self.counter(counter_id)
-            ticket = self._current(counter)
-            status = check_transition("transfer", ticket.status)
-            return self._commit_update(ticket, status, counter, **changes(ticket))
-        return self._finish(self._retry(op))
+        return self._act_on_current(counter_id, "transfer", changes)
 
     def unpark(self, ticket_ref: str) -> Outcome:
         """Put a parked ticket back in its line, at its original place."""
         def op() -> Outcome:
             ticket = self.ticket(ticket_ref)
             status = check_transition("unpark", ticket.status)
-            return self._commit_update(ticket, status, None, counter="")
-        return self._finish(self._retry(op))
+            return self._commit_update(self.counters(), ticket, status, None, counter="")
+        return self._finish(attempt(self.store, op))
 
     def cancel(self, ticket_ref: str) -> Outcome:
         """Cancel a ticket (the citizen left); frees its counter if it was called."""
         def op() -> Outcome:
             ticket = self.ticket(ticket_ref)
             status = check_transition("cancel", ticket.status)
+            counters = self.counters()
             counter = None
             if ticket.status in (TicketStatus.CALLED, TicketStatus.SERVING) and ticket.counter:
-                counter = self.store.counter(self.branch, ticket.counter)
-            return self._commit_update(ticket, status, counter)
-        return self._finish(self._retry(op))
+                counter = next((c for c in counters if c.id == ticket.counter), None)
+            return self._commit_update(counters, ticket, status, counter)
+        return self._finish(attempt(self.store, op))
+
+    # -- counters (counter_ops.py) and the catalogue (catalogue.py) -------------------
+
+    def open_counter(self, counter_id: str, clerk: str = "") -> Outcome:
+        """Open a counter (under the clerk's name)."""
+        return self._finish(self.counter_ops.open(counter_id, clerk))
+
+    def pause_counter(self, counter_id: str) -> Outcome:
+        """Pause a counter: it calls nobody until opened again."""
+        return self._finish(self.counter_ops.pause(counter_id))
+
+    def close_counter(self, counter_id: str) -> Outcome:
+        """Close a counter; refused while a ticket is at it."""
+        return self._finish(self.counter_ops.close(counter_id))
+
+    def set_services(self, counter_id: str, services: list[tuple[str, int]]) -> Outcome:
+        """Change which services a counter takes (and their weights); the next call obeys."""
+        return self._finish(self.counter_ops.set_services(counter_id, services))
+
+    def update_service(self, service_id: str, fields: dict[str, Any],
+                       version: int | None = None) -> Edited:
+        """Change some fields of a service (a manager's edit); the next ticket uses them."""
+        return self._published(self.catalogue.update(service_id, fields, version))
+
+    def add_service(self, fields: dict[str, Any], version: int | None = None) -> Edited:
+        """Add a service; it is on no counter until a manager assigns it."""
+        return self._published(self.catalogue.add(fields, version))
+
+    def reset_service(self, service_id: str, version: int | None = None) -> Edited:
+        """Drop the managers' edits of a service: back to what config.toml says."""
+        return self._published(self.catalogue.reset(service_id, version))
+
+    def _published(self, edit: Edited) -> Edited:
+        self._publish(edit.events)
+        return edit
 
     # -- views ----------------------------------------------------------------
 
     def snapshot(self, staff: bool = False) -> dict[str, Any]:
         """Everything a display or board needs to (re)start: read seq first, then state."""
         seq = self.store.seq(self.branch)
-        counters = []
-        for c in self.counters():
+        counters = self.counters()
+        views = []
+        for c in counters:
             current = self.store.ticket(self.branch, c.current) if c.current else None
-            counters.append(counter_view(c, current, self.tz, staff))
+            views.append(counter_view(c, current, self.tz, staff))
         return {
             "seq": seq,
             "branch": self.branch,
             "day": self.today(),
-            "services": self.estimator.catalogue(),
-            "counters": counters,
-            "recent_calls": self.estimator.recent_calls(10),
+            "services": self.estimator.with_waits(self.services(), counters),
+            "counters": views,
+            "recent_calls": [call_view(c, self.tz)
+                             for c in self.store.recent_calls(self.branch, 10)],
         }

@@ -1,9 +1,13 @@
-"""Event names and the Event record the engine returns after every change."""
+"""Event names, the Event record the engine returns after every change, and its builder."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from .model import Counter, Ticket
+from .views import counter_view, ticket_view
 
 TICKET_ISSUED = "ticket_issued"
 TICKET_CALLED = "ticket_called"
@@ -27,9 +31,44 @@ class Event:
     ticket: str = ""  # ticket id the event concerns, for the ticket:<id> room
     counter: str = ""  # counter id the event concerns, for the counter:<id> room
     private: dict[str, Any] = field(default_factory=dict)  # extra fields for staff rooms
+    # The ticket as this change left it, for listeners in this process (printing):
+    # they need not read back what was just written. Never sent to clients.
+    record: Ticket | None = field(default=None, compare=False, repr=False)
 
     def payload(self, staff: bool = False) -> dict[str, Any]:
         body = {"seq": self.seq, "branch": self.branch, **self.data}
         if staff:
             body.update(self.private)
         return body
+
+
+class EventBuilder:
+    """Builds one branch's events from the records an operation wrote."""
+
+    def __init__(self, branch: str, tz: ZoneInfo, counter_names: dict[str, str]):
+        self.branch = branch
+        self.tz = tz
+        self.counter_names = counter_names  # counter id -> name (config.toml)
+
+    def ticket(self, name: str, seq: int, t: Ticket, **extra: Any) -> Event:
+        """A ticket_* event: the ticket's public view plus `extra` fields."""
+        view = ticket_view(t, self.tz, self.counter_names.get(t.counter, ""))
+        return Event(name, seq, self.branch, {"ticket": view, **extra}, ticket=t.id,
+                     counter=t.counter, record=t)
+
+    def counter(self, seq: int, c: Counter, current: Ticket | None) -> Event:
+        """counter_updated: the public view, and the clerk's name for staff rooms."""
+        return Event(
+            COUNTER_UPDATED, seq, self.branch,
+            {"counter": counter_view(c, current, self.tz, staff=False)}, counter=c.id,
+            private={"counter": counter_view(c, current, self.tz, staff=True)},
+        )
+
+    def queue(self, seq: int, summary: dict[str, dict[str, Any]]) -> Event:
+        """queue_updated: waiting counts and estimated waits of some services."""
+        return Event(QUEUE_UPDATED, seq, self.branch, {"services": summary})
+
+    def catalogue(self, seq: int, service_id: str, version: int) -> Event:
+        """catalogue_updated: a manager edited a service; clients reload the services."""
+        return Event(CATALOGUE_UPDATED, seq, self.branch,
+                     {"service": service_id, "version": version})

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
 from enum import Enum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from .errors import InvalidTransition
 
@@ -24,6 +26,11 @@ class CounterState(str, Enum):
     OPEN = "open"
     PAUSED = "paused"
     CLOSED = "closed"
+
+
+def local_day(moment: float, tz: ZoneInfo) -> str:
+    """The office's local date (YYYY-MM-DD) at epoch seconds `moment`: a ticket's day."""
+    return datetime.fromtimestamp(moment, tz).date().isoformat()
 
 
 # Priority groups named by UU 25/2009 Pasal 29.

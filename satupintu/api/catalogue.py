@@ -26,7 +26,7 @@ def service_row(service_id: str) -> tuple[dict[str, Any], int]:
     eng = engine()
     listing = eng.catalogue.current()
     service = eng.service(service_id)
-    row = eng.estimator.catalogue((service,))[0]
+    row = eng.services_with_waits((service,))[0]
     return {**row, "source": listing.sources.get(service_id, "config")}, listing.version
 
 

@@ -8,8 +8,9 @@ from typing import Any
 from flask import Response
 
 from ..auth import current_principal, is_staff, require
-from ..engine import Engine, Outcome
+from ..engine import Engine
 from ..model import Counter
+from ..operation import Outcome
 from ..views import counter_view, ticket_view
 from . import api_doc, bp, config, engine
 from .schemas import (
@@ -37,12 +38,16 @@ def _counter_view(c: Counter, staff: bool) -> dict[str, Any]:
 
 
 def action_result(outcome: Outcome) -> dict[str, Any]:
-    """What a clerk action returns: the ticket it touched and the counter after it."""
-    eng = engine()
-    t = outcome.ticket
+    """What a clerk action returns: the ticket it touched and the counter after it.
+
+    Built from the outcome alone: the operation knows the counter's current
+    ticket, so nothing is read back.
+    """
+    tz = engine().tz
+    t, c = outcome.ticket, outcome.counter
     return {
-        "ticket": ticket_view(t, eng.tz, counter_name(t.counter)) if t else None,
-        "counter": _counter_view(outcome.counter, staff=True) if outcome.counter else None,
+        "ticket": ticket_view(t, tz, counter_name(t.counter)) if t else None,
+        "counter": counter_view(c, outcome.current, tz, staff=True) if c else None,
     }
 
 

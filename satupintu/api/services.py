@@ -20,7 +20,7 @@ def list_services() -> dict[str, Any]:
     """
     eng = engine()
     listing = eng.catalogue.current()
-    rows = eng.estimator.catalogue(listing.services)
+    rows = eng.services_with_waits(listing.services)
     return {"version": listing.version,
             "services": [{**row, "source": listing.sources[row["id"]]} for row in rows]}
 

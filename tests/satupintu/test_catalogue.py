@@ -79,7 +79,7 @@ def test_standard_items_and_times_show_in_the_catalogue_and_estimates(engine: En
     engine.update_service("kk", {
         "name": {"en": "Family card"}, "service_time_min": 30,
         "standard": {"fee": "Rp 5.000", "requirements": ["KK lama", "KTP-el"]}})
-    kk = next(s for s in engine.estimator.catalogue() if s["id"] == "kk")
+    kk = next(s for s in engine.services_with_waits() if s["id"] == "kk")
     assert kk["name"] == {"id": "Kartu Keluarga", "en": "Family card"}
     assert kk["standard"]["fee"] == "Rp 5.000" and kk["standard"]["free"] is False
     assert kk["standard"]["requirements"] == ["KK lama", "KTP-el"]

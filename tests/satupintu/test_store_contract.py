@@ -10,9 +10,10 @@ from dataclasses import replace
 import pytest
 
 from satupintu import engine as engine_module
-from satupintu.engine import Engine, Outcome
+from satupintu.engine import Engine
 from satupintu.errors import Conflict, QuotaFull
 from satupintu.model import Call, Counter, CounterState, Ticket, TicketStatus
+from satupintu.operation import Outcome
 from satupintu.store.base import Change, Issued, Store, User
 from tests.conftest import Clock, make_backend
 
