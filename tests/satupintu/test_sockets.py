@@ -86,11 +86,20 @@ def test_session_cookie_counts_for_join(app, socket_client, anon, role, allowed)
     assert join(sc, "counter:1")["ok"]
 
 
-def test_clerk_cannot_hear_manager_events(app, socket_client, clerk, kiosk):
+def test_clerk_cannot_hear_manager_events(app, socket_client, clerk, kiosk, manager):
     sc = socket_client()
-    join(sc, "manager", clerk.token)
-    kiosk.take_ticket("ktp")
+    assert join(sc, "manager", clerk.token)["error"] == "forbidden"
+    board = socket_client("manager", token=manager.token)
+    first = kiosk.take_ticket("ktp")
+    # Control: the manager room did get the event, so the clerk would have by now.
+    heard = received(board, "ticket_issued", wait=WAIT)
+    assert [e["ticket"]["id"] for e in heard] == [first["id"]]
     assert received(sc, wait=0.5) == []
+    # Control: this very socket hears events once it is in a room it may join.
+    assert join(sc, "display")["ok"]
+    second = kiosk.take_ticket("ktp")
+    issued = received(sc, "ticket_issued", wait=WAIT)
+    assert [e["ticket"]["id"] for e in issued] == [second["id"]]
 
 
 @pytest.fixture
