@@ -16,6 +16,7 @@ from printer import init_printing
 from .api import init_api
 from .config import Config, load_config
 from .engine import Engine
+from .health import init_health
 from .pages import init_pages
 from .sockets import init_sockets
 from .store import make_store, migrations
@@ -72,6 +73,7 @@ def create_app(
     )
     init_sockets(socketio, engine)
     init_printing(app, socketio, engine)  # print issued tickets; preview, reprint, agent
+    init_health(app, engine, socketio)  # /healthz, /readyz, /metrics; access and change logs
     return app
 
 

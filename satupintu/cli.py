@@ -213,6 +213,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         store.close()  # the serving process opens its own; nothing crosses a fork
 
     _print_banner(args, config, bool(managers))
+    from .metrics_dir import use_metrics_dir
+
+    use_metrics_dir(config, args.data_dir)  # before the app (and prometheus_client) loads
     options = server.ServeOptions(args.config, args.data_dir, args.host, args.port)
     try:
         if mode == "eventlet":

@@ -21,6 +21,7 @@ COLOUR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
 POLICIES = ("fifo", "sla", "weighted")
 ASYNC_MODES = ("threading", "gevent", "eventlet")
 BACKENDS = ("sqlite", "redis")
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 class ConfigError(ValueError):
@@ -159,6 +160,30 @@ class AuthConfig:
 
 
 @dataclass(frozen=True)
+class LogConfig:
+    level: str = "info"
+    format: str = "text"  # or "json": one JSON object per line
+    access: bool = True  # one line per request (route template, status, ms)
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    enabled: bool = True
+    # Who may read /metrics without the token: client addresses (networks), comma-separated.
+    # Requests that came through a proxy (X-Forwarded-For) never count as internal.
+    allow: str = "127.0.0.0/8, ::1"
+    token: str = ""  # if set, /metrics needs Authorization: Bearer <token> (from anywhere)
+    dir: str = ""  # multiprocess files of this machine's serve processes; "" = DATA/metrics
+
+    def networks(self) -> list[Any]:
+        """The `allow` list as ip_network objects."""
+        from ipaddress import ip_network
+
+        return [ip_network(part.strip(), strict=False)
+                for part in self.allow.split(",") if part.strip()]
+
+
+@dataclass(frozen=True)
 class Config:
     office: Office
     store: StoreConfig
@@ -169,6 +194,8 @@ class Config:
     counters: tuple[CounterConfig, ...]
     kiosks: tuple[KioskConfig, ...]
     path: str = "config.toml"
+    log: LogConfig = field(default_factory=LogConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
 
     def service(self, service_id: str) -> Service | None:
         return next((s for s in self.services if s.id == service_id), None)
@@ -189,6 +216,8 @@ SCALAR_SECTIONS = {
     "server": ServerConfig,
     "routing": RoutingConfig,
     "auth": AuthConfig,
+    "log": LogConfig,
+    "metrics": MetricsConfig,
 }
 TOP_KEYS = set(SCALAR_SECTIONS) | {"services", "counters", "kiosks"}
 
@@ -245,6 +274,12 @@ def _section(chk: _Checker, raw: dict[str, Any], name: str, cls: type[Any]) -> A
 
 
 def _from_env(chk: _Checker, text: str, kind: type, key: str) -> Any:
+    if kind is bool:
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off"):
+            return False
+        raise chk.fail(key, f"environment override must be true or false, got {text!r}")
     if kind is int:
         try:
             return int(text)
@@ -390,6 +425,13 @@ def parse_config(raw: dict[str, Any], path: str = "config.toml") -> Config:
     _check_choice(chk, sections["routing"].policy, POLICIES, "routing.policy")
     if not 1 <= sections["routing"].max_consecutive_priority <= 100:
         raise chk.fail("routing.max_consecutive_priority", "must be between 1 and 100")
+    _check_choice(chk, sections["log"].level, LOG_LEVELS, "log.level")
+    _check_choice(chk, sections["log"].format, ("text", "json"), "log.format")
+    try:
+        sections["metrics"].networks()
+    except ValueError as exc:
+        raise chk.fail("metrics.allow", f"must be comma-separated addresses or networks: {exc}"
+                       ) from None
     if not 1 <= sections["server"].threads <= 10_000:
         raise chk.fail("server.threads", "must be between 1 and 10000")
 

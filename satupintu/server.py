@@ -27,10 +27,14 @@ class ServeOptions:
 
 def build_app(options: ServeOptions) -> Any:
     """Load the config and build the WSGI app (called in the serving process)."""
-    from .app import create_app
+    from . import logs
     from .config import load_config
 
-    return create_app(load_config(options.config_path), Path(options.data_dir))
+    config = load_config(options.config_path)
+    logs.configure(config.log.level, config.log.format)
+    from .app import create_app
+
+    return create_app(config, Path(options.data_dir))
 
 
 def bind_address(host: str, port: int) -> str:
@@ -64,6 +68,7 @@ def serve_gunicorn(options: ServeOptions, worker_class: str, threads: int) -> in
         "proc_name": f"satupintu:{options.port}",
         # The control socket defaults to one path per user: two servers would collide.
         "control_socket_disable": True,
+        "child_exit": _worker_exited,
     }
 
     class Application(BaseApplication):  # type: ignore[misc]
@@ -76,6 +81,16 @@ def serve_gunicorn(options: ServeOptions, worker_class: str, threads: int) -> in
 
     Application().run()
     return 0
+
+
+def _worker_exited(server: Any, worker: Any) -> None:
+    """Drop a dead worker's live gauges (its socket counts) from the shared metrics files."""
+    import os
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
 
 
 def serve_eventlet(options: ServeOptions) -> int:

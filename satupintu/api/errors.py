@@ -9,7 +9,7 @@ from typing import Any
 import redis
 from apiflask import APIFlask
 from apiflask.exceptions import HTTPError
-from flask import Response, jsonify, request
+from flask import Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import QueueError
@@ -158,6 +158,11 @@ def too_deep(exc: RecursionError) -> Response:
     return internal_error(exc)
 
 
+def _route() -> str:
+    """The route template for logs: the URL may hold a citizen's ticket id."""
+    return request.url_rule.rule if request.url_rule is not None else "<unmatched>"
+
+
 def store_unavailable(exc: Exception) -> Response:
     """Redis down, SQLite locked past its timeout or its disk full: nothing was written; retry."""
     from flask import current_app
@@ -166,7 +171,8 @@ def store_unavailable(exc: Exception) -> Response:
         words in str(exc) for words in ("locked", "unable to open", "disk I/O", "full")
     ):
         return internal_error(exc)  # a bug in a query, not an unreachable file
-    current_app.logger.error("store unavailable on %s %s: %s", request.method, request.path, exc)
+    current_app.logger.error("store unavailable on %s %s: %s", request.method, _route(), exc)
+    g.satupintu_store_error = True  # counted in satupintu_store_errors_total (health.py)
     message = "the queue store is not reachable right now; try again in a moment"
     if not _is_api():
         return _page_error(503, "Layanan antrean sedang tidak tersedia / service unavailable",
@@ -178,7 +184,7 @@ def internal_error(exc: Exception) -> Response:
     """Anything unexpected: logged with its traceback, a JSON 500 without internals."""
     from flask import current_app
 
-    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    current_app.logger.exception("unhandled error on %s %s", request.method, _route())
     if not _is_api():
         return _page_error(500, "Terjadi kesalahan di server / internal server error")
     return error_response(500, "internal_error", "internal server error; it has been logged")
