@@ -9,6 +9,7 @@ them to the listeners (the Socket.IO adapter) after the write is durable.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 from collections.abc import Callable
@@ -43,7 +44,7 @@ from .model import (
 )
 from .operation import Outcome, PendingQueue, attempt
 from .policy import choose
-from .store.base import Change, Store
+from .store.base import Change, IdempotencyKey, Store
 from .views import call_view, counter_view
 
 ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
@@ -136,8 +137,13 @@ class Engine:
 
     # -- citizens -------------------------------------------------------------
 
-    def issue(self, service_id: str, priority: str = "", kiosk: str = "") -> Outcome:
-        """Issue a new ticket for a service (the kiosk's 'Ambil nomor')."""
+    def issue(self, service_id: str, priority: str = "", kiosk: str = "",
+              key: str = "") -> Outcome:
+        """Issue a new ticket for a service (the kiosk's 'Ambil nomor').
+
+        With a client's idempotency `key`, a retry of the same request on the same
+        day returns the ticket the first one made (`replayed`), even across restarts.
+        """
         service = self.service(service_id)
         if not service.enabled:
             raise ServiceClosed(f"{service.name.id} is not taking tickets now", service=service.id)
@@ -153,10 +159,19 @@ class Engine:
         )
         # The sort key is itself a fresh branch sequence number: it doubles as the
         # ticket_issued event's seq, so issuing leaves no gap clients would resync on.
-        issued = self.store.issue(draft, service.prefix, service.daily_quota, events=1)
+        idempotency = None
+        if key:
+            # Per kiosk user, so two devices can never see each other's tickets by key.
+            fingerprint = hashlib.sha256(f"{service.id}\n{priority}".encode()).hexdigest()
+            idempotency = IdempotencyKey(f"{kiosk}\n{key}", fingerprint)
+        issued = self.store.issue(draft, service.prefix, service.daily_quota, events=1,
+                                  key=idempotency)
         t = issued.ticket
         counters = self.counters()  # read once for both estimates
-        estimate = self.estimator.wait_for(service.id, issued.people_ahead, counters)
+        estimate = self.estimator.wait_for(t.origin_service, issued.people_ahead, counters)
+        if issued.replayed:
+            return Outcome(t, None, [], people_ahead=issued.people_ahead,
+                           estimated_wait_s=estimate, replayed=True)
         summary = self.estimator.summary(service.id, issued.waiting, counters)
         events = [
             self.events.ticket(ev.TICKET_ISSUED, t.sort_key, t,

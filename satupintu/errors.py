@@ -70,6 +70,13 @@ class CatalogueChanged(QueueError):
     status = 409
 
 
+class IdempotencyKeyReused(QueueError):
+    """An Idempotency-Key sent again today with a different request."""
+
+    code = "idempotency_key_reused"
+    status = 422
+
+
 class QuotaFull(QueueError):
     code = "quota_full"
     status = 429

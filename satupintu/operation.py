@@ -37,6 +37,7 @@ class Outcome:
     people_ahead: int = 0
     estimated_wait_s: int | None = None
     queue: PendingQueue | None = None
+    replayed: bool = False  # issue: the Idempotency-Key's earlier ticket, nothing new
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 from apiflask import Schema
 from apiflask.fields import Boolean, Dict, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
-from marshmallow import RAISE
+from marshmallow import EXCLUDE, RAISE
 
 from ..model import PRIORITY_GROUPS, TicketStatus
 from ..users import (
@@ -71,6 +71,25 @@ class IssueIn(In):
     priority = String(load_default="", validate=OneOf(("", *PRIORITY_GROUPS)),
                       metadata={"description": "priority group (UU 25/2009 Pasal 29), "
                                                "empty for none"})
+
+
+class IdempotencyIn(Schema):
+    """The optional Idempotency-Key header of POST /tickets (other headers are ignored)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    key = String(data_key="Idempotency-Key", load_default="",
+                 validate=Regexp(r"^[\x21-\x7e]{1,128}$", error=(
+                     "1 to 128 visible ASCII characters (e.g. a UUID)")),
+                 metadata={"description": (
+                     "a new random value (e.g. a UUID) for each ticket the kiosk wants; "
+                     "send the same value again when retrying after a network error or a "
+                     "503, and the ticket the first request made is returned (201, header "
+                     "Idempotent-Replayed: true) instead of a second one. Kept for the "
+                     "office's local day and per kiosk user; the same key with a "
+                     "different body is refused (422 idempotency_key_reused)."),
+                     "example": "5f0c8a4e-2b7d-4c1e-9a63-0d1f2e3b4c5d"})
 
 
 class CallIn(In):
@@ -218,6 +237,14 @@ class IssuedOut(TicketStatusOut):
     print = Nested(PrintOut, allow_none=True, metadata={
         "description": "the print of the ticket; null if no kiosk printer is involved "
                        "(not issued by a kiosk user)"})
+
+
+class ReplayedOut(Schema):
+    """The response header that marks a replayed issue (POST /tickets)."""
+
+    replayed = String(data_key="Idempotent-Replayed", metadata={
+        "description": "`true` when this is the ticket an earlier request with the same "
+                       "Idempotency-Key made (nothing new was issued)"})
 
 
 class AssignmentOut(Schema):

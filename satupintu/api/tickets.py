@@ -15,7 +15,7 @@ from ..ratelimit import SlidingWindow
 from ..views import ticket_view
 from . import api_doc, bp, config, engine
 from .counters import action_result, counter_name
-from .schemas import ActionOut, IssuedOut, IssueIn, TicketStatusOut
+from .schemas import ActionOut, IdempotencyIn, IssuedOut, IssueIn, ReplayedOut, TicketStatusOut
 
 
 def issue_limiter() -> SlidingWindow:
@@ -46,11 +46,17 @@ def status_view(t: Ticket) -> dict[str, Any]:
 
 @bp.post("/tickets")
 @require("kiosk")
+@bp.input(IdempotencyIn, location="headers", arg_name="headers")
 @bp.input(IssueIn, arg_name="body")
-@bp.output(IssuedOut, status_code=201)
-@api_doc("Issue a ticket", (400, 404, 409, 429), tag="Tickets", auth=True)
-def issue_ticket(body: dict[str, Any]) -> dict[str, Any]:
-    """Take a number for a service (kiosk or manager); 429 if rate-limited or the quota is full."""
+@bp.output(IssuedOut, status_code=201, headers=ReplayedOut)
+@api_doc("Issue a ticket", (400, 404, 409, 429), tag="Tickets", auth=True,
+         extra={422: "The Idempotency-Key was used today for a different request"})
+def issue_ticket(headers: dict[str, Any], body: dict[str, Any]) -> Any:
+    """Take a number for a service (kiosk or manager); 429 if rate-limited or the quota is full.
+
+    Send an `Idempotency-Key` header and retry with the same one after a network
+    error or a 503: the answer is the ticket the first request made, never a second one.
+    """
     principal = current_principal()
     assert principal is not None
     wait = issue_limiter().hit(principal.username)
@@ -59,7 +65,8 @@ def issue_ticket(body: dict[str, Any]) -> dict[str, Any]:
             f"at most {config().auth.issue_per_minute} tickets a minute from one kiosk; "
             "try again shortly", retry_after=int(wait) + 1)
     try:
-        outcome = engine().issue(body["service"], body["priority"], kiosk=principal.username)
+        outcome = engine().issue(body["service"], body["priority"], kiosk=principal.username,
+                                 key=headers["key"])
     except QuotaFull as exc:
         exc.details.setdefault("retry_after", seconds_to_midnight())  # numbers reset then
         raise
@@ -68,9 +75,28 @@ def issue_ticket(body: dict[str, Any]) -> dict[str, Any]:
     # The printing listener (printer/service.py) ran during engine().issue and left what the
     # kiosk is told about the print in g; None when no kiosk printer is involved.
     printing = (g.get("satupintu_print") or {}).get(t.id)
-    return {**ticket_view(t, engine().tz), "people_ahead": outcome.people_ahead,
-            "estimated_wait_s": outcome.estimated_wait_s, "url": ticket_url(t.id),
-            "print": printing}
+    if outcome.replayed:
+        printing = replayed_print(t)
+    answer = {**ticket_view(t, engine().tz), "people_ahead": outcome.people_ahead,
+              "estimated_wait_s": outcome.estimated_wait_s, "url": ticket_url(t.id),
+              "print": printing}
+    if outcome.replayed:
+        return answer, 201, {"Idempotent-Replayed": "true"}
+    return answer
+
+
+def replayed_print(t: Ticket) -> dict[str, Any] | None:
+    """The print of a ticket issued again by its key: its state, or printed now if the
+    first request died before its print was queued (the kiosk never got the ticket)."""
+    printing = current_app.extensions.get("satupintu.printing")
+    if printing is None:
+        return None
+    kiosk = printing.kiosk(t.kiosk)
+    if kiosk is None:
+        return None
+    if not printing.jobs.for_ticket(t.id) and kiosk.printer.type != "none":
+        return printing.submit(t, kiosk, request.host_url)
+    return printing.print_info(t)
 
 
 @bp.get("/tickets/<ticket_id>")

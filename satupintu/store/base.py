@@ -37,6 +37,14 @@ class Change:
 
 
 @dataclass(frozen=True)
+class IdempotencyKey:
+    """A client's key for one issue request, and a fingerprint of what it asked for."""
+
+    key: str  # unique per kiosk user and day (the engine puts the user in it)
+    fingerprint: str  # the same key with another fingerprint is refused
+
+
+@dataclass(frozen=True)
 class Issued:
     """What `Store.issue` returns."""
 
@@ -44,6 +52,7 @@ class Issued:
     people_ahead: int
     waiting: int  # tickets now waiting for the service, this one included
     seqs: list[int]
+    replayed: bool = False  # True: the key's earlier ticket, nothing was written
 
 
 @dataclass(frozen=True)
@@ -101,7 +110,8 @@ class Store(ABC):
     # -- writes ---------------------------------------------------------------
 
     @abstractmethod
-    def issue(self, draft: Ticket, prefix: str, quota: int, events: int) -> Issued:
+    def issue(self, draft: Ticket, prefix: str, quota: int, events: int,
+              key: IdempotencyKey | None = None) -> Issued:
         """Atomically number and enqueue a new waiting ticket.
 
         Allocates the next number for (branch, day, prefix), which is never
@@ -110,6 +120,12 @@ class Store(ABC):
         that day; sets sort_key to a fresh branch sequence number (the place
         in line) and allocates `events` more sequence numbers.
         `draft.number` and `draft.sort_key` are ignored.
+
+        With `key`: if (branch, draft.day, key.key) was recorded before, writes
+        nothing and returns that ticket as it is now, with the people ahead and
+        waiting counts of its issue and `replayed` set (before the quota check),
+        or raises IdempotencyKeyReused if the fingerprint differs; otherwise
+        records the key with the new ticket in the same atomic write.
         """
 
     @abstractmethod

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BASELINE = 1  # what a store written before schema versions existed holds
-CURRENT = 1  # the version this code writes and needs
+CURRENT = 2  # the version this code writes and needs
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,22 @@ class Step:
     redis: Callable[[Any, Any, Any], None]
 
 
-STEPS: list[Step] = []  # in order: STEPS[i].version == BASELINE + 1 + i
+def _sqlite_idempotency(db: sqlite3.Connection) -> None:
+    db.execute(
+        "CREATE TABLE idempotency (branch TEXT NOT NULL, day TEXT NOT NULL, key TEXT NOT NULL, "
+        "fingerprint TEXT NOT NULL, ticket TEXT NOT NULL, people_ahead INTEGER NOT NULL, "
+        "waiting INTEGER NOT NULL, PRIMARY KEY (branch, day, key))")
+
+
+def _redis_nothing(client: Any, pipe: Any, keys: Any) -> None:
+    """Redis needs no change: a missing key is an empty one."""
+
+
+STEPS: list[Step] = [  # in order: STEPS[i].version == BASELINE + 1 + i
+    Step(2, "Idempotency-Key of POST /tickets: the idempotency table "
+            "(Redis: sp:{branch}:idem:<day> hashes, made on first use)",
+         _sqlite_idempotency, _redis_nothing),
+]
 
 
 class SchemaError(Exception):

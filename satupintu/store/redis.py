@@ -16,6 +16,7 @@ so one branch lives in one cluster slot):
     sp:{main}:issued:<day>:<service>   string   tickets issued for the service (quota)
     sp:{main}:bynum:<day>              hash     number -> ticket id
     sp:{main}:day:<day>                set      ticket ids of the day (reports)
+    sp:{main}:idem:<day>               hash     Idempotency-Key -> JSON (its ticket, at issue)
     sp:{main}:times:<day>:<service>    list     seconds at the counter, newest first
     sp:{main}:seq                      string   branch sequence number
     sp:{main}:calls                    list     calls as JSON, newest first
@@ -50,10 +51,10 @@ from typing import Any, cast
 
 import redis
 
-from ..errors import Conflict, QuotaFull
+from ..errors import Conflict, IdempotencyKeyReused, QuotaFull
 from ..model import Call, Counter, Ticket, TicketStatus
 from . import migrations, scripts
-from .base import Change, Issued, Store, User
+from .base import Change, IdempotencyKey, Issued, Store, User
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,9 @@ class Keys:
 
     def day(self, day: str) -> str:
         return f"{self.base}:day:{day}"
+
+    def idempotency(self, day: str) -> str:
+        return f"{self.base}:idem:{day}"
 
     def times(self, day: str, service: str) -> str:
         return f"{self.base}:times:{day}:{service}"
@@ -282,20 +286,30 @@ class RedisStore(Store):
             k = self.keys(c.branch)
             self._seed(keys=[k.counter(c.id), k.counters], args=[c.id, *_flat(c.to_record())])
 
-    def issue(self, draft: Ticket, prefix: str, quota: int, events: int) -> Issued:
+    def issue(self, draft: Ticket, prefix: str, quota: int, events: int,
+              key: IdempotencyKey | None = None) -> Issued:
         k = self.keys(draft.branch)
         day, service = draft.day, draft.service
         keys = [
             k.issued(day, draft.origin_service), k.number(day, prefix), k.seq,
             k.ticket(draft.id), k.line(day, service, True), k.line(day, service, False),
-            k.by_number(day), k.day(day), k.lines(day),
+            k.by_number(day), k.day(day), k.lines(day), k.idempotency(day),
         ]
         fields = _flat(draft.to_record(), skip=("number", "sort_key", "version"))
         args = [quota, prefix, events, DAY_TTL_S, draft.id, service,
-                "1" if draft.is_priority else "0", *fields]
+                "1" if draft.is_priority else "0", key.key if key else "",
+                key.fingerprint if key else "", *fields]
         reply = self._issue(keys=keys, args=args)
         if reply[0] == "QUOTA":
             raise QuotaFull(f"daily quota of {quota} tickets reached", service=draft.service)
+        if reply[0] == "REUSED":
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was used today for a different request; "
+                "send a new key for a new ticket", field="Idempotency-Key")
+        if reply[0] == "REPLAY":
+            earlier = self.ticket(draft.branch, reply[1])
+            assert earlier is not None  # written by the same script as the key
+            return Issued(earlier, int(reply[2]), int(reply[3]), [], replayed=True)
         _, number, first, last, ahead, waiting = reply
         ticket = Ticket.from_record(
             {**draft.to_record(), "number": number, "sort_key": first, "version": 1})

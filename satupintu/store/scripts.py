@@ -19,14 +19,27 @@ from __future__ import annotations
 # KEYS[7]  number -> ticket id of the day                   hash
 # KEYS[8]  ticket ids of the day                            set
 # KEYS[9]  services that had a line that day                set
+# KEYS[10] idempotency keys of the day: key -> JSON         hash
+#          {fingerprint, ticket, ahead, waiting}
 # ARGV[1]  quota (0 = none)          ARGV[2] number prefix ("A")
 # ARGV[3]  extra seqs to allocate    ARGV[4] TTL of day-scoped keys, seconds
 # ARGV[5]  ticket id                 ARGV[6] service
-# ARGV[7]  "1" if priority ticket    ARGV[8..] ticket field, value, ... (without
+# ARGV[7]  "1" if priority ticket    ARGV[8] idempotency key ("" for none)
+# ARGV[9]  its request fingerprint   ARGV[10..] ticket field, value, ... (without
 #          number, sort_key and version, which the script sets)
-# Returns {"QUOTA"} (nothing written) or
+# Returns {"QUOTA"} or {"REUSED"} (nothing written),
+#         {"REPLAY", ticket id, people ahead, waiting} (the key's ticket; nothing written) or
 #         {"OK", number, first seq, last seq, people ahead, waiting for the service}.
 ISSUE = """
+local idem = ARGV[8]
+if idem ~= '' then
+  local seen = redis.call('HGET', KEYS[10], idem)
+  if seen then
+    local record = cjson.decode(seen)
+    if record.fingerprint ~= ARGV[9] then return {'REUSED'} end
+    return {'REPLAY', record.ticket, record.ahead, record.waiting}
+  end
+end
 local quota = tonumber(ARGV[1])
 if quota > 0 and tonumber(redis.call('GET', KEYS[1]) or '0') >= quota then
   return {'QUOTA'}
@@ -40,7 +53,7 @@ local count = 1 + tonumber(ARGV[3])
 local last = redis.call('INCRBY', KEYS[3], count)
 local first = last - count + 1
 local fields = {'number', number, 'sort_key', first, 'version', 1}
-for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 10, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[4], unpack(fields))
 local prio = ARGV[7] == '1'
 local line = prio and KEYS[5] or KEYS[6]
@@ -55,6 +68,11 @@ end
 local ahead = redis.call('ZCOUNT', line, '-inf', '(' .. first)
 if not prio then ahead = ahead + redis.call('ZCARD', KEYS[5]) end
 local waiting = redis.call('ZCARD', KEYS[5]) + redis.call('ZCARD', KEYS[6])
+if idem ~= '' then
+  redis.call('HSET', KEYS[10], idem, cjson.encode(
+    {fingerprint = ARGV[9], ticket = id, ahead = ahead, waiting = waiting}))
+  redis.call('EXPIRE', KEYS[10], ttl)
+end
 return {'OK', number, first, last, ahead, waiting}
 """
 

@@ -12,10 +12,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import Conflict, QuotaFull
+from ..errors import Conflict, IdempotencyKeyReused, QuotaFull
 from ..model import Call, Counter, Ticket, TicketStatus
 from . import migrations
-from .base import Change, Issued, Store, User
+from .base import Change, IdempotencyKey, Issued, Store, User
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tickets (
@@ -75,6 +75,11 @@ CREATE TABLE IF NOT EXISTS users (
     created_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS idempotency (
+    branch TEXT NOT NULL, day TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,
+    ticket TEXT NOT NULL, people_ahead INTEGER NOT NULL, waiting INTEGER NOT NULL,
+    PRIMARY KEY (branch, day, key)
+);
 CREATE TABLE IF NOT EXISTS catalogue (
     branch TEXT PRIMARY KEY, version INTEGER NOT NULL, overrides TEXT NOT NULL
 );
@@ -232,34 +237,64 @@ class SQLiteStore(Store):
         last = int(row[0])
         return list(range(last - n + 1, last + 1))
 
-    def issue(self, draft: Ticket, prefix: str, quota: int, events: int) -> Issued:
+    def issue(self, draft: Ticket, prefix: str, quota: int, events: int,
+              key: IdempotencyKey | None = None) -> Issued:
         with self._tx() as db:
-            key = (draft.branch, draft.day, draft.origin_service)
-            row = db.execute(
-                "SELECT count FROM issued WHERE branch=? AND day=? AND service=?", key
-            ).fetchone()
-            if quota > 0 and row is not None and row[0] >= quota:
-                raise QuotaFull(f"daily quota of {quota} tickets reached", service=draft.service)
-            db.execute(
-                "INSERT INTO issued VALUES (?, ?, ?, 1) "
-                "ON CONFLICT DO UPDATE SET count = count + 1",
-                key,
-            )
-            last = db.execute(
-                "INSERT INTO numbers VALUES (?, ?, ?, 1) "
-                "ON CONFLICT DO UPDATE SET last = last + 1 RETURNING last",
-                (draft.branch, draft.day, prefix),
-            ).fetchone()[0]
-            seqs = self._next_seqs(db, draft.branch, 1 + events)
-            ticket = replace(draft, number=f"{prefix}{last:03d}", sort_key=seqs[0], version=1)
-            self._insert_ticket(db, ticket)
-            ahead = self._ahead(db, ticket)
-            waiting = db.execute(
-                "SELECT count(*) FROM tickets WHERE branch=? AND day=? AND service=? "
-                "AND status='waiting'",
-                (ticket.branch, ticket.day, ticket.service),
-            ).fetchone()[0]
-            return Issued(ticket, ahead, waiting, seqs[1:])
+            if key is not None:
+                replay = self._replay(db, draft, key)
+                if replay is not None:
+                    return replay
+            issued = self._issue(db, draft, prefix, quota, events)
+            if key is not None:
+                db.execute(
+                    "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (draft.branch, draft.day, key.key, key.fingerprint, issued.ticket.id,
+                     issued.people_ahead, issued.waiting))
+            return issued
+
+    def _replay(self, db: sqlite3.Connection, draft: Ticket,
+                key: IdempotencyKey) -> Issued | None:
+        row = db.execute(
+            "SELECT * FROM idempotency WHERE branch=? AND day=? AND key=?",
+            (draft.branch, draft.day, key.key)).fetchone()
+        if row is None:
+            return None
+        if row["fingerprint"] != key.fingerprint:
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was used today for a different request; "
+                "send a new key for a new ticket", field="Idempotency-Key")
+        ticket = self._one("SELECT * FROM tickets WHERE id=?", (row["ticket"],))
+        assert ticket is not None  # written in the same transaction as the key
+        return Issued(ticket, row["people_ahead"], row["waiting"], [], replayed=True)
+
+    def _issue(self, db: sqlite3.Connection, draft: Ticket, prefix: str, quota: int,
+               events: int) -> Issued:
+        count_key = (draft.branch, draft.day, draft.origin_service)
+        row = db.execute(
+            "SELECT count FROM issued WHERE branch=? AND day=? AND service=?", count_key
+        ).fetchone()
+        if quota > 0 and row is not None and row[0] >= quota:
+            raise QuotaFull(f"daily quota of {quota} tickets reached", service=draft.service)
+        db.execute(
+            "INSERT INTO issued VALUES (?, ?, ?, 1) "
+            "ON CONFLICT DO UPDATE SET count = count + 1",
+            count_key,
+        )
+        last = db.execute(
+            "INSERT INTO numbers VALUES (?, ?, ?, 1) "
+            "ON CONFLICT DO UPDATE SET last = last + 1 RETURNING last",
+            (draft.branch, draft.day, prefix),
+        ).fetchone()[0]
+        seqs = self._next_seqs(db, draft.branch, 1 + events)
+        ticket = replace(draft, number=f"{prefix}{last:03d}", sort_key=seqs[0], version=1)
+        self._insert_ticket(db, ticket)
+        ahead = self._ahead(db, ticket)
+        waiting = db.execute(
+            "SELECT count(*) FROM tickets WHERE branch=? AND day=? AND service=? "
+            "AND status='waiting'",
+            (ticket.branch, ticket.day, ticket.service),
+        ).fetchone()[0]
+        return Issued(ticket, ahead, waiting, seqs[1:])
 
     def _insert_ticket(self, db: sqlite3.Connection, ticket: Ticket) -> None:
         rec = ticket.to_record()

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import wait_online
 from tests.redis_server import free_port
+from tests.serverproc import Api
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -84,3 +85,38 @@ def test_kiosk_works_with_the_keyboard_alone(devices):
     expect(kiosk.locator("#done-button")).to_be_focused()
     kiosk.keyboard.press("Enter")
     expect(kiosk.locator("#screen-services")).to_be_visible()
+
+
+def test_a_lost_answer_is_retried_with_the_same_key_and_shows_that_ticket(devices, server):
+    """The server issues the ticket but the answer never reaches the kiosk (the connection
+    drops, then a 503): the kiosk retries with the press's Idempotency-Key and shows the
+    ticket that was made, not a second one."""
+    kiosk = devices.open("/kiosk", viewport="kiosk", user="kiosk1")
+    wait_online(kiosk)
+    keys: list[str | None] = []
+
+    def lose_first_two_answers(route) -> None:
+        keys.append(route.request.headers.get("idempotency-key"))
+        if len(keys) == 1:
+            route.fetch()  # the server issues A001 ...
+            route.abort("connectionreset")  # ... and the kiosk never hears of it
+        elif len(keys) == 2:
+            route.fulfill(status=503, content_type="application/json", headers={
+                "Retry-After": "2"}, body='{"error": "store_unavailable", "message": "x"}')
+        else:
+            route.continue_()
+
+    kiosk.route("**/api/v1/tickets", lose_first_two_answers)
+    take(kiosk, "ktp")
+    expect(kiosk.locator("#ticket-number")).to_have_text("A001", timeout=15_000)
+    assert len(keys) == 3 and keys[0] and len(set(keys)) == 1, keys
+    boss = Api(server, "boss")
+    try:
+        assert boss.request("GET", "/reports/today").json()["totals"]["issued"] == 1
+    finally:
+        boss.close()
+    # Positive control: the next citizen's press is a new key and a new ticket.
+    kiosk.unroute("**/api/v1/tickets")
+    kiosk.click("#done-button")
+    take(kiosk, "ktp")
+    expect(kiosk.locator("#ticket-number")).to_have_text("A002")

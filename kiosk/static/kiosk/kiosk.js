@@ -9,7 +9,7 @@
 
   const $ = (id) => document.getElementById(id);
   const screens = ["services", "standard", "ticket"];
-  const state = { services: [], byId: {}, chosen: null, full: new Set(), busy: false };
+  const state = { services: [], byId: {}, chosen: null, full: new Set(), busy: false, pending: null };
   let idleTimer = null;
   let ticketTimer = null;
 
@@ -119,13 +119,47 @@
     $("standard-complaint").textContent = std.complaint || "";
   }
 
+  /** A random Idempotency-Key (crypto.randomUUID needs HTTPS; kiosks may be on plain LAN HTTP). */
+  function newKey() {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  // Retry delays (ms) while the outcome of a press is unknown: ~12 s in all.
+  const RETRY_DELAYS = [1000, 2000, 2000, 3000, 4000];
+
+  /**
+   * POST /tickets with the press's Idempotency-Key, again with the same key after a network
+   * error or a 503: the server may have issued the ticket and lost the answer, and the same
+   * key returns that ticket instead of a second one. The key is kept while the outcome stays
+   * unknown, so pressing "Ambil nomor" again for the same choice cannot make a ghost ticket.
+   */
+  async function issue(body) {
+    const sig = body.service + "|" + body.priority;
+    if (!state.pending || state.pending.sig !== sig) state.pending = { sig, key: newKey() };
+    const headers = { "Idempotency-Key": state.pending.key };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const ticket = await api("POST", "/tickets", body, headers);
+        state.pending = null;
+        return ticket;
+      } catch (err) {
+        const unknown = err instanceof SP.ApiError && [0, 502, 503, 504].includes(err.status);
+        if (!unknown) state.pending = null; // a clear refusal: the next press is a new request
+        if (!unknown || attempt >= RETRY_DELAYS.length) throw err;
+        SP.say(t("retrying"), "error");
+        await new Promise((r) => setTimeout(r, RETRY_DELAYS[attempt]));
+      }
+    }
+  }
+
   async function take() {
     if (state.busy || !state.chosen) return;
     state.busy = true;
     $("take-button").disabled = true;
     const priority = document.querySelector('input[name="priority"]:checked').value;
     try {
-      const ticket = await api("POST", "/tickets", { service: state.chosen, priority });
+      const ticket = await issue({ service: state.chosen, priority });
       SP.say("");
       showTicket(ticket);
     } catch (err) {

@@ -25,8 +25,9 @@
   }
 
   /** Call /api/v1: resolves with the JSON body (undefined for 204), rejects with ApiError. */
-  async function api(method, path, body) {
-    const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+  async function api(method, path, body, headers) {
+    const init = { method, credentials: "same-origin",
+      headers: Object.assign({ Accept: "application/json" }, headers || {}) };
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
