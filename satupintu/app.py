@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from apiflask import APIFlask
-from flask import current_app
 from flask_socketio import SocketIO
 
 from printer import init_printing
 
+from . import current
 from .api import init_api
 from .config import Config, load_config
 from .engine import Engine
@@ -51,9 +51,9 @@ def create_app(
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"  # with the Origin check: no cross-site POSTs
     app.config.update(overrides or {})
-    app.extensions["satupintu.config"] = config
-    app.extensions["satupintu.engine"] = engine
-    app.extensions["satupintu.store"] = store
+    current.config.set(app, config)
+    current.store.set(app, store)
+    current.engine.set(app, engine)
 
     init_api(app)
     init_pages(app)  # languages, the pages and the role blueprints
@@ -76,11 +76,3 @@ def create_app(
     init_health(app, engine, socketio)  # /healthz, /readyz, /metrics; access and change logs
     return app
 
-
-def get_engine() -> Engine:
-    """The engine of the app handling the current request."""
-    return current_app.extensions["satupintu.engine"]
-
-
-def get_config() -> Config:
-    return current_app.extensions["satupintu.config"]

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from flask import current_app, g, request, session
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from . import current
 from .errors import Forbidden, Unauthorized
 from .store.base import User
 
@@ -51,7 +52,7 @@ def _fingerprint(user: User) -> str:
 
 
 def _ttl_seconds() -> int:
-    return current_app.extensions["satupintu.config"].auth.token_ttl_hours * 3600
+    return current.config().auth.token_ttl_hours * 3600
 
 
 def _claims(user: User, now: float | None = None) -> dict[str, Any]:
@@ -77,7 +78,7 @@ def _check_claims(claims: Any) -> Principal | None:
     username, role, fp, exp = (claims.get(k) for k in ("u", "r", "h", "exp"))
     if not (isinstance(username, str) and isinstance(exp, int)) or exp <= time.time():
         return None
-    user = current_app.extensions["satupintu.store"].user(username)
+    user = current.store().user(username)
     if user is None or user.role != role or _fingerprint(user) != fp:
         return None
     return Principal(user.username, user.role, exp)

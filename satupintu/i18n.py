@@ -8,8 +8,10 @@ scripts never hold user-facing text of their own. The `en` catalogue lives in
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, request
 from flask_babel import Babel, get_locale
+
+from . import current
 
 LANGUAGES = ("id", "en")
 COOKIE = "lang"
@@ -29,7 +31,7 @@ def select_locale() -> str:
     lang = _requested() or request.cookies.get(COOKIE, "")
     if lang in LANGUAGES:
         return lang
-    config = current_app.extensions.get("satupintu.config")
+    config = current.config.find()
     return config.office.language if config is not None else "id"
 
 

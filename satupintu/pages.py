@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Flask, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from . import current
 from .access import find_ticket
-from .engine import Engine
 from .errors import NoSuchTicket
 from .i18n import LANGUAGES, current_lang, init_i18n
 
@@ -83,14 +83,10 @@ def printer_strings() -> dict[str, str]:
     }
 
 
-def _engine() -> Engine:
-    return current_app.extensions["satupintu.engine"]
-
-
 @bp.app_context_processor
 def page_globals() -> dict[str, Any]:
     return {
-        "office": _engine().config.office,
+        "office": current.engine().config.office,
         "lang_switch": lang_switch,
         "common_strings": common_strings,
         "printer_strings": printer_strings,
@@ -132,7 +128,7 @@ def safe_next(target: str) -> str:
 @bp.get("/t/<ticket_id>")
 def ticket_page(ticket_id: str) -> str:
     """The citizen's live ticket page (from the QR code; no login)."""
-    engine = _engine()
+    engine = current.engine()
     try:
         # Even for staff: the page is the citizen's, opened from the QR code's id.
         ticket = find_ticket(engine, ticket_id, staff=False)

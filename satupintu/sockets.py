@@ -23,9 +23,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import current_app
 from flask_socketio import SocketIO, join_room, leave_room
 
+from . import current
 from .access import find_ticket
 from .auth import Principal, session_principal, verify_token
 from .errors import NoSuchTicket
@@ -75,7 +75,7 @@ def _principal(data: dict[str, Any]) -> tuple[Principal | None, dict[str, Any] |
 
 def _check_room(room: str, data: dict[str, Any]) -> dict[str, Any] | None:
     """None if the caller may join `room`, else the refusal."""
-    engine = current_app.extensions["satupintu.engine"]
+    engine = current.engine()
     kind, _, ident = room.partition(":")
     if room == "display":
         return None
@@ -114,7 +114,7 @@ def on_join(data: Any = None) -> dict[str, Any]:
     if refusal:
         return refusal
     join_room(room)
-    engine = current_app.extensions["satupintu.engine"]
+    engine = current.engine()
     return {"ok": True, "room": room, "seq": engine.store.seq(engine.branch)}
 
 

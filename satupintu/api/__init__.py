@@ -13,11 +13,10 @@ from collections.abc import Callable
 from typing import Any
 
 from apiflask import APIBlueprint
-from flask import current_app, request
+from flask import request
 
+from .. import current
 from ..auth import current_principal
-from ..config import Config
-from ..engine import Engine
 from ..errors import BadRequest, NotFound, UnsupportedMediaType
 from ..ratelimit import SlidingWindow
 
@@ -107,12 +106,9 @@ def api_doc(summary: str, errors: tuple[int, ...] = (), tag: str = "",
     )
 
 
-def engine() -> Engine:
-    return current_app.extensions["satupintu.engine"]
-
-
-def config() -> Config:
-    return current_app.extensions["satupintu.config"]
+# The app's engine and config for the route at hand: `engine()`, `config()`.
+engine = current.engine
+config = current.config
 
 
 from . import (  # noqa: E402,F401  (routes on bp)
@@ -146,7 +142,7 @@ def init_api(app: Any) -> None:
         {"name": "Users", "description": "staff and kiosk accounts (managers)"},
     ]
     # Per-process sliding windows (see ratelimit.py); tests may swap their clocks.
-    cfg: Config = app.extensions["satupintu.config"]
+    cfg = current.config.get(app)
     app.extensions["satupintu.issue_limiter"] = SlidingWindow(cfg.auth.issue_per_minute)
     app.extensions["satupintu.login_limiter"] = SlidingWindow(FAILED_LOGINS_PER_MINUTE)
     register_error_handlers(app)

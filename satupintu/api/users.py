@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response
 
+from .. import current
 from ..auth import current_principal, require
 from ..store.base import Store, User
 from ..users import add_user, list_users, remove_user, reset_user
@@ -21,7 +22,7 @@ TAG = "Users"
 
 
 def _store() -> Store:
-    return current_app.extensions["satupintu.store"]
+    return current.store()
 
 
 def _asking() -> str | None:
