@@ -128,7 +128,7 @@ def prefill(engine: Engine, n: int, served: bool) -> None:
                 draft = Ticket(id=f"pre{next(_prefilled):08d}", branch=engine.branch, day=day,
                                number="", service=s.id, origin_service=s.id, priority="",
                                status=TicketStatus.WAITING, sort_key=0, issued_at=now)
-                issued.append(store.issue(draft, s.prefix, s.daily_quota, events=1).ticket)
+                issued.append(store.issue(draft, s.prefix, s.daily_quota, seq_count=1).ticket)
             if served:
                 mark_done(store, issued, now)
         made += batch

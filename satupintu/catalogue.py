@@ -1,7 +1,7 @@
 """The service catalogue: config.toml's services with the managers' edits.
 
 config.toml is the base. What managers change on their page is kept in the
-store (`Store.catalogue`) as overrides by service id: for a config.toml
+store (`Store.catalogue_edits`) as overrides by service id: for a config.toml
 service only the fields that differ from it, for a service added on the page
 the whole entry. Every server process reads them (cached at most
 CACHE_SECONDS, dropped at once on this process's own writes), so an edit
@@ -270,7 +270,7 @@ class Catalogue:
         now = time.monotonic()  # before the read: the listing is at least this fresh
         if cached is not None and now - cached[0] < CACHE_SECONDS:
             return cached[1]
-        version, overrides = self.store.catalogue(self.branch)
+        version, overrides = self.store.catalogue_edits(self.branch)
         if cached is not None and cached[1].version == version:
             listing = cached[1]
         else:
@@ -317,7 +317,7 @@ class Catalogue:
         One attempt. `version`: the version the editor saw, CatalogueChanged
         if it moved since.
         """
-        current, overrides = self.store.catalogue(self.branch)
+        current, overrides = self.store.catalogue_edits(self.branch)
         if version is not None and version != current:
             raise CatalogueChanged(
                 "the service catalogue was changed by someone else meanwhile; reload it and "
@@ -325,7 +325,7 @@ class Catalogue:
         new = change(overrides)
         if new == overrides:
             return current, []
-        seqs = self.store.put_catalogue(self.branch, new, current, events=1)
+        seqs = self.store.put_catalogue_edits(self.branch, new, current, seq_count=1)
         self.invalidate()
         return current + 1, seqs
 

@@ -69,7 +69,8 @@ class CounterOps:
             counters = self.all()
             counter = self.pick(counters, counter_id)
             updated = change(counter)
-            seqs = self.store.commit(self.branch, Change(counters=[(counter, updated)], events=2))
+            seqs = self.store.commit(self.branch,
+                                     Change(counters=[(counter, updated)], seq_count=2))
             current = self.store.ticket(self.branch, updated.current) if updated.current else None
             services = frozenset(updated.service_ids) | frozenset(counter.service_ids)
             after = [updated if c.id == counter.id else c for c in counters]

@@ -164,7 +164,7 @@ class Engine:
             # Per kiosk user, so two devices can never see each other's tickets by key.
             fingerprint = hashlib.sha256(f"{service.id}\n{priority}".encode()).hexdigest()
             idempotency = IdempotencyKey(f"{kiosk}\n{key}", fingerprint)
-        issued = self.store.issue(draft, service.prefix, service.daily_quota, events=1,
+        issued = self.store.issue(draft, service.prefix, service.daily_quota, seq_count=1,
                                   key=idempotency)
         t = issued.ticket
         counters = self.counters()  # read once for both estimates
@@ -245,7 +245,8 @@ class Engine:
         new_counter = counter.evolve(current=ticket.id, routing=routing)
         call = Call(ticket.id, ticket.number, ticket.service, counter.id, counter.name, now)
         seqs = self.store.commit(self.branch, Change(
-            tickets=[(ticket, called)], counters=[(counter, new_counter)], calls=[call], events=3,
+            tickets=[(ticket, called)], counters=[(counter, new_counter)], calls=[call],
+            seq_count=3,
         ))
         events = [
             self.events.ticket(ev.TICKET_CALLED, seqs[0], called, recall=False,
@@ -277,7 +278,7 @@ class Engine:
             call = Call(ticket.id, ticket.number, ticket.service, counter.id, counter.name, now,
                         recall=True)
             seqs = self.store.commit(self.branch, Change(
-                tickets=[(ticket, recalled)], calls=[call], events=1))
+                tickets=[(ticket, recalled)], calls=[call], seq_count=1))
             event = self.events.ticket(ev.TICKET_CALLED, seqs[0], recalled, recall=True,
                                        announcement=announcements(ticket.number, counter.name))
             return Outcome(recalled, counter, [event], current=recalled)
@@ -314,7 +315,7 @@ class Engine:
             new_counter = counter.evolve(current="")
             pairs.append((counter, new_counter))
         seqs = self.store.commit(self.branch, Change(
-            tickets=[(ticket, updated)], counters=pairs, events=2 + len(pairs)))
+            tickets=[(ticket, updated)], counters=pairs, seq_count=2 + len(pairs)))
         events = [self.events.ticket(ev.TICKET_UPDATED, seqs[0], updated)]
         if pairs:
             assert new_counter is not None

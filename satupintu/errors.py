@@ -135,8 +135,12 @@ class NoSuchUser(QueueError):
     status = 404
 
 
-class Conflict(QueueError):
-    """A concurrent change won the race; the engine retries the operation."""
+class QueueBusy(QueueError):
+    """An operation kept losing races to concurrent changes (operation.attempt gave up).
+
+    The store's own lost-race signal, which the engine retries, is
+    store.base.ChangedMeanwhile: it never reaches a client.
+    """
 
     code = "conflict"
     status = 409

@@ -2,7 +2,7 @@
 
 An operation reads, decides and writes with one version-guarded store call.
 `attempt` runs it under the store's write lock and, when a concurrent change
-won the race (the store's `Conflict`), reads and decides again.
+won the race (the store's `ChangedMeanwhile`), reads and decides again.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from . import events as ev
-from .errors import Conflict
+from .errors import QueueBusy
 from .model import Counter, Ticket
-from .store.base import Store
+from .store.base import ChangedMeanwhile, Store
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 200
@@ -56,11 +56,11 @@ class PendingQueue:
 
 
 def attempt(store: Store, operation: Callable[[], T]) -> T:
-    """Run `operation` in `store.atomic()`, again while it loses a race (Conflict)."""
+    """Run `operation` in `store.atomic()`, again while it loses a race (QueueBusy at last)."""
     for n in range(MAX_ATTEMPTS):
         try:
             with store.atomic():
                 return operation()
-        except Conflict:
+        except ChangedMeanwhile:
             time.sleep(random.uniform(0, 0.0005 * min(n + 1, 20)))
-    raise Conflict("the queue is too busy right now; try again")
+    raise QueueBusy("the queue is too busy right now; try again")

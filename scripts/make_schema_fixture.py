@@ -95,7 +95,7 @@ def fill(store: Any, config: Any) -> dict[str, Any]:
 
     jobs.close()
     tickets = store.day_tickets(config.office.branch, engine.today(NOW))
-    version, overrides = store.catalogue(config.office.branch)
+    version, overrides = store.catalogue_edits(config.office.branch)
     return {
         "branch": config.office.branch,
         "day": engine.today(NOW),

@@ -3,9 +3,10 @@
 The engine reads with the plain getters, decides in Python (policy, transition
 table), then writes everything an operation changes with one `commit`, which is
 atomic and guarded by record versions: if any record changed since it was
-read, nothing is written and `Conflict` is raised, and the engine retries.
+read, nothing is written and `ChangedMeanwhile` is raised, and the engine
+reads again and retries.
 `issue` is the other atomic write: it allocates the day's next number;
-`put_catalogue` stores the managers' edits of the service catalogue.
+`put_catalogue_edits` stores the managers' edits of the service catalogue.
 All three allocate the branch sequence numbers of the events they cause.
 """
 
@@ -21,6 +22,14 @@ from ..model import Call, Counter, Ticket, TicketStatus
 from .migrations import Step
 
 
+class ChangedMeanwhile(Exception):
+    """A record changed since it was read: nothing was written; read again and retry.
+
+    The store's signal to the engine's retry loop (operation.attempt), not a
+    refusal: it never reaches a client (errors.QueueBusy does, if retries run out).
+    """
+
+
 @dataclass
 class Change:
     """Everything one operation writes, applied atomically by `Store.commit`.
@@ -33,7 +42,7 @@ class Change:
     tickets: list[tuple[Ticket, Ticket]] = field(default_factory=list)
     counters: list[tuple[Counter | None, Counter]] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
-    events: int = 0  # how many branch sequence numbers to allocate
+    seq_count: int = 0  # how many branch sequence numbers to allocate
 
 
 @dataclass(frozen=True)
@@ -110,7 +119,7 @@ class Store(ABC):
     # -- writes ---------------------------------------------------------------
 
     @abstractmethod
-    def issue(self, draft: Ticket, prefix: str, quota: int, events: int,
+    def issue(self, draft: Ticket, prefix: str, quota: int, seq_count: int,
               key: IdempotencyKey | None = None) -> Issued:
         """Atomically number and enqueue a new waiting ticket.
 
@@ -118,7 +127,7 @@ class Store(ABC):
         handed out again that day; refuses with QuotaFull, writing nothing,
         when `quota` (> 0) tickets were already issued for the draft's service
         that day; sets sort_key to a fresh branch sequence number (the place
-        in line) and allocates `events` more sequence numbers.
+        in line) and allocates `seq_count` more sequence numbers.
         `draft.number` and `draft.sort_key` are ignored.
 
         With `key`: if (branch, draft.day, key.key) was recorded before, writes
@@ -130,11 +139,11 @@ class Store(ABC):
 
     @abstractmethod
     def commit(self, branch: str, change: Change) -> list[int]:
-        """Atomically apply `change`, or raise Conflict and write nothing.
+        """Atomically apply `change`, or raise ChangedMeanwhile and write nothing.
 
         Keeps the waiting lines in step with ticket statuses (a ticket is in
         its service's line exactly while it is waiting), appends the calls to
-        the branch's call log and returns `change.events` new, consecutive
+        the branch's call log and returns `change.seq_count` new, consecutive
         branch sequence numbers.
         """
 
@@ -193,21 +202,21 @@ class Store(ABC):
     # -- the managers' edits of the service catalogue -------------------------
 
     @abstractmethod
-    def catalogue(self, branch: str) -> tuple[int, dict[str, dict[str, Any]]]:
+    def catalogue_edits(self, branch: str) -> tuple[int, dict[str, dict[str, Any]]]:
         """The branch's catalogue edits: (version, overrides by service id), read atomically.
 
-        (0, {}) before the first `put_catalogue`. Each override is a JSON-able
+        (0, {}) before the first `put_catalogue_edits`. Each override is a JSON-able
         dict (a service's fields that differ from config.toml, or a whole
         service added on the manager page); the order of the dict is kept.
         """
 
     @abstractmethod
-    def put_catalogue(self, branch: str, overrides: dict[str, dict[str, Any]],
-                      expected_version: int, events: int) -> list[int]:
-        """Atomically replace the catalogue edits, or raise Conflict and write nothing.
+    def put_catalogue_edits(self, branch: str, overrides: dict[str, dict[str, Any]],
+                            expected_version: int, seq_count: int) -> list[int]:
+        """Atomically replace the catalogue edits, or raise ChangedMeanwhile and write nothing.
 
         Writes only if the stored version is still `expected_version`; the
-        version becomes expected_version + 1. Returns `events` new, consecutive
+        version becomes expected_version + 1. Returns `seq_count` new, consecutive
         branch sequence numbers, like `commit`.
         """
 

@@ -51,10 +51,10 @@ from typing import Any, cast
 
 import redis
 
-from ..errors import Conflict, IdempotencyKeyReused, QuotaFull
+from ..errors import IdempotencyKeyReused, QuotaFull
 from ..model import Call, Counter, Ticket, TicketStatus
 from . import migrations, scripts
-from .base import Change, IdempotencyKey, Issued, Store, User
+from .base import Change, ChangedMeanwhile, IdempotencyKey, Issued, Store, User
 
 log = logging.getLogger(__name__)
 
@@ -162,10 +162,10 @@ class _Plan:
         if expire:
             self.expire.add(i)
 
-    def to_json(self, calls: list[str], events: int) -> str:
+    def to_json(self, calls: list[str], seq_count: int) -> str:
         return json.dumps({
             "guards": self.guards, **self.ops, "expire": sorted(self.expire), "calls": calls,
-            "events": events, "ttl": DAY_TTL_S, "times_kept": TIMES_KEPT,
+            "seq_count": seq_count, "ttl": DAY_TTL_S, "times_kept": TIMES_KEPT,
             "calls_kept": CALLS_KEPT,
         })
 
@@ -286,7 +286,7 @@ class RedisStore(Store):
             k = self.keys(c.branch)
             self._seed(keys=[k.counter(c.id), k.counters], args=[c.id, *_flat(c.to_record())])
 
-    def issue(self, draft: Ticket, prefix: str, quota: int, events: int,
+    def issue(self, draft: Ticket, prefix: str, quota: int, seq_count: int,
               key: IdempotencyKey | None = None) -> Issued:
         k = self.keys(draft.branch)
         day, service = draft.day, draft.service
@@ -296,7 +296,7 @@ class RedisStore(Store):
             k.by_number(day), k.day(day), k.lines(day), k.idempotency(day),
         ]
         fields = _flat(draft.to_record(), skip=("number", "sort_key", "version"))
-        args = [quota, prefix, events, DAY_TTL_S, draft.id, service,
+        args = [quota, prefix, seq_count, DAY_TTL_S, draft.id, service,
                 "1" if draft.is_priority else "0", key.key if key else "",
                 key.fingerprint if key else "", *fields]
         reply = self._issue(keys=keys, args=args)
@@ -328,9 +328,9 @@ class RedisStore(Store):
             plan.add("hsets", k.counter(counter.id), _flat(counter.to_record()))
             plan.add("sadds", k.counters, counter.id)
         calls = [json.dumps(c.to_dict()) for c in change.calls]
-        reply = self._commit(keys=plan.keys, args=[plan.to_json(calls, change.events)])
+        reply = self._commit(keys=plan.keys, args=[plan.to_json(calls, change.seq_count)])
         if reply[0] == "CONFLICT":
-            raise Conflict(plan.messages[int(reply[1]) - 1])
+            raise ChangedMeanwhile(plan.messages[int(reply[1]) - 1])
         return list(range(int(reply[1]), int(reply[2]) + 1))
 
     def _plan_ticket(self, plan: _Plan, old: Ticket, new: Ticket) -> None:
@@ -452,7 +452,7 @@ class RedisStore(Store):
 
     # -- the managers' edits of the service catalogue -------------------------
 
-    def catalogue(self, branch: str) -> tuple[int, dict[str, dict[str, Any]]]:
+    def catalogue_edits(self, branch: str) -> tuple[int, dict[str, dict[str, Any]]]:
         version, overrides = cast("list[str | None]", self.redis.hmget(
             self.keys(branch).catalogue, "version", "overrides"))
         if not version:
@@ -460,13 +460,13 @@ class RedisStore(Store):
         assert overrides is not None  # PUT_CATALOGUE writes both fields together
         return int(version), json.loads(overrides)
 
-    def put_catalogue(self, branch: str, overrides: dict[str, dict[str, Any]],
-                      expected_version: int, events: int) -> list[int]:
+    def put_catalogue_edits(self, branch: str, overrides: dict[str, dict[str, Any]],
+                           expected_version: int, seq_count: int) -> list[int]:
         k = self.keys(branch)
         reply = self._put_catalogue(keys=[k.catalogue, k.seq], args=[
-            expected_version, json.dumps(overrides, ensure_ascii=False), events])
+            expected_version, json.dumps(overrides, ensure_ascii=False), seq_count])
         if reply[0] == "CONFLICT":
-            raise Conflict("the service catalogue changed meanwhile; try again")
+            raise ChangedMeanwhile("the service catalogue changed meanwhile; try again")
         return list(range(int(reply[1]), int(reply[2]) + 1))
 
     # -- users and secrets ----------------------------------------------------

@@ -93,9 +93,9 @@ return {'OK', number, first, last, ahead, waiting}
 #   times   [[key, seconds], ...]   LPUSH then LTRIM to times_kept
 #   expire  [key, ...]              day-scoped keys written: TTL again
 #   calls   [json, ...]             LPUSH in order then LTRIM to calls_kept
-#   events, ttl, times_kept, calls_kept   integers
+#   seq_count, ttl, times_kept, calls_kept   integers (seq_count: sequence numbers to allocate)
 # Returns {"CONFLICT", guard index (1-based)} having written nothing, or
-#         {"OK", first seq, last seq} (first > last when events is 0).
+#         {"OK", first seq, last seq} (first > last when seq_count is 0).
 COMMIT = """
 local plan = cjson.decode(ARGV[1])
 for i, g in ipairs(plan.guards) do
@@ -120,8 +120,8 @@ if #plan.calls > 0 then
   redis.call('LTRIM', KEYS[2], 0, plan.calls_kept - 1)
 end
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
-if plan.events > 0 then last = redis.call('INCRBY', KEYS[1], plan.events) end
-return {'OK', last - plan.events + 1, last}
+if plan.seq_count > 0 then last = redis.call('INCRBY', KEYS[1], plan.seq_count) end
+return {'OK', last - plan.seq_count + 1, last}
 """
 
 # Create a counter unless it exists (existing counters keep their state).

@@ -12,10 +12,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import Conflict, IdempotencyKeyReused, QuotaFull
+from ..errors import IdempotencyKeyReused, QuotaFull
 from ..model import Call, Counter, Ticket, TicketStatus
 from . import migrations
-from .base import Change, IdempotencyKey, Issued, Store, User
+from .base import Change, ChangedMeanwhile, IdempotencyKey, Issued, Store, User
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tickets (
@@ -237,14 +237,14 @@ class SQLiteStore(Store):
         last = int(row[0])
         return list(range(last - n + 1, last + 1))
 
-    def issue(self, draft: Ticket, prefix: str, quota: int, events: int,
+    def issue(self, draft: Ticket, prefix: str, quota: int, seq_count: int,
               key: IdempotencyKey | None = None) -> Issued:
         with self._tx() as db:
             if key is not None:
                 replay = self._replay(db, draft, key)
                 if replay is not None:
                     return replay
-            issued = self._issue(db, draft, prefix, quota, events)
+            issued = self._issue(db, draft, prefix, quota, seq_count)
             if key is not None:
                 db.execute(
                     "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -268,7 +268,7 @@ class SQLiteStore(Store):
         return Issued(ticket, row["people_ahead"], row["waiting"], [], replayed=True)
 
     def _issue(self, db: sqlite3.Connection, draft: Ticket, prefix: str, quota: int,
-               events: int) -> Issued:
+               seq_count: int) -> Issued:
         count_key = (draft.branch, draft.day, draft.origin_service)
         row = db.execute(
             "SELECT count FROM issued WHERE branch=? AND day=? AND service=?", count_key
@@ -285,7 +285,7 @@ class SQLiteStore(Store):
             "ON CONFLICT DO UPDATE SET last = last + 1 RETURNING last",
             (draft.branch, draft.day, prefix),
         ).fetchone()[0]
-        seqs = self._next_seqs(db, draft.branch, 1 + events)
+        seqs = self._next_seqs(db, draft.branch, 1 + seq_count)
         ticket = replace(draft, number=f"{prefix}{last:03d}", sort_key=seqs[0], version=1)
         self._insert_ticket(db, ticket)
         ahead = self._ahead(db, ticket)
@@ -315,7 +315,7 @@ class SQLiteStore(Store):
                     [rec[k] for k in cols] + [old.id, old.version],
                 )
                 if cur.rowcount != 1:
-                    raise Conflict(f"ticket {old.number} changed meanwhile; try again")
+                    raise ChangedMeanwhile(f"ticket {old.number} changed meanwhile; try again")
             for old_counter, counter in change.counters:
                 rec = counter.to_record()
                 cols = [k for k in COUNTER_COLUMNS if k not in ("branch", "id")]
@@ -333,7 +333,7 @@ class SQLiteStore(Store):
                                                   old_counter.version],
                     )
                 if cur.rowcount != 1:
-                    raise Conflict(f"counter {counter.id} changed meanwhile; try again")
+                    raise ChangedMeanwhile(f"counter {counter.id} changed meanwhile; try again")
             for call in change.calls:
                 db.execute(
                     "INSERT INTO calls (branch, ticket, number, service, counter, counter_name, "
@@ -341,7 +341,7 @@ class SQLiteStore(Store):
                     (branch, call.ticket, call.number, call.service, call.counter,
                      call.counter_name, call.at, int(call.recall)),
                 )
-            return self._next_seqs(db, branch, change.events)
+            return self._next_seqs(db, branch, change.seq_count)
 
     # -- reads ----------------------------------------------------------------
 
@@ -441,23 +441,23 @@ class SQLiteStore(Store):
 
     # -- the managers' edits of the service catalogue -------------------------
 
-    def catalogue(self, branch: str) -> tuple[int, dict[str, dict[str, Any]]]:
+    def catalogue_edits(self, branch: str) -> tuple[int, dict[str, dict[str, Any]]]:
         row = self._db().execute(
             "SELECT version, overrides FROM catalogue WHERE branch=?", (branch,)).fetchone()
         return (int(row[0]), json.loads(row[1])) if row else (0, {})
 
-    def put_catalogue(self, branch: str, overrides: dict[str, dict[str, Any]],
-                      expected_version: int, events: int) -> list[int]:
+    def put_catalogue_edits(self, branch: str, overrides: dict[str, dict[str, Any]],
+                           expected_version: int, seq_count: int) -> list[int]:
         data = json.dumps(overrides, ensure_ascii=False)
         with self._tx() as db:
             row = db.execute("SELECT version FROM catalogue WHERE branch=?", (branch,)).fetchone()
             if (int(row[0]) if row else 0) != expected_version:
-                raise Conflict("the service catalogue changed meanwhile; try again")
+                raise ChangedMeanwhile("the service catalogue changed meanwhile; try again")
             db.execute(
                 "INSERT INTO catalogue VALUES (?, ?, ?) ON CONFLICT (branch) "
                 "DO UPDATE SET version = excluded.version, overrides = excluded.overrides",
                 (branch, expected_version + 1, data))
-            return self._next_seqs(db, branch, events)
+            return self._next_seqs(db, branch, seq_count)
 
     # -- users and secrets ----------------------------------------------------
 

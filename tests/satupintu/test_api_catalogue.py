@@ -20,7 +20,7 @@ def app(socket_app):
 def stored(app) -> tuple:
     """The catalogue edits and the branch sequence: what a refusal must leave alone."""
     engine = app.extensions["satupintu.engine"]
-    return engine.store.catalogue(engine.branch), engine.store.seq(engine.branch)
+    return engine.store.catalogue_edits(engine.branch), engine.store.seq(engine.branch)
 
 
 def services(actor) -> dict[str, dict]:

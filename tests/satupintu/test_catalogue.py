@@ -33,7 +33,7 @@ def heard(engine: Engine) -> list[ev.Event]:
 
 def stored(engine: Engine) -> tuple:
     """The stored edits and the branch sequence: what a refused edit must leave alone."""
-    return engine.store.catalogue(engine.branch), engine.store.seq(engine.branch)
+    return engine.store.catalogue_edits(engine.branch), engine.store.seq(engine.branch)
 
 
 # -- an edit applies to the next ticket ----------------------------------------
@@ -62,7 +62,7 @@ def test_a_new_prefix_gives_new_numbers_and_old_tickets_keep_theirs(engine: Engi
     assert engine.ticket("A001").id == first.id and engine.ticket(first.id).number == "A001"
     engine.update_service("ktp", {"prefix": "A"})
     assert engine.issue("ktp").ticket.number == "A002"  # a number is never handed out twice
-    assert engine.store.catalogue(engine.branch)[1] == {}  # back to config.toml: no override
+    assert engine.store.catalogue_edits(engine.branch)[1] == {}  # back to config.toml: no override
 
 
 def test_a_disabled_service_refuses_tickets_until_enabled_again(engine: Engine):
@@ -86,7 +86,7 @@ def test_standard_items_and_times_show_in_the_catalogue_and_estimates(engine: En
     assert kk["standard"]["product"] == "Kartu Keluarga"  # untouched items stay
     engine.issue("kk")
     assert engine.issue("kk").estimated_wait_s == 30 * 60  # one ahead, 30 min, one counter
-    assert engine.store.catalogue(engine.branch)[1] == {"kk": {
+    assert engine.store.catalogue_edits(engine.branch)[1] == {"kk": {
         "name": {"en": "Family card"}, "service_time_min": 30,
         "standard": {"requirements": ["KK lama", "KTP-el"], "fee": "Rp 5.000"}}}
 
@@ -195,7 +195,7 @@ def test_reset_goes_back_to_config_toml(engine: Engine):
     engine.add_service(PASPOR)
     done = engine.reset_service("ktp")
     assert done.service == engine.config.service("ktp") and len(done.events) == 1
-    assert list(engine.store.catalogue(engine.branch)[1]) == ["paspor"]
+    assert list(engine.store.catalogue_edits(engine.branch)[1]) == ["paspor"]
     assert engine.reset_service("ktp").events == []  # nothing left to reset
 
 

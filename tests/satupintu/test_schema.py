@@ -116,7 +116,7 @@ def test_the_v1_fixture_upgrades_and_every_record_is_there_and_usable(tmp_path, 
     assert services["ktp"]["daily_quota"] == 250  # the edited service
     assert services["ktp"]["standard"]["fee"] == "Rp0 (gratis)"
     assert services["paspor"]["prefix"] == "P"  # the service added on the manager page
-    assert store.catalogue(branch) == (expected["catalogue"]["version"],
+    assert store.catalogue_edits(branch) == (expected["catalogue"]["version"],
                                        expected["catalogue"]["overrides"])
 
     printing = app.extensions["satupintu.printing"]

@@ -6,7 +6,7 @@ import pytest
 
 from tests.storecalls import measure
 
-WRITES = {"commit", "issue", "put_catalogue"}
+WRITES = {"commit", "issue", "put_catalogue_edits"}
 READS_OF_RECORDS = {"ticket", "ticket_by_number", "counter", "counters"}
 CLERK_OPERATIONS = ("call-next", "recall", "start", "complete", "no-show", "park", "unpark",
                     "transfer", "cancel", "pause", "open")

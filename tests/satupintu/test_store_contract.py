@@ -11,10 +11,10 @@ import pytest
 
 from satupintu import engine as engine_module
 from satupintu.engine import Engine
-from satupintu.errors import Conflict, QuotaFull
+from satupintu.errors import QuotaFull
 from satupintu.model import Call, Counter, CounterState, Ticket, TicketStatus
 from satupintu.operation import Outcome
-from satupintu.store.base import Change, Issued, Store, User
+from satupintu.store.base import Change, ChangedMeanwhile, Issued, Store, User
 from tests.conftest import Clock, make_backend
 
 B = "main"
@@ -37,18 +37,18 @@ def draft(service: str = "ktp", priority: str = "", day: str = DAY, branch: str 
 
 
 def issue(store: Store, service: str = "ktp", prefix: str = "A", priority: str = "",
-          day: str = DAY, quota: int = 0, events: int = 0, **kw) -> Issued:
-    return store.issue(draft(service, priority, day, **kw), prefix, quota, events)
+          day: str = DAY, quota: int = 0, seq_count: int = 0, **kw) -> Issued:
+    return store.issue(draft(service, priority, day, **kw), prefix, quota, seq_count)
 
 
 def take(store: Store, **kw) -> Ticket:
     return issue(store, **kw).ticket
 
 
-def move(store: Store, t: Ticket, events: int = 0, **changes) -> Ticket:
+def move(store: Store, t: Ticket, seq_count: int = 0, **changes) -> Ticket:
     """Commit one ticket change and return the new ticket."""
     new = t.evolve(**changes)
-    store.commit(B, Change(tickets=[(t, new)], events=events))
+    store.commit(B, Change(tickets=[(t, new)], seq_count=seq_count))
     return new
 
 
@@ -98,10 +98,10 @@ def test_numbers_are_never_reused(store: Store):
 
 def test_quota_refuses_and_writes_nothing(store: Store):
     issue(store, quota=2)
-    issue(store, quota=2, events=1)
+    issue(store, quota=2, seq_count=1)
     before = snapshot(store)
     with pytest.raises(QuotaFull) as refused:
-        issue(store, quota=2, events=2)
+        issue(store, quota=2, seq_count=2)
     assert str(refused.value) == "daily quota of 2 tickets reached"
     assert refused.value.details == {"service": "ktp"}
     assert snapshot(store) == before
@@ -120,7 +120,7 @@ def test_quota_counts_tickets_issued_not_waiting(store: Store):
 
 
 def test_issue_returns_the_stored_ticket(store: Store):
-    issued = issue(store, priority="lansia", events=2)
+    issued = issue(store, priority="lansia", seq_count=2)
     t = issued.ticket
     assert (t.number, t.status, t.version, t.priority) == ("A001", W, 1, "lansia")
     assert t.sort_key == issued.seqs[0] - 1
@@ -133,16 +133,16 @@ def test_issue_returns_the_stored_ticket(store: Store):
 
 def test_seqs_are_contiguous_across_issue_and_commit(store: Store):
     assert store.seq(B) == 0
-    a = issue(store, events=2)
+    a = issue(store, seq_count=2)
     assert a.ticket.sort_key == 1 and a.seqs == [2, 3]
-    b = issue(store, events=0)
+    b = issue(store, seq_count=0)
     assert b.ticket.sort_key == 4 and b.seqs == []
     assert store.seq(B) == 4
-    assert store.commit(B, Change(events=3)) == [5, 6, 7]
-    assert store.commit(B, Change(events=0)) == []
+    assert store.commit(B, Change(seq_count=3)) == [5, 6, 7]
+    assert store.commit(B, Change(seq_count=0)) == []
     assert store.seq(B) == 7
     moved = b.ticket.evolve(status=C)
-    assert store.commit(B, Change(tickets=[(b.ticket, moved)], events=1)) == [8]
+    assert store.commit(B, Change(tickets=[(b.ticket, moved)], seq_count=1)) == [8]
     assert take(store).sort_key == 9
     assert store.seq("other") == 0
 
@@ -161,9 +161,9 @@ def test_stale_ticket_conflicts_and_nothing_of_the_change_is_written(store: Stor
                  (stale_b, stale_b.evolve(status=C, counter="1", called_at=1_100.0))],
         counters=[(c, c.evolve(current=a.id))],
         calls=[call_of(a, 1_100.0)],
-        events=3,
+        seq_count=3,
     )
-    with pytest.raises(Conflict, match="ticket A002 changed meanwhile"):
+    with pytest.raises(ChangedMeanwhile, match="ticket A002 changed meanwhile"):
         store.commit(B, change)
     assert snapshot(store) == before  # a's write and the counter's, whose guards passed, too
     assert store.ticket(B, a.id) == a
@@ -173,30 +173,30 @@ def test_stale_counter_conflicts_and_nothing_is_written(store: Store):
     store.seed_counters([counter()])
     c = store.counter(B, "1")
     opened = c.evolve(state=CounterState.OPEN)
-    store.commit(B, Change(counters=[(c, opened)], events=1))
+    store.commit(B, Change(counters=[(c, opened)], seq_count=1))
     a = take(store)
     before = snapshot(store)
-    with pytest.raises(Conflict, match="counter 1 changed meanwhile"):
+    with pytest.raises(ChangedMeanwhile, match="counter 1 changed meanwhile"):
         store.commit(B, Change(tickets=[(a, a.evolve(status=C))],
-                               counters=[(c, c.evolve(current=a.id))], events=2))
+                               counters=[(c, c.evolve(current=a.id))], seq_count=2))
     assert snapshot(store) == before
     assert store.counter(B, "1") == opened
 
 
 def test_commit_of_a_missing_ticket_conflicts(store: Store):
     ghost = draft()
-    with pytest.raises(Conflict):
-        store.commit(B, Change(tickets=[(ghost, ghost.evolve(status=C))], events=1))
+    with pytest.raises(ChangedMeanwhile):
+        store.commit(B, Change(tickets=[(ghost, ghost.evolve(status=C))], seq_count=1))
     assert store.ticket(B, ghost.id) is None
     assert store.seq(B) == 0
 
 
 def test_counter_paired_with_none_is_created_only_if_absent(store: Store):
     new = counter("9")
-    assert store.commit(B, Change(counters=[(None, new)], events=1)) == [1]
+    assert store.commit(B, Change(counters=[(None, new)], seq_count=1)) == [1]
     assert store.counter(B, "9") == new
-    with pytest.raises(Conflict):
-        store.commit(B, Change(counters=[(None, new.evolve(name="again"))], events=1))
+    with pytest.raises(ChangedMeanwhile):
+        store.commit(B, Change(counters=[(None, new.evolve(name="again"))], seq_count=1))
     assert store.counter(B, "9") == new
     assert store.seq(B) == 1
 
@@ -208,7 +208,7 @@ def test_commit_writes_records_and_calls(store: Store):
     called = a.evolve(status=C, counter="1", called_at=1_100.0)
     busy = c.evolve(current=a.id)
     assert store.commit(B, Change(tickets=[(a, called)], counters=[(c, busy)],
-                                  calls=[call_of(a, 1_100.0)], events=3)) == [2, 3, 4]
+                                  calls=[call_of(a, 1_100.0)], seq_count=3)) == [2, 3, 4]
     assert store.ticket(B, a.id) == called
     assert store.counter(B, "1") == busy
     assert store.recent_calls(B) == [call_of(a, 1_100.0)]
@@ -413,31 +413,31 @@ EDITS = {
 
 
 def test_catalogue_edits_start_empty_and_each_write_bumps_the_version(store: Store):
-    assert store.catalogue(B) == (0, {})
-    assert store.put_catalogue(B, EDITS, 0, events=1) == [1]
-    version, stored = store.catalogue(B)
+    assert store.catalogue_edits(B) == (0, {})
+    assert store.put_catalogue_edits(B, EDITS, 0, seq_count=1) == [1]
+    version, stored = store.catalogue_edits(B)
     assert (version, stored) == (1, EDITS)
     assert list(stored) == ["ktp", "paspor", "akta"]  # the order services were edited in
-    assert store.put_catalogue(B, {"kk": {"prefix": "Z"}}, 1, events=0) == []
-    assert store.catalogue(B) == (2, {"kk": {"prefix": "Z"}})
-    assert store.catalogue("other") == (0, {})  # per branch
+    assert store.put_catalogue_edits(B, {"kk": {"prefix": "Z"}}, 1, seq_count=0) == []
+    assert store.catalogue_edits(B) == (2, {"kk": {"prefix": "Z"}})
+    assert store.catalogue_edits("other") == (0, {})  # per branch
 
 
 def test_stale_catalogue_version_conflicts_and_writes_nothing(store: Store):
-    store.put_catalogue(B, EDITS, 0, events=1)
+    store.put_catalogue_edits(B, EDITS, 0, seq_count=1)
     take(store)
-    before = (snapshot(store), store.catalogue(B))
+    before = (snapshot(store), store.catalogue_edits(B))
     for stale in (0, 2, 7):
-        with pytest.raises(Conflict):
-            store.put_catalogue(B, {"kk": {"prefix": "Z"}}, stale, events=2)
-    assert (snapshot(store), store.catalogue(B)) == before
+        with pytest.raises(ChangedMeanwhile):
+            store.put_catalogue_edits(B, {"kk": {"prefix": "Z"}}, stale, seq_count=2)
+    assert (snapshot(store), store.catalogue_edits(B)) == before
 
 
 def test_catalogue_seqs_are_contiguous_with_issue_and_commit(store: Store):
     assert take(store).sort_key == 1
-    assert store.put_catalogue(B, EDITS, 0, events=2) == [2, 3]
-    assert store.commit(B, Change(events=1)) == [4]
-    assert store.put_catalogue("other", {}, 0, events=1) == [1]  # another branch's sequence
+    assert store.put_catalogue_edits(B, EDITS, 0, seq_count=2) == [2, 3]
+    assert store.commit(B, Change(seq_count=1)) == [4]
+    assert store.put_catalogue_edits("other", {}, 0, seq_count=1) == [1]  # another branch's
     assert store.seq(B) == 4
 
 
@@ -448,9 +448,9 @@ def test_racing_catalogue_writes_from_one_version_only_one_wins(store: Store):
     def write(n: int) -> None:
         start.wait()
         try:
-            store.put_catalogue(B, {"ktp": {"daily_quota": n}}, 0, events=1)
+            store.put_catalogue_edits(B, {"ktp": {"daily_quota": n}}, 0, seq_count=1)
             results.append(f"won {n}")
-        except Conflict:
+        except ChangedMeanwhile:
             results.append("conflict")
 
     threads = [threading.Thread(target=write, args=(n,)) for n in range(1, 7)]
@@ -460,7 +460,7 @@ def test_racing_catalogue_writes_from_one_version_only_one_wins(store: Store):
         thread.join()
     winners = [r for r in results if r.startswith("won")]
     assert len(winners) == 1 and results.count("conflict") == 5
-    version, stored = store.catalogue(B)
+    version, stored = store.catalogue_edits(B)
     assert version == 1 and f"won {stored['ktp']['daily_quota']}" == winners[0]
     assert store.seq(B) == 1
 

@@ -36,7 +36,7 @@ def rstore(redis_server, client):
 
 def test_every_branch_key_carries_the_branch_hash_tag(rstore: RedisStore, client):
     t = take(rstore)
-    move(rstore, t, status=TicketStatus.CALLED, called_at=1_100.0, events=1)
+    move(rstore, t, status=TicketStatus.CALLED, called_at=1_100.0, seq_count=1)
     rstore.secret("s", "v")
     keys = set(client.keys("*"))
     assert f"sp:{{main}}:ticket:{t.id}" in keys
@@ -48,7 +48,7 @@ def test_every_branch_key_carries_the_branch_hash_tag(rstore: RedisStore, client
 
 def test_day_keys_expire_and_branch_state_does_not(rstore: RedisStore, client):
     t = take(rstore)
-    rstore.commit("main", Change(calls=[call_of(t, 1_100.0)], events=1))
+    rstore.commit("main", Change(calls=[call_of(t, 1_100.0)], seq_count=1))
     for key in client.keys("sp:{main}:*"):
         ttl = client.ttl(key)
         if key in ("sp:{main}:seq", "sp:{main}:calls", "sp:{main}:schema"):
