@@ -18,6 +18,7 @@ from .config import Config, load_config
 from .engine import Engine
 from .health import init_health
 from .pages import init_pages
+from .server import socketio_mode
 from .sockets import init_sockets
 from .store import make_store, migrations
 
@@ -67,11 +68,11 @@ def create_app(
     socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
-        async_mode=config.server.async_mode,
+        async_mode=socketio_mode(config.server.async_mode),
         message_queue=message_queue,
         cors_allowed_origins=app.config.get("SOCKETIO_CORS", None),
     )
-    init_sockets(socketio, engine)
+    app.extensions["satupintu.socket_cap"] = init_sockets(socketio, engine)
     init_printing(app, socketio, engine)  # print issued tickets; preview, reprint, agent
     init_health(app, engine, socketio)  # /healthz, /readyz, /metrics; access and change logs
     return app

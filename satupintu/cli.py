@@ -112,9 +112,9 @@ def _raw_async_mode(config_path: str) -> str:
         with open(config_path, "rb") as fh:
             raw = tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError):
-        return "threading"  # the real load reports the problem
+        return "gevent"  # the real load reports the problem
     server = raw.get("server")
-    return str(server.get("async_mode", "threading")) if isinstance(server, dict) else "threading"
+    return str(server.get("async_mode", "gevent")) if isinstance(server, dict) else "gevent"
 
 
 def _patch_for_async_mode(config_path: str) -> None:
@@ -221,7 +221,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if mode == "eventlet":
             return server.serve_eventlet(options)
         worker = "gevent" if mode == "gevent" else "gthread"
-        return server.serve_gunicorn(options, worker, config.server.threads)
+        return server.serve_gunicorn(options, worker, config.server.threads,
+                                         config.server.max_sockets)
     finally:
         if lock is not None:
             lock.release()
@@ -232,7 +233,8 @@ def _print_banner(args: argparse.Namespace, config: Any, has_manager: bool) -> N
     store = (config.store.url if config.store.backend == "redis"
              else os.path.join(args.data_dir, config.store.path))
     server = {"threading": f"gunicorn gthread, {config.server.threads} thread",
-              "gevent": "gunicorn gevent", "eventlet": "eventlet"}[config.server.async_mode]
+              "gevent": f"gunicorn gevent, maks. {config.server.max_sockets} websocket",
+              "eventlet": "eventlet"}[config.server.async_mode]
     lines = [
         f"satupintu: {config.office.name} (cabang {config.office.branch})",
         f"  penyimpanan: {config.store.backend} {store}",

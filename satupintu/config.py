@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 COLOUR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
 POLICIES = ("fifo", "sla", "weighted")
-ASYNC_MODES = ("threading", "gevent", "eventlet")
+ASYNC_MODES = ("gevent", "threading", "eventlet")
 BACKENDS = ("sqlite", "redis")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
@@ -142,8 +142,10 @@ class StoreConfig:
 
 @dataclass(frozen=True)
 class ServerConfig:
-    async_mode: str = "threading"
+    async_mode: str = "gevent"
     threads: int = 200
+    max_sockets: int = 10_000  # open websockets per process; more are refused
+    max_sockets_per_address: int = 200  # per client address (NAT: an office Wi-Fi is one)
     secret_key: str = ""
 
 
@@ -434,6 +436,10 @@ def parse_config(raw: dict[str, Any], path: str = "config.toml") -> Config:
                        ) from None
     if not 1 <= sections["server"].threads <= 10_000:
         raise chk.fail("server.threads", "must be between 1 and 10000")
+    if not 1 <= sections["server"].max_sockets <= 100_000:
+        raise chk.fail("server.max_sockets", "must be between 1 and 100000")
+    if not 1 <= sections["server"].max_sockets_per_address <= 100_000:
+        raise chk.fail("server.max_sockets_per_address", "must be between 1 and 100000")
 
     raw_services = raw.get("services", [])
     if not isinstance(raw_services, list) or not raw_services:

@@ -1,4 +1,4 @@
-"""Production servers for `satupintu serve`: gunicorn (gthread or gevent), eventlet.
+"""Production servers for `satupintu serve`: gunicorn (gevent or gthread), eventlet.
 
 The app is always built inside the serving process (never before a fork), so
 no SQLite connection or Redis pool is shared between processes.
@@ -13,6 +13,8 @@ from typing import Any
 
 # Seconds a stopping server gives open requests; websockets reconnect anyway.
 GRACEFUL_TIMEOUT = 3
+# Connections the gevent worker keeps for HTTP beyond the websocket cap.
+HTTP_HEADROOM = 1_000
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,22 @@ def build_app(options: ServeOptions) -> Any:
     return create_app(config, Path(options.data_dir))
 
 
+def socketio_mode(async_mode: str) -> str:
+    """The Socket.IO async mode for this process: gevent only where `serve` patched for it.
+
+    An app built without the patching (tests, a WSGI server of the operator's
+    choosing) runs Socket.IO in threading mode, whose queues and background
+    tasks work there; the config's mode is how `satupintu serve` serves.
+    """
+    if async_mode == "gevent":
+        try:
+            from gevent import monkey
+        except ImportError:
+            return "threading"
+        return "gevent" if monkey.is_module_patched("threading") else "threading"
+    return async_mode
+
+
 def bind_address(host: str, port: int) -> str:
     """gunicorn's bind string; IPv6 literals need brackets."""
     if ":" in host and not host.startswith("["):
@@ -44,11 +62,13 @@ def bind_address(host: str, port: int) -> str:
     return f"{host}:{port}"
 
 
-def serve_gunicorn(options: ServeOptions, worker_class: str, threads: int) -> int:
+def serve_gunicorn(options: ServeOptions, worker_class: str, threads: int,
+                   max_sockets: int = 10_000) -> int:
     """Serve with gunicorn, one worker, the app built inside it (no preload).
 
-    `gthread`: `threads` threads, one per open websocket. `gevent`: greenlets,
-    for big sites; the caller has already monkey-patched (cli.main).
+    `gevent` (default): a greenlet per connection, so idle websockets cost no
+    thread; the caller has already monkey-patched (cli.main). `gthread`:
+    `threads` threads, one per open websocket.
     """
     from gunicorn.app.base import BaseApplication
 
@@ -57,7 +77,9 @@ def serve_gunicorn(options: ServeOptions, worker_class: str, threads: int) -> in
         "workers": 1,  # Socket.IO keeps per-client state in the process: one worker
         "worker_class": worker_class,
         "threads": threads,
-        "worker_connections": 10_000,
+        # gevent: the most open connections; above the websocket cap (refused
+        # by sockets.SocketLimits) with room for the kiosks' and counters' HTTP.
+        "worker_connections": max_sockets + HTTP_HEADROOM,
         "preload_app": False,
         "graceful_timeout": GRACEFUL_TIMEOUT,
         "timeout": 30,

@@ -25,11 +25,12 @@ from typing import Any
 
 from flask_socketio import SocketIO, join_room, leave_room
 
-from . import current
+from . import current, socketcap
 from .access import find_ticket
 from .auth import Principal, session_principal, verify_token
 from .errors import NoSuchTicket
 from .events import Event
+from .socketcap import SocketCap
 
 log = logging.getLogger(__name__)
 MAX_ROOM = 80
@@ -126,10 +127,22 @@ def on_leave(data: Any = None) -> dict[str, Any]:
     return {"ok": True, "room": data["room"][:MAX_ROOM]}
 
 
-def init_sockets(socketio: SocketIO, engine: Any) -> None:
+def socket_cap(server_config: Any) -> SocketCap:
+    """The websocket caps of `[server]`; in threading mode at most 3/4 of the threads,
+    so the kiosks' and counters' HTTP always finds a free thread."""
+    total = server_config.max_sockets
+    if server_config.async_mode == "threading":
+        total = min(total, max(1, server_config.threads * 3 // 4))
+    return SocketCap(total, min(total, server_config.max_sockets_per_address))
+
+
+def init_sockets(socketio: SocketIO, engine: Any) -> SocketCap:
     """Bind the handlers to the server `init_app` just made and publish the engine's events."""
     # Registered on the current server (not the decorator list), so each app
     # built by create_app gets them exactly once whatever the import order.
     socketio.on_event("join", on_join)
     socketio.on_event("leave", on_leave)
     engine.listeners.append(make_publisher(socketio.server))
+    cap = socket_cap(engine.config.server)
+    socketcap.install(socketio.server, cap)
+    return cap

@@ -46,13 +46,20 @@ def _die_with_parent() -> None:
         _PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def write_config(path: Path, redis_url: str | None = None, async_mode: str = "threading",
-                 threads: int = 50, issue_per_minute: int | None = None) -> Path:
-    """Copy the repo's config.toml to `path` with the [store] and [server] sections replaced."""
+def write_config(path: Path, redis_url: str | None = None, async_mode: str | None = None,
+                 threads: int = 50, issue_per_minute: int | None = None,
+                 **server_keys: int) -> Path:
+    """Copy the repo's config.toml to `path` with the [store] and [server] sections replaced.
+
+    `async_mode` None keeps the default; `server_keys` are more [server] keys
+    (max_sockets, max_sockets_per_address).
+    """
     text = (ROOT / "config.toml").read_text(encoding="utf-8")
     store = (f'[store]\nbackend = "redis"\nurl = "{redis_url}"\n\n' if redis_url
              else '[store]\nbackend = "sqlite"\npath = "satupintu.db"\n\n')
-    server = f'[server]\nasync_mode = "{async_mode}"\nthreads = {threads}\n\n'
+    server = "[server]\n" + (f'async_mode = "{async_mode}"\n' if async_mode else "")
+    server += f"threads = {threads}\n"
+    server += "".join(f"{key} = {value}\n" for key, value in server_keys.items()) + "\n"
     for name, body in (("store", store), ("server", server)):
         text, count = re.subn(rf"^\[{name}\]\n.*?(?=^\[)", body, text, count=1,
                               flags=re.MULTILINE | re.DOTALL)
@@ -78,7 +85,7 @@ class ServerProcess:
     """One `satupintu serve` process group with its config, data dir and log."""
 
     def __init__(self, workdir: Path, redis_url: str | None = None,
-                 async_mode: str = "threading", data_dir: Path | None = None,
+                 async_mode: str | None = None, data_dir: Path | None = None,
                  config_path: Path | None = None, **config_options: Any):
         workdir.mkdir(parents=True, exist_ok=True)
         self.workdir = workdir

@@ -6,11 +6,12 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from ..errors import IdempotencyKeyReused, QuotaFull
 from ..model import Call, Counter, Ticket, TicketStatus
@@ -102,29 +103,66 @@ def connect(path: str | Path) -> sqlite3.Connection:
     return db
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+
+def _in_gevent() -> bool:
+    """True when `serve` monkey-patched threads for gevent (then store calls leave the loop)."""
+    try:
+        from gevent import monkey
+    except ImportError:
+        return False
+    return bool(monkey.is_module_patched("threading"))
+
+
+def on_one_thread(method: F) -> F:
+    """Run a store method on the store's own connection, one caller at a time.
+
+    Under gevent the method runs on the store's one real thread (a gevent
+    ThreadPool of size 1), so SQLite's disk waits (fsync) never stall the event
+    loop and the websockets keep flowing; elsewhere it runs in the caller's thread.
+    """
+    @wraps(method)
+    def wrapper(self: SQLiteStore, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return self._run(method, self, *args, **kwargs)
+    return wrapper  # type: ignore[return-value]
+
+
 def _is_write_failure(exc: sqlite3.OperationalError) -> bool:
     """A write that failed because the disk is full or failing (not a bug in a query)."""
     return any(words in str(exc) for words in ("full", "disk I/O"))
 
 
 class SQLiteStore(Store):
-    """Embedded store; safe for threads and for several processes on one file."""
+    """Embedded store: one connection per process, shared by its threads (or greenlets).
+
+    Callers take turns on the connection (an RLock held for a method, or for a
+    whole `atomic()` block), so this process's writers queue in order instead of
+    SQLite's busy handler, which polls with sleeps of up to 100 ms; other
+    processes on the same file still meet the busy timeout.
+    """
 
     name = "sqlite"
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        # This process's writers queue here, woken as soon as the writer before them
-        # commits: SQLite's own busy handler polls with sleeps of up to 100 ms, which
-        # kept racing counters waiting long after the database was free.
-        self._write_lock = threading.Lock()
+        self._lock = threading.RLock()  # gevent-aware once threading is patched
+        self._depth = 0  # nesting of write transactions (read and written under _lock)
+        self._pool: Any = None
+        if _in_gevent():
+            from gevent.threadpool import ThreadPool
+
+            self._pool = ThreadPool(1)
+        self._conn: sqlite3.Connection | None = None
         # The last write that failed for want of room or I/O and has not been
         # followed by a successful one: (when, SQLite's message). Managers see it.
         self._write_problem: tuple[float, str] | None = None
         self._create_if_new()
 
+    @on_one_thread
     def _create_if_new(self) -> None:
         """A new file gets the current schema and version in one transaction.
 
@@ -144,9 +182,11 @@ class SQLiteStore(Store):
                     db.execute(statement)
             db.execute(f"PRAGMA user_version = {migrations.CURRENT}")
 
+    @on_one_thread
     def schema_version(self) -> int:
         return int(self._db().execute("PRAGMA user_version").fetchone()[0])
 
+    @on_one_thread
     def apply_step(self, step: migrations.Step) -> None:
         with self._tx() as db:
             if self.schema_version() != step.version - 1:
@@ -161,61 +201,100 @@ class SQLiteStore(Store):
 
     # -- connections and transactions ----------------------------------------
 
+    def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Call `fn` on the store's thread (gevent) or here; the caller holds _lock."""
+        if self._pool is None:
+            return fn(*args, **kwargs)
+
+        def call() -> tuple[bool, Any]:
+            # Errors travel back as values: gevent's pool would print every one
+            # (a Conflict retry, a full quota) as if it were a crash.
+            try:
+                return True, fn(*args, **kwargs)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller below
+                return False, exc
+
+        ok, value = self._pool.apply(call)
+        if not ok:
+            raise value
+        return cast(T, value)
+
     def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = connect(self.path)
-            self._local.db = db
-            self._local.depth = 0
-        return db
+        if self._conn is None:
+            self._conn = connect(self.path)
+        return self._conn
+
+    def _failed(self, db: sqlite3.Connection, exc: BaseException) -> None:
+        """Leave no transaction open after a failed one; note a full or failing disk."""
+        # SQLite may already have rolled back (a full disk does: SQLITE_FULL); a
+        # connection left inside a transaction would refuse every later BEGIN.
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.OperationalError) and _is_write_failure(exc):
+            since = self._write_problem[0] if self._write_problem else time.time()
+            self._write_problem = (since, str(exc))
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction (BEGIN IMMEDIATE); nests inside `atomic`."""
+        """A write transaction (BEGIN IMMEDIATE); nests inside `atomic`. Caller holds _lock."""
         db = self._db()
-        if self._local.depth:
-            self._local.depth += 1
+        if self._depth:
+            self._depth += 1
             try:
                 yield db
             finally:
-                self._local.depth -= 1
+                self._depth -= 1
             return
-        with self._write_lock:
-            db.execute("BEGIN IMMEDIATE")
-            self._local.depth = 1
+        db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield db
+            db.execute("COMMIT")
+        except BaseException as exc:
+            self._failed(db, exc)
+            raise
+        else:
+            self._write_problem = None
+        finally:
+            self._depth = 0
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """One write transaction around several store calls; this caller keeps the connection."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            db = self._run(self._db)
+            self._run(db.execute, "BEGIN IMMEDIATE")
+            self._depth = 1
             try:
-                yield db
-                db.execute("COMMIT")
+                yield
+                self._run(db.execute, "COMMIT")
             except BaseException as exc:
-                # SQLite may already have rolled back (a full disk does: SQLITE_FULL); a
-                # connection left inside a transaction would refuse every later BEGIN.
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.OperationalError) and _is_write_failure(exc):
-                    since = self._write_problem[0] if self._write_problem else time.time()
-                    self._write_problem = (since, str(exc))
+                self._run(self._failed, db, exc)
                 raise
             else:
                 self._write_problem = None
             finally:
-                self._local.depth = 0
-
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
-        with self._tx():
-            yield
+                self._depth = 0
 
     def write_problem(self) -> tuple[float, str] | None:
         return self._write_problem
 
     def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
+        with self._lock:
+            if self._conn is not None:
+                self._run(self._conn.close)
+                self._conn = None
 
     # -- writes ---------------------------------------------------------------
 
+    @on_one_thread
     def seed_counters(self, counters: list[Counter]) -> None:
         with self._tx() as db:
             for c in counters:
@@ -237,6 +316,7 @@ class SQLiteStore(Store):
         last = int(row[0])
         return list(range(last - n + 1, last + 1))
 
+    @on_one_thread
     def issue(self, draft: Ticket, prefix: str, quota: int, seq_count: int,
               key: IdempotencyKey | None = None) -> Issued:
         with self._tx() as db:
@@ -304,6 +384,7 @@ class SQLiteStore(Store):
             [rec[k] for k in TICKET_COLUMNS],
         )
 
+    @on_one_thread
     def commit(self, branch: str, change: Change) -> list[int]:
         with self._tx() as db:
             for old, new in change.tickets:
@@ -349,26 +430,31 @@ class SQLiteStore(Store):
         row = self._db().execute(sql, args).fetchone()
         return Ticket.from_record(dict(row)) if row else None
 
+    @on_one_thread
     def ticket(self, branch: str, ticket_id: str) -> Ticket | None:
         return self._one("SELECT * FROM tickets WHERE branch=? AND id=?", (branch, ticket_id))
 
+    @on_one_thread
     def ticket_by_number(self, branch: str, day: str, number: str) -> Ticket | None:
         return self._one(
             "SELECT * FROM tickets WHERE branch=? AND day=? AND number=?", (branch, day, number)
         )
 
+    @on_one_thread
     def counter(self, branch: str, counter_id: str) -> Counter | None:
         row = self._db().execute(
             "SELECT * FROM counters WHERE branch=? AND id=?", (branch, counter_id)
         ).fetchone()
         return Counter.from_record(dict(row)) if row else None
 
+    @on_one_thread
     def counters(self, branch: str) -> list[Counter]:
         rows = self._db().execute(
             "SELECT * FROM counters WHERE branch=? ORDER BY id", (branch,)
         ).fetchall()
         return [Counter.from_record(dict(r)) for r in rows]
 
+    @on_one_thread
     def heads(self, branch, day, services):
         result = {}
         db = self._db()
@@ -384,6 +470,7 @@ class SQLiteStore(Store):
             result[service] = (pair[0], pair[1])
         return result
 
+    @on_one_thread
     def waiting(self, branch: str, day: str, service: str, limit: int = 50) -> list[Ticket]:
         rows = self._db().execute(
             "SELECT * FROM tickets WHERE branch=? AND day=? AND service=? AND status='waiting' "
@@ -392,6 +479,7 @@ class SQLiteStore(Store):
         ).fetchall()
         return [Ticket.from_record(dict(r)) for r in rows]
 
+    @on_one_thread
     def waiting_counts(self, branch: str, day: str) -> dict[str, int]:
         rows = self._db().execute(
             "SELECT service, count(*) FROM tickets WHERE branch=? AND day=? AND status='waiting' "
@@ -411,19 +499,23 @@ class SQLiteStore(Store):
             (t.branch, t.day, t.service, t.id, *args),
         ).fetchone()[0]
 
+    @on_one_thread
     def people_ahead(self, ticket: Ticket) -> int:
         return self._ahead(self._db(), ticket)
 
+    @on_one_thread
     def recent_calls(self, branch: str, limit: int = 10) -> list[Call]:
         rows = self._db().execute(
             "SELECT * FROM calls WHERE branch=? ORDER BY n DESC LIMIT ?", (branch, limit)
         ).fetchall()
         return [Call.from_dict({**dict(r), "recall": bool(r["recall"])}) for r in rows]
 
+    @on_one_thread
     def seq(self, branch: str) -> int:
         row = self._db().execute("SELECT seq FROM seqs WHERE branch=?", (branch,)).fetchone()
         return int(row[0]) if row else 0
 
+    @on_one_thread
     def service_times(self, branch: str, day: str, service: str, limit: int = 20) -> list[float]:
         rows = self._db().execute(
             "SELECT finished_at - CASE WHEN started_at > 0 THEN started_at ELSE called_at END "
@@ -433,6 +525,7 @@ class SQLiteStore(Store):
         ).fetchall()
         return [float(r[0]) for r in rows]
 
+    @on_one_thread
     def day_tickets(self, branch: str, day: str) -> list[Ticket]:
         rows = self._db().execute(
             "SELECT * FROM tickets WHERE branch=? AND day=? ORDER BY sort_key", (branch, day)
@@ -441,11 +534,13 @@ class SQLiteStore(Store):
 
     # -- the managers' edits of the service catalogue -------------------------
 
+    @on_one_thread
     def catalogue_edits(self, branch: str) -> tuple[int, dict[str, dict[str, Any]]]:
         row = self._db().execute(
             "SELECT version, overrides FROM catalogue WHERE branch=?", (branch,)).fetchone()
         return (int(row[0]), json.loads(row[1])) if row else (0, {})
 
+    @on_one_thread
     def put_catalogue_edits(self, branch: str, overrides: dict[str, dict[str, Any]],
                            expected_version: int, seq_count: int) -> list[int]:
         data = json.dumps(overrides, ensure_ascii=False)
@@ -461,6 +556,7 @@ class SQLiteStore(Store):
 
     # -- users and secrets ----------------------------------------------------
 
+    @on_one_thread
     def put_user(self, user: User) -> None:
         with self._tx() as db:
             db.execute(
@@ -468,18 +564,22 @@ class SQLiteStore(Store):
                 (user.username, user.role, user.password_hash, user.created_at),
             )
 
+    @on_one_thread
     def user(self, username: str) -> User | None:
         row = self._db().execute("SELECT * FROM users WHERE username=?", (username,)).fetchone()
         return User(**dict(row)) if row else None
 
+    @on_one_thread
     def users(self) -> list[User]:
         rows = self._db().execute("SELECT * FROM users ORDER BY username").fetchall()
         return [User(**dict(r)) for r in rows]
 
+    @on_one_thread
     def delete_user(self, username: str) -> bool:
         with self._tx() as db:
             return db.execute("DELETE FROM users WHERE username=?", (username,)).rowcount == 1
 
+    @on_one_thread
     def secret(self, name: str, make: str) -> str:
         with self._tx() as db:
             db.execute("INSERT OR IGNORE INTO secrets VALUES (?, ?)", (name, make))
