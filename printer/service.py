@@ -27,7 +27,7 @@ from typing import Any
 from satupintu.config import Config
 from satupintu.events import TICKET_ISSUED, Event
 from satupintu.model import Ticket
-from satupintu.views import ticket_view
+from satupintu.shapes import ticket_json
 
 from . import transports
 from .config import PrinterSettings, check_printer
@@ -164,7 +164,7 @@ class PrintService:
         """The ticket as the layout reads it: public view, place in line, tracking URL."""
         ahead, wait = self.engine.position(ticket)
         url = f"{base_url.rstrip('/')}/t/{ticket.id}" if base_url else f"/t/{ticket.id}"
-        return {**ticket_view(ticket, self.engine.tz), "people_ahead": ahead,
+        return {**ticket_json(ticket, self.engine.tz), "people_ahead": ahead,
                 "estimated_wait_s": wait, "url": url, "reprint": reprint}
 
     def render(self, ticket: Ticket, kiosk: Kiosk, base_url: str, reprint: bool = False) -> bytes:

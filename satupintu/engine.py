@@ -44,8 +44,8 @@ from .model import (
 )
 from .operation import Outcome, PendingQueue, attempt
 from .policy import choose
+from .shapes import call_json, counter_json
 from .store.base import Change, IdempotencyKey, Store
-from .views import call_view, counter_view
 
 ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 
@@ -419,13 +419,13 @@ class Engine:
         views = []
         for c in counters:
             current = self.store.ticket(self.branch, c.current) if c.current else None
-            views.append(counter_view(c, current, self.tz, staff))
+            views.append(counter_json(c, current, self.tz, staff))
         return {
             "seq": seq,
             "branch": self.branch,
             "day": self.today(),
             "services": self.estimator.with_waits(self.services(), counters),
             "counters": views,
-            "recent_calls": [call_view(c, self.tz)
+            "recent_calls": [call_json(c, self.tz)
                              for c in self.store.recent_calls(self.branch, 10)],
         }

@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .model import Counter, Ticket
-from .views import counter_view, ticket_view
+from .shapes import counter_json, ticket_json
 
 TICKET_ISSUED = "ticket_issued"
 TICKET_CALLED = "ticket_called"
@@ -52,7 +52,7 @@ class EventBuilder:
 
     def ticket(self, name: str, seq: int, t: Ticket, **extra: Any) -> Event:
         """A ticket_* event: the ticket's public view plus `extra` fields."""
-        view = ticket_view(t, self.tz, self.counter_names.get(t.counter, ""))
+        view = ticket_json(t, self.tz, self.counter_names.get(t.counter, ""))
         return Event(name, seq, self.branch, {"ticket": view, **extra}, ticket=t.id,
                      counter=t.counter, record=t)
 
@@ -60,8 +60,8 @@ class EventBuilder:
         """counter_updated: the public view, and the clerk's name for staff rooms."""
         return Event(
             COUNTER_UPDATED, seq, self.branch,
-            {"counter": counter_view(c, current, self.tz, staff=False)}, counter=c.id,
-            private={"counter": counter_view(c, current, self.tz, staff=True)},
+            {"counter": counter_json(c, current, self.tz, staff=False)}, counter=c.id,
+            private={"counter": counter_json(c, current, self.tz, staff=True)},
         )
 
     def queue(self, seq: int, summary: dict[str, dict[str, Any]]) -> Event:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from .config import Service
 from .engine import Engine
 from .model import Ticket, TicketStatus
-from .views import iso
+from .shapes import iso
 
 
 def _mean(values: list[float]) -> int | None:

@@ -11,7 +11,7 @@ from ..auth import current_principal, is_staff, require
 from ..engine import Engine
 from ..model import Counter
 from ..operation import Outcome
-from ..views import counter_view, ticket_view
+from ..shapes import counter_json, ticket_json
 from . import api_doc, bp, config, engine
 from .schemas import (
     ActionOut,
@@ -31,10 +31,10 @@ def counter_name(counter_id: str) -> str:
     return cfg.name if cfg else ""
 
 
-def _counter_view(c: Counter, staff: bool) -> dict[str, Any]:
+def _counter_json(c: Counter, staff: bool) -> dict[str, Any]:
     eng = engine()
     current = eng.store.ticket(eng.branch, c.current) if c.current else None
-    return counter_view(c, current, eng.tz, staff)
+    return counter_json(c, current, eng.tz, staff)
 
 
 def action_result(outcome: Outcome) -> dict[str, Any]:
@@ -46,8 +46,8 @@ def action_result(outcome: Outcome) -> dict[str, Any]:
     tz = engine().tz
     t, c = outcome.ticket, outcome.counter
     return {
-        "ticket": ticket_view(t, tz, counter_name(t.counter)) if t else None,
-        "counter": counter_view(c, outcome.current, tz, staff=True) if c else None,
+        "ticket": ticket_json(t, tz, counter_name(t.counter)) if t else None,
+        "counter": counter_json(c, outcome.current, tz, staff=True) if c else None,
     }
 
 
@@ -57,7 +57,7 @@ def action_result(outcome: Outcome) -> dict[str, Any]:
 def list_counters() -> dict[str, Any]:
     """Every counter with its state, services and current ticket (staff also see the clerk)."""
     staff = is_staff()
-    return {"counters": [_counter_view(c, staff) for c in engine().counters()]}
+    return {"counters": [_counter_json(c, staff) for c in engine().counters()]}
 
 
 @bp.get("/counters/<counter_id>")
@@ -65,7 +65,7 @@ def list_counters() -> dict[str, Any]:
 @api_doc("Get a counter", (404,), tag=TAG)
 def get_counter(counter_id: str) -> dict[str, Any]:
     """One counter (staff also see the clerk)."""
-    return _counter_view(engine().counter(counter_id), is_staff())
+    return _counter_json(engine().counter(counter_id), is_staff())
 
 
 @bp.get("/counters/<counter_id>/waiting")
@@ -75,7 +75,7 @@ def get_counter(counter_id: str) -> dict[str, Any]:
 def waiting(counter_id: str) -> dict[str, Any]:
     """Waiting tickets of the counter's services: priority first, then place in line."""
     eng = engine()
-    return {"tickets": [ticket_view(t, eng.tz) for t in eng.waiting_for(counter_id)]}
+    return {"tickets": [ticket_json(t, eng.tz) for t in eng.waiting_for(counter_id)]}
 
 
 @bp.post("/counters/<counter_id>/open")

@@ -12,7 +12,7 @@ from ..auth import current_principal, is_staff, require
 from ..errors import QuotaFull, RateLimited
 from ..model import Ticket
 from ..ratelimit import SlidingWindow
-from ..views import ticket_view
+from ..shapes import ticket_json
 from . import api_doc, bp, config, engine
 from .counters import action_result, counter_name
 from .schemas import ActionOut, IdempotencyIn, IssuedOut, IssueIn, ReplayedOut, TicketStatusOut
@@ -40,7 +40,7 @@ def status_view(t: Ticket) -> dict[str, Any]:
     """A ticket's public view with its place in line and estimated wait."""
     eng = engine()
     ahead, wait = eng.position(t)
-    return {**ticket_view(t, eng.tz, counter_name(t.counter)),
+    return {**ticket_json(t, eng.tz, counter_name(t.counter)),
             "people_ahead": ahead, "estimated_wait_s": wait}
 
 
@@ -77,7 +77,7 @@ def issue_ticket(headers: dict[str, Any], body: dict[str, Any]) -> Any:
     printing = (g.get("satupintu_print") or {}).get(t.id)
     if outcome.replayed:
         printing = replayed_print(t)
-    answer = {**ticket_view(t, engine().tz), "people_ahead": outcome.people_ahead,
+    answer = {**ticket_json(t, engine().tz), "people_ahead": outcome.people_ahead,
               "estimated_wait_s": outcome.estimated_wait_s, "url": ticket_url(t.id),
               "print": printing}
     if outcome.replayed:

@@ -1,4 +1,4 @@
-"""Public JSON shapes of tickets, counters and calls (no personal data)."""
+"""JSON shapes of tickets, counters and calls as the API and events send them (no personal data)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ def iso(ts: float, tz: ZoneInfo) -> str | None:
     return datetime.fromtimestamp(ts, tz).isoformat(timespec="seconds")
 
 
-def ticket_view(t: Ticket, tz: ZoneInfo, counter_name: str = "") -> dict[str, Any]:
+def ticket_json(t: Ticket, tz: ZoneInfo, counter_name: str = "") -> dict[str, Any]:
+    """A ticket as clients see it; times local ISO 8601."""
     return {
         "id": t.id,
         "number": t.number,
@@ -35,20 +36,22 @@ def ticket_view(t: Ticket, tz: ZoneInfo, counter_name: str = "") -> dict[str, An
     }
 
 
-def counter_view(c: Counter, current: Ticket | None, tz: ZoneInfo, staff: bool) -> dict[str, Any]:
+def counter_json(c: Counter, current: Ticket | None, tz: ZoneInfo, staff: bool) -> dict[str, Any]:
+    """A counter with its current ticket; `staff` adds the clerk's name."""
     view: dict[str, Any] = {
         "id": c.id,
         "name": c.name,
         "state": c.state.value,
         "services": [{"id": s, "weight": w} for s, w in c.services],
-        "current": ticket_view(current, tz, c.name) if current else None,
+        "current": ticket_json(current, tz, c.name) if current else None,
     }
     if staff:
         view["clerk"] = c.clerk or None
     return view
 
 
-def call_view(call: Call, tz: ZoneInfo) -> dict[str, Any]:
+def call_json(call: Call, tz: ZoneInfo) -> dict[str, Any]:
+    """One call or recall, for the displays' recent calls."""
     return {
         "ticket": call.ticket,
         "number": call.number,
