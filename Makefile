@@ -57,9 +57,9 @@ jscheck:
 system-deps:
 	@$(call ensure,$(NODE))
 
-# Redis and browser tests never skip: without these programs they fail.
+# Redis, browser and service-unit tests never skip: without these programs they fail.
 system-deps-test:
-	@$(call ensure,redis-server:redis-server chromium:chromium $(NODE))
+	@$(call ensure,redis-server:redis-server chromium:chromium systemd-analyze:systemd $(NODE))
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -115,3 +115,15 @@ def test_bench_events_quick():
         assert row[3] == "20/20" and row[5] == "60/60", row  # every client got every call
         p50, p99, top = (float(x) for x in row[6:9])
         assert 0 < p50 <= p99 <= top, row
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+def test_bench_backup_quick():
+    out = run_bench("bench_backup.py")
+    rows = table_rows(out, "sqlite ") + table_rows(out, "redis ")
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("sqlite", "1", "100"), ("sqlite", "2", "200"), ("redis", "1", "100"),
+        ("redis", "2", "200")]
+    for row in rows:
+        assert float(row[4]) > 0 and float(row[6]) > 0, row  # backup and restore seconds
