@@ -69,9 +69,15 @@ def common_strings() -> dict[str, str]:
     }
 
 
-def printer_strings() -> dict[str, str]:
-    """Printer states and reprint outcomes, for the staff pages that show printers."""
+def staff_strings() -> dict[str, str]:
+    """Counter states, ticket statuses, printer states and reprint outcomes: one wording
+    for the staff pages (counter, manager) that both show them."""
     return {
+        "state_open": _("Buka"),
+        "state_paused": _("Istirahat"),
+        "state_closed": _("Tutup"),
+        "status_called": _("Dipanggil"),
+        "status_serving": _("Sedang dilayani"),
         "printer_ok": _("Siap"),
         "printer_paper_near_end": _("Kertas hampir habis"),
         "printer_paper_out": _("Kertas habis"),
@@ -89,7 +95,7 @@ def page_globals() -> dict[str, Any]:
         "office": current.engine().config.office,
         "lang_switch": lang_switch,
         "common_strings": common_strings,
-        "printer_strings": printer_strings,
+        "staff_strings": staff_strings,
         "strings": None,
     }
 

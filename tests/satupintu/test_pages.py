@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import runpy
 from pathlib import Path
 
@@ -92,3 +94,29 @@ def test_home_links_every_face(pages):
 def test_translations_are_complete_and_compiled():
     module = runpy.run_path(str(ROOT / "scripts" / "translations.py"), run_name="check")
     assert module["problems"]() == []
+
+
+def page_strings(html: str) -> dict[str, str]:
+    """The texts a page hands its scripts (base.html's #strings)."""
+    found = re.search(r'<script id="strings" type="application/json">(.*?)</script>', html, re.S)
+    assert found, "no #strings on the page"
+    return json.loads(found.group(1))
+
+
+@pytest.mark.parametrize("lang, text", [("id", "TIDAK TERHUBUNG"), ("en", "OFFLINE")])
+def test_every_page_has_one_offline_badge_from_base_html(pages, kiosk, lang, text):
+    ticket = kiosk.take_ticket("ktp")
+    for path in ("/kiosk", "/display", "/counter", "/manager", f"/t/{ticket['id']}", "/login"):
+        html = pages.get(f"{path}?lang={lang}").get_data(as_text=True)
+        assert html.count('id="offline-badge"') == 1, path
+        badge = html.split('id="offline-badge"', 1)[1].split("</div>", 1)[0]
+        assert text in badge and page_strings(html)["offline"] in badge, path
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_counter_and_manager_label_states_alike(pages, lang):
+    counter = page_strings(pages.get(f"/counter?lang={lang}").get_data(as_text=True))
+    board = page_strings(pages.get(f"/manager?lang={lang}").get_data(as_text=True))
+    shared = [k for k in counter if k.startswith(("state_", "status_", "printer_"))]
+    assert {"state_paused", "status_called", "status_serving", "printer_paper_out"} <= set(shared)
+    assert {k: board[k] for k in shared} == {k: counter[k] for k in shared}
