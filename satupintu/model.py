@@ -36,30 +36,28 @@ def local_day(moment: float, tz: ZoneInfo) -> str:
 # Priority groups named by UU 25/2009 Pasal 29.
 PRIORITY_GROUPS = ("lansia", "disabilitas", "ibu_hamil", "anak")
 
-W, C, S, P, N = (
-    TicketStatus.WAITING,
-    TicketStatus.CALLED,
-    TicketStatus.SERVING,
-    TicketStatus.PARKED,
-    TicketStatus.NO_SHOW,
-)
+
+def _statuses(*names: str) -> frozenset[TicketStatus]:
+    return frozenset(TicketStatus(n) for n in names)
+
 
 # action -> (statuses it may start from, status it leaves the ticket in).
 # This table is the only place that says which changes are allowed.
 TRANSITIONS: dict[str, tuple[frozenset[TicketStatus], TicketStatus]] = {
-    "call": (frozenset({W, P, N}), C),  # N: a late citizen called back by number
-    "recall": (frozenset({C}), C),
-    "start": (frozenset({C}), S),
-    "complete": (frozenset({C, S}), TicketStatus.DONE),  # complete implies start
-    "no_show": (frozenset({C}), N),
-    "park": (frozenset({C, S}), P),
-    "unpark": (frozenset({P}), W),
-    "transfer": (frozenset({W, C, S, P}), W),
-    "cancel": (frozenset({W, C, P}), TicketStatus.CANCELLED),
+    # from no_show: a late citizen called back by number
+    "call": (_statuses("waiting", "parked", "no_show"), TicketStatus.CALLED),
+    "recall": (_statuses("called"), TicketStatus.CALLED),
+    "start": (_statuses("called"), TicketStatus.SERVING),
+    "complete": (_statuses("called", "serving"), TicketStatus.DONE),  # complete implies start
+    "no_show": (_statuses("called"), TicketStatus.NO_SHOW),
+    "park": (_statuses("called", "serving"), TicketStatus.PARKED),
+    "unpark": (_statuses("parked"), TicketStatus.WAITING),
+    "transfer": (_statuses("waiting", "called", "serving", "parked"), TicketStatus.WAITING),
+    "cancel": (_statuses("waiting", "called", "parked"), TicketStatus.CANCELLED),
 }
 
 # Statuses in which a ticket occupies its counter.
-AT_COUNTER = frozenset({C, S})
+AT_COUNTER = _statuses("called", "serving")
 
 
 def check_transition(action: str, status: TicketStatus) -> TicketStatus:
