@@ -26,7 +26,7 @@ from typing import Any
 
 from . import events as ev
 from .config import Config, ConfigError, Service, _Checker, _service
-from .errors import BadRequest, CatalogueChanged, InvalidTransition, NoSuchService
+from .errors import BadRequest, CatalogueChanged, NoConfigVersion, NoSuchService
 from .operation import attempt
 from .store.base import Store
 
@@ -240,7 +240,7 @@ def reset(base: tuple[Service, ...], overrides: Overrides, service_id: str) -> O
     """The overrides without one config.toml service's edits."""
     if service_id not in {s.id for s in base}:
         if service_id in overrides:
-            raise InvalidTransition(
+            raise NoConfigVersion(
                 f"{service_id} was added on the manager page and has no config.toml version; "
                 "disable it instead", field="service")
         raise NoSuchService(f"unknown service {service_id!r}", field="service")

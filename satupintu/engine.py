@@ -23,12 +23,12 @@ from .counter_ops import CounterOps
 from .errors import (
     BadRequest,
     CounterBusy,
-    CounterClosed,
-    InvalidTransition,
+    CounterNotOpen,
     NoCurrentTicket,
     NoSuchService,
     NoSuchTicket,
     ServiceClosed,
+    TicketExpired,
 )
 from .estimate import Estimator
 from .model import (
@@ -226,7 +226,7 @@ class Engine:
     def _ready_counter(self, counters: list[Counter], counter_id: str) -> Counter:
         counter = self.counter_ops.pick(counters, counter_id)
         if counter.state is not CounterState.OPEN:
-            raise CounterClosed(f"{counter.name} is {counter.state.value}; open it first")
+            raise CounterNotOpen(f"{counter.name} is {counter.state.value}; open it first")
         if counter.current:
             raise CounterBusy(
                 f"{counter.name} still has a ticket; complete, no-show, park or transfer it first"
@@ -237,9 +237,9 @@ class Engine:
                      routing: Routing, now: float) -> Outcome:
         check_transition("call", ticket.status)
         if ticket.day != self.today(now):
-            raise InvalidTransition(
+            raise TicketExpired(
                 f"ticket {ticket.number} is from {ticket.day}; a ticket is valid on its own day",
-                status=ticket.status.value, action="call")
+                day=ticket.day)
         called = ticket.evolve(status=TicketStatus.CALLED, called_at=now, counter=counter.id,
                                started_at=0.0, finished_at=0.0)
         new_counter = counter.evolve(current=ticket.id, routing=routing)

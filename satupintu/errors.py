@@ -39,11 +39,23 @@ class NoSuchCounter(QueueError):
 
 
 class InvalidTransition(QueueError):
+    """The transition table (model.TRANSITIONS) does not allow this action from the
+    ticket's status."""
+
     code = "invalid_transition"
     status = 409
 
 
-class CounterClosed(QueueError):
+class TicketExpired(QueueError):
+    """The ticket is from another day: a ticket is valid on its own day only."""
+
+    code = "ticket_expired"
+    status = 409
+
+
+class CounterNotOpen(QueueError):
+    """The counter is paused or closed: it calls nobody until opened."""
+
     code = "counter_not_open"
     status = 409
 
@@ -119,6 +131,20 @@ class UnsupportedMediaType(QueueError):
 
     code = "unsupported_media_type"
     status = 415
+
+
+class NoConfigVersion(QueueError):
+    """A service added on the manager page has no config.toml version to reset to."""
+
+    code = "no_config_version"
+    status = 409
+
+
+class SelfLockout(QueueError):
+    """A manager may not remove their own manager access (another manager may)."""
+
+    code = "self_lockout"
+    status = 409
 
 
 class UserExists(QueueError):

@@ -57,6 +57,12 @@ def common_strings() -> dict[str, str]:
                               "tunda, atau alihkan dulu."),
         "err_no_current_ticket": _("Tidak ada tiket di loket ini."),
         "err_invalid_transition": _("Tindakan ini tidak bisa untuk tiket dengan status ini."),
+        "err_ticket_expired": _("Tiket ini dari hari lain. Tiket hanya berlaku pada hari "
+                                "diambil."),
+        "err_no_config_version": _("Layanan ini ditambahkan di halaman manajer dan tidak punya "
+                                   "versi config.toml. Nonaktifkan saja."),
+        "err_self_lockout": _("Anda tidak dapat mencabut akses manajer Anda sendiri. Minta "
+                              "manajer lain."),
         "err_no_such_ticket": _("Tiket tidak ditemukan."),
         "err_no_such_counter": _("Loket tidak ditemukan."),
         "err_no_such_service": _("Layanan tidak ditemukan."),

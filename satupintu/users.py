@@ -7,7 +7,7 @@ import time
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .errors import BadRequest, InvalidTransition, NoSuchUser, UserExists
+from .errors import BadRequest, NoSuchUser, SelfLockout, UserExists
 from .store.base import Store, User
 
 ROLES = ("kiosk", "clerk", "manager")
@@ -83,7 +83,7 @@ def remove_user(store: Store, username: str, *, by: str | None = None) -> None:
 def _not_yourself(username: str, by: str | None) -> None:
     """A manager may not lock themself out (another manager, or the CLI with by=None, can)."""
     if by == username:
-        raise InvalidTransition("you cannot remove your own manager access; ask another "
+        raise SelfLockout("you cannot remove your own manager access; ask another "
                                 "manager or use `satupintu users`", field="username")
 
 

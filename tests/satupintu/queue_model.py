@@ -121,7 +121,7 @@ class QueueModel:
     def _ready(self, cid: str) -> MCounter:
         counter = self._counter(cid)
         if counter.state != "open":
-            raise Refused("CounterClosed")
+            raise Refused("CounterNotOpen")
         if counter.current:
             raise Refused("CounterBusy")
         return counter

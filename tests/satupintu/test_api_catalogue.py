@@ -104,7 +104,7 @@ def test_an_added_service_is_listed_last_and_on_no_counter(app, manager, kiosk, 
     manager.put("/counters/1/services", json={"services": [{"id": "paspor"}]})
     assert clerk.call_next("1")["ticket"]["number"] == "Q001"
     message = refused(manager.request("DELETE", "/services/paspor/override"), 409,
-                      "invalid_transition", "service")
+                      "no_config_version", "service")
     assert "disable it instead" in message
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from satupintu.errors import InvalidTransition, NoSuchUser
+from satupintu.errors import NoSuchUser, SelfLockout
 from satupintu.users import add_user, remove_user, reset_user
 from tests.apihelpers import Actor
 
@@ -73,9 +73,9 @@ def test_a_manager_cannot_lock_themself_out(manager):
 def test_the_not_yourself_rule_lives_in_the_core(app):
     store = app.extensions["satupintu.store"]
     add_user(store, "boss", "manager", NEW["password"])
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(SelfLockout):
         reset_user(store, "boss", "clerk", NEW["password"], by="boss")
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(SelfLockout):
         remove_user(store, "boss", by="boss")
     assert store.user("boss").role == "manager"
     # Keeping one's own manager role is fine; the CLI (by=None) may do anything.

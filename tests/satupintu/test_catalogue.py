@@ -14,7 +14,7 @@ from satupintu.engine import Engine
 from satupintu.errors import (
     BadRequest,
     CatalogueChanged,
-    InvalidTransition,
+    NoConfigVersion,
     NoSuchService,
     QuotaFull,
     ServiceClosed,
@@ -165,7 +165,7 @@ def test_an_added_service_takes_tickets_but_no_counter_calls_it_until_assigned(e
     assert engine.call_next("1").ticket is None
     engine.set_services("1", [("paspor", 1)])
     assert engine.call_next("1").ticket.id == ticket.id
-    with pytest.raises(InvalidTransition):  # nothing in config.toml to go back to
+    with pytest.raises(NoConfigVersion):  # nothing in config.toml to go back to
         engine.reset_service("paspor")
     engine.update_service("paspor", {"enabled": False})
     with pytest.raises(ServiceClosed):

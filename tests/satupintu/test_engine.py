@@ -13,7 +13,7 @@ from satupintu.engine import Engine
 from satupintu.errors import (
     BadRequest,
     CounterBusy,
-    CounterClosed,
+    CounterNotOpen,
     InvalidTransition,
     NoCurrentTicket,
     NoSuchCounter,
@@ -21,6 +21,7 @@ from satupintu.errors import (
     NoSuchTicket,
     QuotaFull,
     ServiceClosed,
+    TicketExpired,
 )
 from satupintu.model import CounterState, TicketStatus
 from satupintu.store.base import Store
@@ -319,7 +320,7 @@ def test_wrong_transitions_change_nothing(engine: Engine) -> None:
 
 def test_counter_states(engine: Engine) -> None:
     issue(engine, "ktp", 3)
-    with pytest.raises(CounterClosed):
+    with pytest.raises(CounterNotOpen):
         engine.call_next("1")  # counters start closed
     assert engine.open_counter("1", clerk="budi").counter.clerk == "budi"
     engine.call_next("1")
@@ -332,7 +333,7 @@ def test_counter_states(engine: Engine) -> None:
     assert engine.pause_counter("1").counter.state is CounterState.PAUSED
     assert engine.complete("1").ticket.status is TicketStatus.DONE  # finish while paused
     before = state(engine)
-    with pytest.raises(CounterClosed) as err:
+    with pytest.raises(CounterNotOpen) as err:
         engine.call_next("1")
     assert err.value.status == 409 and state(engine) == before
     engine.open_counter("1")
@@ -340,7 +341,7 @@ def test_counter_states(engine: Engine) -> None:
     engine.complete("1")
     closed = engine.close_counter("1").counter
     assert (closed.state, closed.clerk) == (CounterState.CLOSED, "")
-    with pytest.raises(CounterClosed):
+    with pytest.raises(CounterNotOpen):
         engine.call("1", "A003")
     with pytest.raises(NoSuchCounter):
         engine.open_counter("99")
@@ -512,7 +513,8 @@ def test_a_ticket_from_an_earlier_day_cannot_be_called(engine, clock):
     old = engine.issue("ktp").ticket
     clock.advance(24 * 3600)
     engine.open_counter("1", "budi")
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(TicketExpired) as err:
         engine.call("1", old.id)
+    assert err.value.code == "ticket_expired" and err.value.details == {"day": old.day}
     assert engine.call_next("1").ticket is None  # yesterday's line is not today's
     assert engine.store.ticket(engine.branch, old.id).status is TicketStatus.WAITING
