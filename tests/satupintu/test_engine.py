@@ -24,6 +24,7 @@ from satupintu.errors import (
     TicketExpired,
 )
 from satupintu.model import CounterState, TicketStatus
+from satupintu.operation import Outcome
 from satupintu.store.base import Store
 
 HOUR = 3600.0
@@ -518,3 +519,42 @@ def test_a_ticket_from_an_earlier_day_cannot_be_called(engine, clock):
     assert err.value.code == "ticket_expired" and err.value.details == {"day": old.day}
     assert engine.call_next("1").ticket is None  # yesterday's line is not today's
     assert engine.store.ticket(engine.branch, old.id).status is TicketStatus.WAITING
+
+
+def test_outcomes_carry_the_counter_and_its_ticket_as_stored(engine: Engine) -> None:
+    """Callers show an operation's counter from its Outcome: it must match the store."""
+    first = engine.issue("ktp").ticket
+    engine.issue("ktp")
+    engine.issue("ktp")
+
+    def check(outcome: Outcome) -> None:
+        assert outcome.counter == engine.store.counter(engine.branch, "1")
+        at_counter = outcome.counter.current if outcome.counter else ""
+        stored = engine.store.ticket(engine.branch, at_counter) if at_counter else None
+        assert outcome.current == stored
+        if outcome.ticket is not None:
+            assert outcome.ticket == engine.store.ticket(engine.branch, outcome.ticket.id)
+
+    check(engine.open_counter("1", "budi"))
+    for step in (engine.call_next, engine.recall, engine.pause_counter, engine.open_counter,
+                 engine.start, engine.park, engine.call_next, engine.no_show,
+                 engine.call_next, engine.complete):
+        outcome = step("1")
+        check(outcome)
+    assert outcome.current is None and outcome.counter is not None  # complete freed it
+    called = engine.call("1", first.id)
+    check(called)
+    assert called.current == called.ticket  # positive control: a busy counter's ticket
+    check(engine.transfer("1", "kk"))
+    engine.call("1", first.id)
+    cancelled = engine.cancel(first.id)
+    check(cancelled)
+    assert cancelled.current is None
+
+
+def test_an_edited_service_time_reaches_the_next_estimate_at_once(engine: Engine) -> None:
+    engine.open_counter("1")
+    engine.issue("kk")
+    assert engine.issue("kk").estimated_wait_s == 15 * 60  # config.toml: 15 min
+    engine.update_service("kk", {"service_time_min": 30})
+    assert engine.issue("kk").estimated_wait_s == 2 * 30 * 60  # not the cached 15 min
