@@ -51,6 +51,7 @@ ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 
 
 def new_ticket_id() -> str:
+    """A random, unguessable ticket id: the public may look a ticket up by it (access.py)."""
     return "".join(secrets.choice(ID_ALPHABET) for _ in range(12))
 
 
