@@ -18,6 +18,7 @@ from .config import Config, load_config
 from .engine import Engine
 from .health import init_health
 from .pages import init_pages
+from .proxy import init_proxy
 from .server import socketio_mode
 from .sockets import init_sockets
 from .store import make_store, migrations
@@ -75,5 +76,6 @@ def create_app(
     app.extensions["satupintu.socket_cap"] = init_sockets(socketio, engine)
     init_printing(app, socketio, engine)  # print issued tickets; preview, reprint, agent
     init_health(app, engine, socketio)  # /healthz, /readyz, /metrics; access and change logs
+    init_proxy(app)  # last: it wraps Socket.IO's WSGI app too
     return app
 

@@ -1,14 +1,19 @@
 """Who is asking: signed bearer tokens for devices and scripts, the session cookie for pages.
 
-A token or session carries the username, the role and a fingerprint of the
-password hash, signed with the app secret, and expires after
-`auth.token_ttl_hours`. Each use re-reads the user, so removing a user,
-changing its role or resetting its password ends its tokens and sessions at once.
+A token or session carries the username, the role, a fingerprint of the
+password hash, a random login id and its issue time, signed with the app
+secret, and expires after `auth.token_ttl_hours`. Each use re-reads the user,
+so removing a user, changing its role or resetting its password ends its
+tokens and sessions at once; logging out records the login id in the store
+(`Store.end_session`), so a copied cookie or token stops working too. A token
+whose life is longer than the configured TTL (one minted with a stolen secret,
+or under an older, longer TTL) is refused.
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +33,7 @@ TOKEN_SALT = "satupintu.api-token"
 SESSION_KEY = "satupintu_auth"
 STAFF_ROLES = ("clerk", "manager")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+CLOCK_SKEW_S = 60  # a token issued by another server whose clock is a little ahead
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,7 @@ class Principal:
     username: str
     role: str
     expires_at: float
+    login_id: str = ""  # the token's or session's id, for logging out
 
     @property
     def is_staff(self) -> bool:
@@ -58,7 +65,7 @@ def _ttl_seconds() -> int:
 def _claims(user: User, now: float | None = None) -> dict[str, Any]:
     now = time.time() if now is None else now
     return {"u": user.username, "r": user.role, "h": _fingerprint(user),
-            "exp": int(now) + _ttl_seconds()}
+            "sid": secrets.token_urlsafe(12), "iat": int(now), "exp": int(now) + _ttl_seconds()}
 
 
 def _serializer() -> URLSafeSerializer:
@@ -68,20 +75,31 @@ def _serializer() -> URLSafeSerializer:
 def issue_token(user: User, now: float | None = None) -> tuple[str, Principal]:
     """A signed bearer token for `user` and the principal it stands for."""
     claims = _claims(user, now)
-    return _serializer().dumps(claims), Principal(user.username, user.role, claims["exp"])
+    principal = Principal(user.username, user.role, claims["exp"], claims["sid"])
+    return _serializer().dumps(claims), principal
 
 
 def _check_claims(claims: Any) -> Principal | None:
     """The principal if the claims are well-formed, unexpired and match the stored user."""
     if not isinstance(claims, dict):
         return None
-    username, role, fp, exp = (claims.get(k) for k in ("u", "r", "h", "exp"))
-    if not (isinstance(username, str) and isinstance(exp, int)) or exp <= time.time():
+    username, role, fp, sid, iat, exp = (claims.get(k) for k in ("u", "r", "h", "sid", "iat",
+                                                                   "exp"))
+    if not (isinstance(username, str) and isinstance(sid, str)
+            and type(iat) is int and type(exp) is int):
         return None
-    user = current.store().user(username)
+    now = time.time()
+    ttl = _ttl_seconds()
+    # Never longer than the configured TTL, whatever the token says about itself.
+    if not (now < exp <= iat + ttl and iat <= now + CLOCK_SKEW_S):
+        return None
+    store = current.store()
+    user = store.user(username)
     if user is None or user.role != role or _fingerprint(user) != fp:
         return None
-    return Principal(user.username, user.role, exp)
+    if store.session_ended(sid, now):
+        return None
+    return Principal(user.username, user.role, exp, sid)
 
 
 def verify_token(token: str) -> Principal | None:
@@ -99,10 +117,20 @@ def start_session(user: User) -> Principal:
     """Log `user` in on the session cookie (pages)."""
     claims = _claims(user)
     session[SESSION_KEY] = claims  # replaces any earlier login; other keys (language) stay
-    return Principal(user.username, user.role, claims["exp"])
+    return Principal(user.username, user.role, claims["exp"], claims["sid"])
+
+
+def end_login(principal: Principal) -> None:
+    """End one login (token or session) in the store: copies of it stop working."""
+    if principal.login_id:
+        current.store().end_session(principal.login_id, principal.expires_at)
 
 
 def end_session() -> None:
+    """Log the page out: the session's login ends server-side and the cookie forgets it."""
+    principal = session_principal()
+    if principal is not None:
+        end_login(principal)
     session.pop(SESSION_KEY, None)
 
 

@@ -12,6 +12,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,6 +23,7 @@ POLICIES = ("fifo", "sla", "weighted")
 ASYNC_MODES = ("gevent", "threading", "eventlet")
 BACKENDS = ("sqlite", "redis")
 LOG_LEVELS = ("debug", "info", "warning", "error")
+SECURE_COOKIES = ("auto", "always", "never")
 
 
 class ConfigError(ValueError):
@@ -147,6 +149,10 @@ class ServerConfig:
     max_sockets: int = 10_000  # open websockets per process; more are refused
     max_sockets_per_address: int = 200  # per client address (NAT: an office Wi-Fi is one)
     secret_key: str = ""
+    # Proxies whose X-Forwarded-For/-Proto are believed (addresses or networks);
+    # gunicorn's own default, so nginx on the same machine works as documented.
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+    secure_cookies: str = "auto"  # auto: Secure when the request came over HTTPS
 
 
 @dataclass(frozen=True)
@@ -159,6 +165,8 @@ class RoutingConfig:
 class AuthConfig:
     token_ttl_hours: int = 12
     issue_per_minute: int = 30
+    failed_logins_per_minute: int = 10  # per account, from devices it does not know
+    logins_per_address_per_minute: int = 30  # attempts from one client address, any names
 
 
 @dataclass(frozen=True)
@@ -250,6 +258,10 @@ class _Checker:
                 raise self.fail(f"{key}.{name}", "is required")
             return default
         value = data[name]
+        if kind is tuple:  # a list of strings in TOML
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise self.fail(f"{key}.{name}", f"must be a list of strings, got {value!r}")
+            return tuple(value)
         ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
         if not ok:
             raise self.fail(f"{key}.{name}", f"must be {kind.__name__}, got {value!r}")
@@ -287,6 +299,8 @@ def _from_env(chk: _Checker, text: str, kind: type, key: str) -> Any:
             return int(text)
         except ValueError:
             raise chk.fail(key, f"environment override must be an integer, got {text!r}") from None
+    if kind is tuple:  # comma-separated
+        return tuple(part.strip() for part in text.split(",") if part.strip())
     return text
 
 
@@ -440,6 +454,18 @@ def parse_config(raw: dict[str, Any], path: str = "config.toml") -> Config:
         raise chk.fail("server.max_sockets", "must be between 1 and 100000")
     if not 1 <= sections["server"].max_sockets_per_address <= 100_000:
         raise chk.fail("server.max_sockets_per_address", "must be between 1 and 100000")
+    _check_choice(chk, sections["server"].secure_cookies, SECURE_COOKIES, "server.secure_cookies")
+    for i, proxy in enumerate(sections["server"].trusted_proxies):
+        try:
+            ip_network(proxy, strict=False)
+        except ValueError:
+            raise chk.fail(f"server.trusted_proxies[{i}]",
+                           f"not an IP address or network: {proxy!r}") from None
+    auth = sections["auth"]
+    for name in ("token_ttl_hours", "issue_per_minute", "failed_logins_per_minute",
+                 "logins_per_address_per_minute"):
+        if not 1 <= getattr(auth, name) <= 100_000:
+            raise chk.fail(f"auth.{name}", "must be between 1 and 100000")
 
     raw_services = raw.get("services", [])
     if not isinstance(raw_services, list) or not raw_services:

@@ -12,6 +12,7 @@ from flask import Flask, Response, request
 from flask_babel import Babel, get_locale
 
 from . import current
+from .proxy import cookie_secure
 
 LANGUAGES = ("id", "en")
 COOKIE = "lang"
@@ -45,7 +46,8 @@ def _remember(response: Response) -> Response:
     """Keep an explicit ?lang= choice in a cookie so the next page uses it too."""
     lang = _requested()
     if lang and request.cookies.get(COOKIE) != lang:
-        response.set_cookie(COOKIE, lang, max_age=COOKIE_MAX_AGE, samesite="Lax")
+        response.set_cookie(COOKIE, lang, max_age=COOKIE_MAX_AGE, samesite="Lax",
+                            secure=cookie_secure(current_app))
     return response
 
 

@@ -18,6 +18,17 @@ MAX_PASSWORD = 128
 USERNAME_RULE = "username must be 2-32 characters of a-z, 0-9, '_', '.' or '-'"
 ROLE_RULE = f"role must be one of {', '.join(ROLES)}"
 PASSWORD_RULE = f"password must have {MIN_PASSWORD}-{MAX_PASSWORD} characters"
+MIN_DISTINCT = 4  # "aaaaaaaa", "abababab", "12121212" are refused
+# The passwords guessed first, here and everywhere (lower case; compared folded).
+COMMON_PASSWORDS = frozenset({
+    "password", "password1", "password123", "passw0rd", "iloveyou", "sunshine", "princess",
+    "football", "baseball", "superman", "welcome1", "letmein1", "trustno1", "qwertyuiop",
+    "qwerty123", "1qaz2wsx", "1q2w3e4r", "1q2w3e4r5t", "zaq12wsx", "asdf1234", "abcd1234",
+    "qwer1234", "admin123", "administrator", "changeme", "default1", "12341234",
+    "11223344", "123123123", "1234qwer", "987654321", "rahasia123", "katasandi", "sandi123",
+    "indonesia", "indonesia1", "jakarta123", "bismillah", "satupintu", "satupintu1",
+    "kiosk123", "manager1", "manajer1", "loket123", "pelayanan", "kantor123",
+})
 
 # Compared against when the user does not exist, so a wrong name costs as much
 # time as a wrong password and names cannot be probed by timing.
@@ -38,11 +49,25 @@ def check_role(role: str) -> str:
     return role
 
 
-def check_password(password: str) -> str:
-    """Return `password` if it is long enough (and not absurdly long)."""
-    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        raise BadRequest(PASSWORD_RULE, field="password")
+def check_password(password: str, username: str = "") -> str:
+    """Return `password` unless it is too short, too long, blank or trivially guessable."""
+    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD \
+            or len(password.strip()) < MIN_PASSWORD:
+        raise BadRequest(PASSWORD_RULE + " (not counting spaces at either end)",
+                         field="password")
+    folded = password.strip().lower()
+    if (len(set(folded)) < MIN_DISTINCT or folded in COMMON_PASSWORDS
+            or (username and username.lower() in folded) or _is_run(folded)):
+        raise BadRequest("password is too easy to guess (a common password, a run like "
+                         "12345678 or abcdefgh, the user name, or only a few different "
+                         "characters); choose a longer, less obvious one", field="password")
     return password
+
+
+def _is_run(text: str) -> bool:
+    """True for a run of consecutive characters, up or down (12345678, hgfedcba)."""
+    steps = {ord(b) - ord(a) for a, b in zip(text, text[1:], strict=False)}
+    return steps in ({1}, {-1})
 
 
 def add_user(store: Store, username: str, role: str, password: str, *,
@@ -50,7 +75,7 @@ def add_user(store: Store, username: str, role: str, password: str, *,
     """Create a user (or, with replace=True, reset its role and password)."""
     check_username(username)
     check_role(role)
-    check_password(password)
+    check_password(password, username)
     if not replace and store.user(username) is not None:
         raise UserExists(f"user {username!r} already exists", field="username")
     user = User(username, role, generate_password_hash(password), time.time())

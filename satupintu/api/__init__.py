@@ -18,7 +18,6 @@ from flask import request
 from .. import current
 from ..auth import current_principal
 from ..errors import BadRequest, NotFound, UnsupportedMediaType
-from ..ratelimit import SlidingWindow
 
 bp = APIBlueprint("api", __name__, url_prefix="/api/v1")
 
@@ -53,7 +52,6 @@ or when a `seq` is skipped, fetch `GET /api/v1/snapshot` and apply only events
 with a larger `seq`.
 """
 MAX_PATH_ARG = 64
-FAILED_LOGINS_PER_MINUTE = 10  # per username and address
 LOGIN_ENDPOINTS = ("api.get_token", "api.login_session", "api.logout")
 
 
@@ -125,6 +123,7 @@ from . import (  # noqa: E402,F401  (routes on bp)
 def init_api(app: Any) -> None:
     """Register the API blueprint, its error shape and its OpenAPI security schemes."""
     from .errors import register_error_handlers
+    from .login_guard import init_login_guard
 
     app.config["SECURITY_SCHEMES"] = {
         "BearerAuth": {"type": "http", "scheme": "bearer",
@@ -141,9 +140,6 @@ def init_api(app: Any) -> None:
         {"name": "Reports", "description": "today's figures (managers)"},
         {"name": "Users", "description": "staff and kiosk accounts (managers)"},
     ]
-    # Per-process sliding windows (see ratelimit.py); tests may swap their clocks.
-    cfg = current.config.get(app)
-    app.extensions["satupintu.issue_limiter"] = SlidingWindow(cfg.auth.issue_per_minute)
-    app.extensions["satupintu.login_limiter"] = SlidingWindow(FAILED_LOGINS_PER_MINUTE)
+    init_login_guard(app)  # the login and issuing limits, counted in the store
     register_error_handlers(app)
     app.register_blueprint(bp)

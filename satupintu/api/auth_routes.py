@@ -5,41 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, request
 
 from ..auth import (
     Principal,
     current_principal,
+    end_login,
     end_session,
     issue_token,
     start_session,
 )
-from ..errors import InvalidCredentials, RateLimited, Unauthorized
-from ..ratelimit import SlidingWindow
+from ..errors import Unauthorized
 from ..store.base import User
-from ..users import authenticate
 from . import api_doc, bp, config
+from .login_guard import check_login
 from .schemas import LoginIn, MeOut, TokenOut
 
 
-def _login_limiter() -> SlidingWindow:
-    return current_app.extensions["satupintu.login_limiter"]
-
-
 def _check_login(body: dict[str, Any]) -> User:
-    """The user for these credentials, or 401; repeated failures per name are slowed to 429."""
-    username = body["username"]
-    limiter = _login_limiter()
-    key = f"{username}|{request.remote_addr}"
-    # Checked before the password, so a guesser who is cut off learns nothing more.
-    wait = limiter.wait(key)
-    if wait:
-        raise RateLimited("too many failed logins; wait a minute", retry_after=int(wait) + 1)
-    user = authenticate(current_app.extensions["satupintu.store"], username, body["password"])
-    if user is None:
-        limiter.hit(key)
-        raise InvalidCredentials("wrong username or password")
-    return user
+    """The user for these credentials, or 401; 429 past the login limits (login_guard.py)."""
+    return check_login(body["username"], body["password"])
 
 
 def _expires(principal: Principal) -> str:
@@ -74,7 +59,14 @@ def login_session(body: dict[str, Any]) -> dict[str, Any]:
 @bp.output({}, status_code=204)
 @api_doc("Log out of the session", tag="Auth")
 def logout() -> Response:
-    """Forget the session cookie's login (tokens simply expire)."""
+    """End this login server-side: the session cookie's, and the bearer token's if one is sent.
+
+    A copy of the cookie or token is refused from now on.
+    """
+    if request.headers.get("Authorization"):
+        principal = current_principal()  # 401 for a bad token, as everywhere
+        if principal is not None:
+            end_login(principal)
     end_session()
     return Response(status=204)
 

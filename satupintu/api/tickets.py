@@ -11,16 +11,11 @@ from ..access import find_ticket
 from ..auth import current_principal, is_staff, require
 from ..errors import QuotaFull, RateLimited
 from ..model import Ticket
-from ..ratelimit import SlidingWindow
 from ..shapes import ticket_json
 from . import api_doc, bp, config, engine
 from .counters import action_result, counter_name
+from .login_guard import issue_limiter
 from .schemas import ActionOut, IdempotencyIn, IssuedOut, IssueIn, ReplayedOut, TicketStatusOut
-
-
-def issue_limiter() -> SlidingWindow:
-    """The app's per-user issuing limiter (auth.issue_per_minute)."""
-    return current_app.extensions["satupintu.issue_limiter"]
 
 
 def seconds_to_midnight() -> int:

@@ -242,6 +242,31 @@ class Store(ABC):
     def secret(self, name: str, make: str) -> str:
         """The stored secret `name`; stores `make` first if there is none (atomic)."""
 
+    # -- rate limits and ended sessions (shared by every process on the store) -
+
+    @abstractmethod
+    def hit(self, key: str, limit: int, window: float, now: float) -> float:
+        """Count one hit of `key` unless it had `limit` hits in the `window` seconds to `now`.
+
+        Atomic check-and-count: of any number of concurrent calls, from any
+        number of processes, at most `limit` are counted in a window. Returns
+        0.0 when this hit was counted, else the seconds until the oldest
+        counted hit leaves the window (this hit is not counted). Hits are
+        forgotten once out of their window.
+        """
+
+    @abstractmethod
+    def clear_hits(self, key: str) -> None:
+        """Forget every hit of `key`."""
+
+    @abstractmethod
+    def end_session(self, session_id: str, until: float) -> None:
+        """Record that a login (session or token id) ended; kept until `until` (epoch s)."""
+
+    @abstractmethod
+    def session_ended(self, session_id: str, now: float) -> bool:
+        """True if `end_session` was called for this id and `until` is still ahead of `now`."""
+
 
 def is_waiting(ticket: Ticket | None) -> bool:
     return ticket is not None and ticket.status is TicketStatus.WAITING

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BASELINE = 1  # what a store written before schema versions existed holds
-CURRENT = 2  # the version this code writes and needs
+CURRENT = 3  # the version this code writes and needs
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,14 @@ def _sqlite_idempotency(db: sqlite3.Connection) -> None:
         "waiting INTEGER NOT NULL, PRIMARY KEY (branch, day, key))")
 
 
+def _sqlite_limits_and_logouts(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE hits (key TEXT NOT NULL, at REAL NOT NULL, expires REAL NOT NULL)")
+    db.execute("CREATE INDEX hits_key ON hits (key, at)")
+    db.execute("CREATE INDEX hits_expires ON hits (expires)")
+    db.execute("CREATE TABLE ended_sessions (id TEXT PRIMARY KEY, until REAL NOT NULL)")
+    db.execute("CREATE INDEX ended_sessions_until ON ended_sessions (until)")
+
+
 def _redis_nothing(client: Any, pipe: Any, keys: Any) -> None:
     """Redis needs no change: a missing key is an empty one."""
 
@@ -62,6 +70,10 @@ STEPS: list[Step] = [  # in order: STEPS[i].version == BASELINE + 1 + i
     Step(2, "Idempotency-Key of POST /tickets: the idempotency table "
             "(Redis: sp:{branch}:idem:<day> hashes, made on first use)",
          _sqlite_idempotency, _redis_nothing),
+    Step(3, "login and issuing limits shared by every process, logouts that end a login: "
+            "the hits and ended_sessions tables (Redis: sp:hits:<key> and sp:ended:<id>, "
+            "made on first use)",
+         _sqlite_limits_and_logouts, _redis_nothing),
 ]
 
 

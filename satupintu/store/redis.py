@@ -27,6 +27,9 @@ so one branch lives in one cluster slot):
     sp:{main}:schema:lock              string   held while an upgrade runs (SET NX EX)
     sp:users                           hash     username -> JSON
     sp:secrets                         hash     name -> value (HSETNX: first value wins)
+    sp:hits:<key>                      zset     rate-limit hits (member -> time), expire with
+                                                their window
+    sp:ended:<session id>              string   a login ended by logout; expires when it would
 
 Day-scoped keys and tickets expire DAY_TTL_S (40 days) after their last write,
 long enough for monthly reports; counters, the sequence, the call log, users,
@@ -46,6 +49,8 @@ import json
 import logging
 import os
 import re
+import secrets
+import time
 from dataclasses import asdict
 from typing import Any, cast
 
@@ -209,6 +214,7 @@ class RedisStore(Store):
         self._read_lines = self.redis.register_script(scripts.READ_LINES)
         self._read_counters = self.redis.register_script(scripts.READ_COUNTERS)
         self._put_catalogue = self.redis.register_script(scripts.PUT_CATALOGUE)
+        self._hit = self.redis.register_script(scripts.HIT)
         self.check_durability()
         self._mark_version()
 
@@ -489,6 +495,26 @@ class RedisStore(Store):
         key = f"{self.prefix}:secrets"
         self.redis.hsetnx(key, name, make)
         return cast(str, self.redis.hget(key, name))  # just set if missing; never deleted
+
+    # -- rate limits and ended sessions ----------------------------------------
+
+    def hit(self, key: str, limit: int, window: float, now: float) -> float:
+        member = f"{now!r}:{secrets.token_hex(4)}"
+        reply = self._hit(keys=[f"{self.prefix}:hits:{key}"],
+                          args=[repr(now), repr(window), limit, member])
+        return float(reply)
+
+    def clear_hits(self, key: str) -> None:
+        self.redis.delete(f"{self.prefix}:hits:{key}")
+
+    def end_session(self, session_id: str, until: float) -> None:
+        ttl_ms = int((until - time.time()) * 1000)
+        if ttl_ms > 0:
+            self.redis.set(f"{self.prefix}:ended:{session_id}", repr(until), px=ttl_ms)
+
+    def session_ended(self, session_id: str, now: float) -> bool:
+        until = self.redis.get(f"{self.prefix}:ended:{session_id}")
+        return until is not None and float(cast(str, until)) > now
 
 
 __all__ = ["DAY_TTL_S", "Keys", "RedisStore"]

@@ -197,3 +197,21 @@ local last = tonumber(redis.call('GET', KEYS[2]) or '0')
 if count > 0 then last = redis.call('INCRBY', KEYS[2], count) end
 return {'OK', last - count + 1, last}
 """
+
+# Count one hit in a sliding window unless the window is full (rate limits).
+#
+# KEYS[1]  hits of one limiter key                          sorted set (member -> time)
+# ARGV[1]  now (epoch s)     ARGV[2] window (s)     ARGV[3] limit
+# ARGV[4]  a unique member for this hit
+# Returns "0" (counted) or the seconds until the oldest hit leaves the window.
+HIT = """
+local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return tostring(math.max(0.001, tonumber(oldest[2]) + window - now))
+end
+redis.call('ZADD', KEYS[1], now, ARGV[4])
+redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000))
+return '0'
+"""

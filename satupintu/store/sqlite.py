@@ -84,6 +84,11 @@ CREATE TABLE IF NOT EXISTS idempotency (
 CREATE TABLE IF NOT EXISTS catalogue (
     branch TEXT PRIMARY KEY, version INTEGER NOT NULL, overrides TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS hits (key TEXT NOT NULL, at REAL NOT NULL, expires REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS hits_key ON hits (key, at);
+CREATE INDEX IF NOT EXISTS hits_expires ON hits (expires);
+CREATE TABLE IF NOT EXISTS ended_sessions (id TEXT PRIMARY KEY, until REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS ended_sessions_until ON ended_sessions (until);
 """
 
 TICKET_COLUMNS = tuple(Ticket.__dataclass_fields__)
@@ -584,6 +589,35 @@ class SQLiteStore(Store):
         with self._tx() as db:
             db.execute("INSERT OR IGNORE INTO secrets VALUES (?, ?)", (name, make))
             return db.execute("SELECT value FROM secrets WHERE name=?", (name,)).fetchone()[0]
+
+    # -- rate limits and ended sessions ----------------------------------------
+
+    def hit(self, key: str, limit: int, window: float, now: float) -> float:
+        with self._tx() as db:
+            db.execute("DELETE FROM hits WHERE expires <= ?", (now,))  # everyone's old hits
+            count, oldest = db.execute(
+                "SELECT count(*), min(at) FROM hits WHERE key=? AND at > ?",
+                (key, now - window)).fetchone()
+            if count >= limit:
+                return max(0.001, oldest + window - now)
+            db.execute("INSERT INTO hits VALUES (?, ?, ?)", (key, now, now + window))
+            return 0.0
+
+    def clear_hits(self, key: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM hits WHERE key=?", (key,))
+
+    def end_session(self, session_id: str, until: float) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM ended_sessions WHERE until <= ?", (time.time(),))
+            db.execute("INSERT OR REPLACE INTO ended_sessions VALUES (?, ?)",
+                       (session_id, until))
+
+    def session_ended(self, session_id: str, now: float) -> bool:
+        row = self._db().execute(
+            "SELECT 1 FROM ended_sessions WHERE id=? AND until > ?", (session_id, now)
+        ).fetchone()
+        return row is not None
 
 
 __all__ = ["SQLiteStore", "TicketStatus"]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from satupintu.app import create_app
 from satupintu.config import AuthConfig
-from tests.apihelpers import actor
+from tests.apihelpers import Actor, actor, put_user, token_for
 
 
 def test_issue_numbers_per_service_and_counts_people_ahead(kiosk, anon):
@@ -70,6 +71,25 @@ def test_rate_limit_per_kiosk_user(make_app, config):
     lobby.post("/tickets", 429, json={"service": "info"})
     now[0] += 31  # the first hits slid out of the window
     assert lobby.take_ticket("info")["number"] == "G005"
+
+
+def test_issuing_limit_is_shared_by_every_server_process(make_app, config, api_backend):
+    """Two apps on one store (two `serve` processes on Redis): one limit between them."""
+    limits = AuthConfig(token_ttl_hours=12, issue_per_minute=4)
+    first = make_app(auth=limits)
+    if api_backend == "sqlite":  # a second process on the same data folder
+        second = create_app(dataclasses.replace(config, auth=limits),
+                            data_dir=first.config["SATUPINTU_DATA_DIR"])
+    else:
+        second = make_app(auth=limits)  # make_app shares one Redis database in a test
+    put_user(first, "kiosk-lobi", "kiosk")
+    on_first, on_second = (Actor(a, token_for(a, first.extensions["satupintu.store"].user(
+        "kiosk-lobi")), "kiosk-lobi") for a in (first, second))
+    statuses = [(on_first if i % 2 else on_second).post(
+        "/tickets", None, json={"service": "info"}).status_code for i in range(8)]
+    assert statuses == [201] * 4 + [429] * 4
+    if api_backend == "sqlite":
+        second.extensions["satupintu.store"].close()
 
 
 def test_closed_service_is_409(make_app, config):

@@ -61,6 +61,17 @@ def test_bad_input_names_the_field(manager):
     assert [u["username"] for u in manager.get("/users").get_json()["users"]] == ["manager1"]
 
 
+@pytest.mark.parametrize("password", [" " * 8, " " * 20, "12345678", "password1",
+                                      "aaaaaaaaaa"])
+def test_blank_or_trivial_passwords_are_refused(manager, password):
+    body = manager.post("/users", expect=400, json={**NEW, "password": password}).get_json()
+    assert body["field"] == "password"
+    manager.put("/users/manager1", expect=400, json={"role": "manager", "password": password})
+    named = manager.post("/users", expect=400, json={**NEW, "password": "loket7-loket7"})
+    assert named.get_json()["field"] == "password"  # the user's own name
+    assert "loket7" not in [u["username"] for u in manager.get("/users").get_json()["users"]]
+
+
 def test_a_manager_cannot_lock_themself_out(manager):
     refused = manager.request("DELETE", "/users/manager1", expect=409).get_json()
     assert refused["field"] == "username"

@@ -99,6 +99,15 @@ def test_short_password_is_refused_and_nothing_is_stored(tmp_path):
     assert "admin" not in users(tmp_path, "list").stdout
 
 
+@pytest.mark.parametrize("password", [" " * 8, "12345678", "qwerty123"])
+def test_blank_or_trivial_password_is_refused(tmp_path, password):
+    done = users(tmp_path, "add", "admin", "--role", "manager", "--password-stdin",
+                 stdin=password + "\n")
+    assert done.returncode == 2
+    assert "password" in done.stderr
+    assert "admin" not in users(tmp_path, "list").stdout
+
+
 def test_bad_role_and_bad_name_are_refused(tmp_path):
     role = users(tmp_path, "add", "admin", "--role", "root", "--password-stdin",
                  stdin="kata-sandi-panjang\n")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import redis
+import requests
 
 from tests.serverproc import Api, Listener, ServerProcess
 
@@ -42,3 +46,30 @@ def test_a_call_on_process_a_reaches_a_display_on_process_b(tmp_path, redis_serv
             b.stop()
     finally:
         a.stop()
+
+
+def test_150_parallel_wrong_passwords_over_two_processes_get_at_most_the_limit(
+        tmp_path, redis_server):
+    """The login limit is counted in Redis: two processes do not allow twice the limit."""
+    redis.Redis.from_url(redis_server.url).flushdb()
+    a = ServerProcess(tmp_path / "a", redis_url=redis_server.url)
+    a.add_user("boss", "manager")
+    b = ServerProcess(tmp_path / "b", config_path=a.config_path)
+    a.start()
+    try:
+        b.start()
+        try:
+            def guess(i: int) -> int:
+                server = a if i % 2 else b
+                return requests.post(f"{server.url}/api/v1/auth/token", timeout=60, json={
+                    "username": "boss", "password": f"tebakan-{i:04d}"}).status_code
+
+            with ThreadPoolExecutor(max_workers=40) as pool:
+                statuses = Counter(pool.map(guess, range(150)))
+        finally:
+            b.stop()
+    finally:
+        a.stop()
+    assert set(statuses) <= {401, 429}, statuses
+    assert 1 <= statuses[401] <= 10, statuses  # [auth] failed_logins_per_minute
+    assert statuses[429] == 150 - statuses[401]

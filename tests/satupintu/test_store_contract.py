@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -400,6 +401,61 @@ def test_secret_keeps_the_first_value_forever(store: Store):
     assert store.secret("session", "first") == "first"
     assert store.secret("session", "second") == "first"
     assert store.secret("other", "x") == "x"
+
+
+# -- rate limits and ended sessions -------------------------------------------
+
+def test_hits_slide_out_of_their_window(store: Store):
+    now = 1_000_000.0
+    assert [store.hit("login:siti", 3, 60, now + i) for i in range(3)] == [0.0, 0.0, 0.0]
+    assert store.hit("login:siti", 3, 60, now + 10) == pytest.approx(50.0)  # not counted
+    assert store.hit("login:budi", 3, 60, now + 10) == 0.0  # keys are separate
+    assert store.hit("login:siti", 3, 60, now + 60.5) == 0.0  # the first hit left
+    assert store.hit("login:siti", 3, 60, now + 60.6) == pytest.approx(0.4)
+    store.clear_hits("login:siti")
+    assert store.hit("login:siti", 3, 60, now + 60.7) == 0.0
+
+
+def second_handle(store: Store, request) -> Store:
+    """Another connection to the same data, as a second server process would have."""
+    from satupintu.store.redis import RedisStore
+    from satupintu.store.sqlite import SQLiteStore
+
+    if isinstance(store, SQLiteStore):
+        return SQLiteStore(store.path)
+    return RedisStore(request.getfixturevalue("redis_server").url)
+
+
+def test_racing_hits_count_at_most_the_limit(store: Store, request):
+    """Check-and-count is one atomic step, also between two handles (two processes)."""
+    other = second_handle(store, request)
+    counted: list[float] = []
+    barrier = threading.Barrier(16)
+
+    def guess(handle: Store) -> None:
+        barrier.wait()
+        for _ in range(10):
+            counted.append(handle.hit("issue:kiosk1", 25, 60, 5_000.0))
+
+    threads = [threading.Thread(target=guess, args=(store if i % 2 else other,))
+               for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    other.close()
+    assert len(counted) == 160
+    assert counted.count(0.0) == 25
+    assert all(w == pytest.approx(60.0) for w in counted if w)
+
+
+def test_ended_sessions_are_remembered_until_they_would_expire(store: Store):
+    now = time.time()
+    assert store.session_ended("s1", now) is False
+    store.end_session("s1", now + 3600)
+    assert store.session_ended("s1", now) is True
+    assert store.session_ended("s2", now) is False
+    assert store.session_ended("s1", now + 3601) is False  # it would have expired anyway
 
 
 
