@@ -47,7 +47,7 @@ def _remember(response: Response) -> Response:
     lang = _requested()
     if lang and request.cookies.get(COOKIE) != lang:
         response.set_cookie(COOKIE, lang, max_age=COOKIE_MAX_AGE, samesite="Lax",
-                            secure=cookie_secure(current_app))
+                            secure=cookie_secure())
     return response
 
 

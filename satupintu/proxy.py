@@ -42,9 +42,9 @@ class TrustedProxy:
         return self.app(environ, start_response)
 
 
-def cookie_secure(app: Flask) -> bool:
+def cookie_secure() -> bool:
     """Whether cookies set now get the Secure flag (`[server] secure_cookies`)."""
-    mode = current.config.get(app).server.secure_cookies
+    mode = current.config().server.secure_cookies
     if mode == "auto":
         return request.is_secure  # https directly, or through a trusted proxy
     return mode == "always"
@@ -54,7 +54,7 @@ class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session with the Secure flag decided per request."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
-        return cookie_secure(app)
+        return cookie_secure()
 
 
 def init_proxy(app: Flask) -> None:

@@ -110,5 +110,5 @@ def remember_device(response: Response, username: str) -> Response:
     device["u"] = [username, *names][:DEVICE_NAMES]
     response.set_cookie(DEVICE_COOKIE, _serializer().dumps(device), max_age=DEVICE_MAX_AGE,
                         path="/api/v1/auth", httponly=True, samesite="Lax",
-                        secure=cookie_secure(current_app))
+                        secure=cookie_secure())
     return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -329,3 +330,40 @@ def test_processes_sharing_redis_accept_each_others_tokens(make_app):
     assert Actor(second, token).take_ticket("ktp")["number"] == "A001"
     users.remove_user(second.extensions["satupintu.store"], "kiosk1")
     Actor(first, token).post("/tickets", 401, json={"service": "ktp"})
+
+
+# -- behind HTTPS ---------------------------------------------------------------------
+
+
+def session_cookie_flags(app, remote: str, headers: dict[str, str], **kw) -> tuple[bool, bool]:
+    """(session cookie Secure?, known-device cookie Secure?) after a page login."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = remote
+    response = client.post("/api/v1/auth/session", headers=headers, **kw,
+                           json={"username": "siti", "password": PASSWORD})
+    assert response.status_code == 200, response.get_json()
+    cookies = {c.split("=", 1)[0]: c for c in response.headers.getlist("Set-Cookie")}
+    return ("; Secure" in cookies["session"], "; Secure" in cookies["satupintu_device"])
+
+
+def test_cookies_are_secure_when_the_page_came_over_https(app):
+    put_user(app, "siti", "clerk")
+    https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.0.0.5"}
+    # nginx (a trusted proxy) says the browser used HTTPS: Secure cookies.
+    assert session_cookie_flags(app, "127.0.0.1", https) == (True, True)
+    # Served over HTTPS directly.
+    assert session_cookie_flags(app, "10.0.0.5", {}, base_url="https://localhost") == \
+        (True, True)
+    # Plain HTTP on the office LAN: a Secure cookie would never come back (the control).
+    assert session_cookie_flags(app, "10.0.0.5", {}) == (False, False)
+    # Anyone else claiming HTTPS in a header is not believed.
+    assert session_cookie_flags(app, "10.0.0.66", https) == (False, False)
+
+
+def test_secure_cookies_always_and_never(make_app, config):
+    for mode, expected in (("always", (True, True)), ("never", (False, False))):
+        app = make_app(server=dataclasses.replace(config.server, secure_cookies=mode))
+        put_user(app, "siti", "clerk")
+        https = {"X-Forwarded-Proto": "https"}
+        assert session_cookie_flags(app, "127.0.0.1", https if mode == "never" else {}) == \
+            expected
