@@ -592,6 +592,7 @@ class SQLiteStore(Store):
 
     # -- rate limits and ended sessions ----------------------------------------
 
+    @on_one_thread
     def hit(self, key: str, limit: int, window: float, now: float) -> float:
         with self._tx() as db:
             db.execute("DELETE FROM hits WHERE expires <= ?", (now,))  # everyone's old hits
@@ -603,16 +604,19 @@ class SQLiteStore(Store):
             db.execute("INSERT INTO hits VALUES (?, ?, ?)", (key, now, now + window))
             return 0.0
 
+    @on_one_thread
     def clear_hits(self, key: str) -> None:
         with self._tx() as db:
             db.execute("DELETE FROM hits WHERE key=?", (key,))
 
+    @on_one_thread
     def end_session(self, session_id: str, until: float) -> None:
         with self._tx() as db:
             db.execute("DELETE FROM ended_sessions WHERE until <= ?", (time.time(),))
             db.execute("INSERT OR REPLACE INTO ended_sessions VALUES (?, ?)",
                        (session_id, until))
 
+    @on_one_thread
     def session_ended(self, session_id: str, now: float) -> bool:
         row = self._db().execute(
             "SELECT 1 FROM ended_sessions WHERE id=? AND until > ?", (session_id, now)
