@@ -89,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `satupintu` command."""
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    # Every file satupintu makes (data, lock, metrics, backups) is the service user's only.
+    os.umask(0o077)
     if args.command == "serve":
         _patch_for_async_mode(args.config)
     try:
@@ -196,7 +198,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         except ImportError:
             raise Failure("server.async_mode = \"eventlet\" butuh paket eventlet: "
                           "pip install eventlet", 2) from None
-    os.makedirs(args.data_dir, exist_ok=True)
+    os.makedirs(args.data_dir, mode=0o700, exist_ok=True)
     from .opscli import hold_data_dir, upgrade_schema
 
     # Held until this process exits (gunicorn's worker inherits it): one server per folder.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sqlite3
 import threading
 import time
@@ -17,6 +19,8 @@ from ..errors import IdempotencyKeyReused, QuotaFull
 from ..model import Call, Counter, Ticket, TicketStatus
 from . import migrations
 from .base import Change, ChangedMeanwhile, IdempotencyKey, Issued, Store, User
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tickets (
@@ -108,6 +112,32 @@ def connect(path: str | Path) -> sqlite3.Connection:
     return db
 
 
+def private_files(path: Path) -> None:
+    """Make the data folder 0700 and the database (and its -wal, -shm) 0600, new or not.
+
+    The file holds the password hashes and the signing secret: no other local
+    user may read it. SQLite gives the -wal and -shm files the database's mode.
+    """
+    folder = path.parent
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _tighten(folder, 0o700)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        _tighten(file, 0o600)
+
+
+def _tighten(path: Path, mode: int) -> None:
+    """chmod `path` to `mode` if it is ours and more open than that (others' files untouched)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return
+    if st.st_uid == os.getuid() and st.st_mode & 0o777 & ~mode:
+        os.chmod(path, mode)
+        log.warning("%s was readable by others; now %o", path, mode)
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
@@ -153,7 +183,7 @@ class SQLiteStore(Store):
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_files(self.path)
         self._lock = threading.RLock()  # gevent-aware once threading is patched
         self._depth = 0  # nesting of write transactions (read and written under _lock)
         self._pool: Any = None

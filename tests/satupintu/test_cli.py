@@ -138,3 +138,30 @@ def test_help_lists_the_commands():
     assert done.returncode == 0
     for command in ("serve", "check-config", "users"):
         assert command in done.stdout
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_data_files_are_the_service_users_only(tmp_path):
+    """The SQLite file holds the password hashes and the signing secret."""
+    added = users(tmp_path, "add", "admin", "--role", "manager", "--password-stdin",
+                  stdin="kata-sandi-panjang\n")
+    assert added.returncode == 0, added.stderr
+    var = tmp_path / "var"
+    assert mode(var) == 0o700
+    files = [p for p in var.iterdir() if p.name.startswith("satupintu.db")]
+    assert any(p.name == "satupintu.db" for p in files)
+    assert {p.name: mode(p) for p in files} == {p.name: 0o600 for p in files}
+
+
+def test_an_old_open_data_folder_is_tightened(tmp_path):
+    var = tmp_path / "var"
+    var.mkdir(mode=0o755)
+    (var / "satupintu.db").touch(mode=0o644)
+    var.chmod(0o755)
+    (var / "satupintu.db").chmod(0o644)  # as 66d367a left them
+    listed = users(tmp_path, "list")
+    assert listed.returncode == 0, listed.stderr
+    assert (mode(var), mode(var / "satupintu.db")) == (0o700, 0o600)
