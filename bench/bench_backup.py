@@ -43,10 +43,10 @@ def fill_day(store: Store, config: object, day: str, n: int, now: float) -> None
                 draft = Ticket(id=f"bk{next(_ids):010d}", branch="main", day=day, number="",
                                service=s.id, origin_service=s.id, priority="",
                                status=TicketStatus.WAITING, sort_key=0, issued_at=now)
-                t = store.issue(draft, s.prefix, 0, events=1).ticket
+                t = store.issue(draft, s.prefix, 0, seq_count=1).ticket
                 done = t.evolve(status=TicketStatus.DONE, counter="1", called_at=now + 60,
                                 started_at=now + 70, finished_at=now + 400)
-                store.commit("main", Change(tickets=[(t, done)], events=1))
+                store.commit("main", Change(tickets=[(t, done)], seq_count=1))
         made += batch
 
 

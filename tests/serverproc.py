@@ -113,16 +113,20 @@ class ServerProcess:
                         stdin=password + "\n")
         assert done.returncode == 0, done.stderr
 
-    def start(self, timeout: float = 60) -> ServerProcess:
-        """Start serving on a fresh free port and wait until the API answers."""
+    def start(self, timeout: float = 60, port: int | None = None) -> ServerProcess:
+        """Start serving (on `port`, else a fresh free port) and wait until the API answers."""
+        if port is not None:  # the same address again, as after a restart
+            if self._start_once(timeout, port):
+                return self
+            raise RuntimeError(f"port {port} is taken:\n{self.log()}")
         for _ in range(START_ATTEMPTS):
             if self._start_once(timeout):
                 return self
         raise RuntimeError(f"server found no free port in {START_ATTEMPTS} tries:\n{self.log()}")
 
-    def _start_once(self, timeout: float) -> bool:
+    def _start_once(self, timeout: float, port: int | None = None) -> bool:
         """True once this server answers; False if its port was taken meanwhile."""
-        self.port = free_port()
+        self.port = port or free_port()
         self.starts += 1
         log = self.log_path.open("ab")
         log.write(f"\n===== start {self.starts} on port {self.port} =====\n".encode())

@@ -160,6 +160,47 @@
     "catalogue_updated"];
 
   /**
+   * A full-screen "server unreachable" notice once the connection has been down for
+   * UNREACHABLE_AFTER_MS (a blip shows only the badge); it goes away by itself on
+   * reconnect, so a kiosk or hall TV recovers from a server restart with nobody there.
+   * Both languages: the page's first, since the server that has the translations is down.
+   */
+  const UNREACHABLE_AFTER_MS = 3000;
+  let unreachableTimer = null;
+  function unreachable(online) {
+    let el = document.getElementById("server-unreachable");
+    clearTimeout(unreachableTimer);
+    if (online) {
+      if (el) el.style.display = "none";
+      return;
+    }
+    unreachableTimer = setTimeout(() => {
+      if (!el) {
+        const texts = [["Server tidak dapat dihubungi", "Menyambung ulang otomatis, mohon tunggu…"],
+          ["Server unreachable", "Reconnecting automatically, please wait…"]];
+        if ((document.documentElement.lang || "id").startsWith("en")) texts.reverse();
+        el = document.createElement("div");
+        el.id = "server-unreachable";
+        el.setAttribute("role", "alert");
+        el.style.cssText = "position:fixed;inset:0;z-index:10000;display:flex;flex-direction:column;" +
+          "align-items:center;justify-content:center;gap:.5em;text-align:center;padding:1em;" +
+          "background:rgba(20,20,20,.92);color:#fff;font:600 clamp(20px,4vw,56px)/1.3 sans-serif";
+        texts.forEach(([title, line], i) => {
+          const h = document.createElement(i ? "p" : "h1");
+          h.textContent = title;
+          h.style.cssText = i ? "margin:1em 0 0;font-size:.6em;opacity:.8" : "margin:0;font-size:1em";
+          const p = document.createElement("p");
+          p.textContent = line;
+          p.style.cssText = "margin:0;font-size:" + (i ? ".45em;opacity:.8" : ".6em");
+          el.append(h, p);
+        });
+        document.body.append(el);
+      }
+      el.style.display = "flex";
+    }, UNREACHABLE_AFTER_MS);
+  }
+
+  /**
    * Live updates that never miss one: join `rooms`, load the snapshot, then apply events
    * in seq order. On (re)connect or a seq gap the snapshot is fetched again.
    * `gapless`: true when one of the rooms gets every event of the branch (display,
@@ -180,6 +221,7 @@
       if (!online) delete document.body.dataset.synced;
       document.body.classList.toggle("is-offline", !online);
       if (badge) badge.hidden = online;
+      unreachable(online);
       if (opts.onStatus) opts.onStatus(online);
     }
 
