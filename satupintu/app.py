@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,8 @@ def create_app(
     )
     store = make_store(config, data_dir)
     migrations.require_current(store)  # `satupintu serve` upgrades before it gets here
-    engine = Engine(config, store)
+    # Tests move time by hand (closing the day, midnight): overrides={"SATUPINTU_CLOCK": fn}.
+    engine = Engine(config, store, clock=(overrides or {}).get("SATUPINTU_CLOCK", time.time))
     app.config["SECRET_KEY"] = config.server.secret_key or store.secret(
         "flask_secret_key", secrets.token_hex(32)
     )

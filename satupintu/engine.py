@@ -20,6 +20,7 @@ from .announce import announcements
 from .catalogue import Catalogue, Edited
 from .config import Config, Service
 from .counter_ops import CounterOps
+from .day_close import DayCloser
 from .errors import (
     BadRequest,
     CounterBusy,
@@ -77,6 +78,19 @@ class Engine:
         self.estimator = Estimator(store, self.branch, self.tz, clock, self.catalogue)
         self.counter_ops = CounterOps(config, store, self.catalogue, self.events)
         self.counter_ops.seed()
+        self.day_closer = DayCloser(store, self.branch, self.tz, clock, self.events,
+                                    self._publish)
+        self.close_days_if_due()
+
+    def close_days_if_due(self) -> None:
+        """Expire what earlier days left open, once per process per local day.
+
+        Runs on start and first thing in every operation, so nothing reads or
+        acts on a ticket of a closed day as if it were still open.
+        """
+        today = self.today()
+        if self.day_closer.due(today):
+            self.day_closer.close_days(today)
 
     # -- helpers --------------------------------------------------------------
 
@@ -145,6 +159,7 @@ class Engine:
         With a client's idempotency `key`, a retry of the same request on the same
         day returns the ticket the first one made (`replayed`), even across restarts.
         """
+        self.close_days_if_due()
         service = self.service(service_id)
         if not service.enabled:
             raise ServiceClosed(f"{service.name.id} is not taking tickets now", service=service.id)
@@ -184,6 +199,7 @@ class Engine:
 
     def position(self, ticket: Ticket) -> tuple[int, int | None]:
         """People ahead and estimated wait (seconds) of a waiting ticket."""
+        self.close_days_if_due()
         if ticket.status is not TicketStatus.WAITING:
             return 0, None
         ahead = self.store.people_ahead(ticket)
@@ -202,6 +218,7 @@ class Engine:
 
     def call_next(self, counter_id: str) -> Outcome:
         """Call the next ticket for a counter by the branch policy; ticket None if nobody waits."""
+        self.close_days_if_due()
         def op() -> Outcome:
             counters = self.counters()
             counter = self._ready_counter(counters, counter_id)
@@ -217,6 +234,7 @@ class Engine:
 
     def call(self, counter_id: str, ticket_ref: str) -> Outcome:
         """Call one particular ticket (waiting, parked, or a late no-show) to a counter."""
+        self.close_days_if_due()
         def op() -> Outcome:
             counters = self.counters()
             counter = self._ready_counter(counters, counter_id)
@@ -236,7 +254,7 @@ class Engine:
 
     def _commit_call(self, counters: list[Counter], counter: Counter, ticket: Ticket,
                      routing: Routing, now: float) -> Outcome:
-        check_transition("call", ticket.status)
+        check_transition("call", ticket.status, day=ticket.day)
         if ticket.day != self.today(now):
             raise TicketExpired(
                 f"ticket {ticket.number} is from {ticket.day}; a ticket is valid on its own day",
@@ -270,10 +288,11 @@ class Engine:
 
     def recall(self, counter_id: str) -> Outcome:
         """Announce the counter's called ticket again."""
+        self.close_days_if_due()
         def op() -> Outcome:
             counter = self.counter(counter_id)
             ticket = self._current(counter)
-            check_transition("recall", ticket.status)
+            check_transition("recall", ticket.status, day=ticket.day)
             now = self.clock()
             recalled = ticket.evolve(recalls=ticket.recalls + 1)
             call = Call(ticket.id, ticket.number, ticket.service, counter.id, counter.name, now,
@@ -290,11 +309,12 @@ class Engine:
     def _act_on_current(self, counter_id: str, action: str,
                         changes: Callable[[Ticket], dict[str, Any]] | None = None) -> Outcome:
         """Apply `action` to the counter's current ticket; frees the counter if it leaves."""
+        self.close_days_if_due()
         def op() -> Outcome:
             counters = self.counters()
             counter = self.counter_ops.pick(counters, counter_id)
             ticket = self._current(counter)
-            status = check_transition(action, ticket.status)
+            status = check_transition(action, ticket.status, day=ticket.day)
             extra = changes(ticket) if changes else {}
             return self._commit_update(counters, ticket, status, counter, **extra)
         return self._finish(attempt(self.store, op))
@@ -358,17 +378,19 @@ class Engine:
 
     def unpark(self, ticket_ref: str) -> Outcome:
         """Put a parked ticket back in its line, at its original place."""
+        self.close_days_if_due()
         def op() -> Outcome:
             ticket = self.ticket(ticket_ref)
-            status = check_transition("unpark", ticket.status)
+            status = check_transition("unpark", ticket.status, day=ticket.day)
             return self._commit_update(self.counters(), ticket, status, None, counter="")
         return self._finish(attempt(self.store, op))
 
     def cancel(self, ticket_ref: str) -> Outcome:
         """Cancel a ticket (the citizen left); frees its counter if it was called."""
+        self.close_days_if_due()
         def op() -> Outcome:
             ticket = self.ticket(ticket_ref)
-            status = check_transition("cancel", ticket.status)
+            status = check_transition("cancel", ticket.status, day=ticket.day)
             counters = self.counters()
             counter = None
             if ticket.status in (TicketStatus.CALLED, TicketStatus.SERVING) and ticket.counter:
@@ -413,8 +435,20 @@ class Engine:
 
     # -- views ----------------------------------------------------------------
 
+    def _recent_calls(self, today: str) -> list[dict[str, Any]]:
+        """Today's latest calls (numbers restart each day), without tickets that were
+        cancelled or expired since: nobody is to go to a counter for them."""
+        calls = [c for c in self.store.recent_calls(self.branch, 10)
+                 if local_day(c.at, self.tz) == today]
+        tickets = [self.store.ticket(self.branch, i) for i in {c.ticket for c in calls}]
+        ended = {t.id for t in tickets
+                 if t is not None and t.status in (TicketStatus.CANCELLED, TicketStatus.EXPIRED)}
+        return [call_json(c, self.tz) for c in calls if c.ticket not in ended]
+
     def snapshot(self, staff: bool = False) -> dict[str, Any]:
         """Everything a display or board needs to (re)start: read seq first, then state."""
+        self.close_days_if_due()
+        today = self.today()
         seq = self.store.seq(self.branch)
         counters = self.counters()
         views = []
@@ -424,9 +458,8 @@ class Engine:
         return {
             "seq": seq,
             "branch": self.branch,
-            "day": self.today(),
+            "day": today,
             "services": self.estimator.with_waits(self.services(), counters),
             "counters": views,
-            "recent_calls": [call_json(c, self.tz)
-                             for c in self.store.recent_calls(self.branch, 10)],
+            "recent_calls": self._recent_calls(today),
         }

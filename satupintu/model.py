@@ -9,7 +9,7 @@ from enum import Enum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .errors import InvalidTransition
+from .errors import InvalidTransition, TicketExpired
 
 
 class TicketStatus(str, Enum):
@@ -20,6 +20,7 @@ class TicketStatus(str, Enum):
     NO_SHOW = "no_show"
     CANCELLED = "cancelled"
     PARKED = "parked"
+    EXPIRED = "expired"  # still open when its day ended (or its service was removed)
 
 
 class CounterState(str, Enum):
@@ -54,15 +55,26 @@ TRANSITIONS: dict[str, tuple[frozenset[TicketStatus], TicketStatus]] = {
     "unpark": (_statuses("parked"), TicketStatus.WAITING),
     "transfer": (_statuses("waiting", "called", "serving", "parked"), TicketStatus.WAITING),
     "cancel": (_statuses("waiting", "called", "parked"), TicketStatus.CANCELLED),
+    # Closing the day (day_close.py): whatever is still open ends; nothing leaves it.
+    "expire": (_statuses("waiting", "called", "serving", "parked"), TicketStatus.EXPIRED),
 }
+
+# Statuses a ticket is still open in: expiring ends them at the day's end.
+OPEN = TRANSITIONS["expire"][0]
 
 # Statuses in which a ticket occupies its counter.
 AT_COUNTER = _statuses("called", "serving")
 
 
-def check_transition(action: str, status: TicketStatus) -> TicketStatus:
-    """Return the status `action` leads to from `status`, or raise InvalidTransition."""
+def check_transition(action: str, status: TicketStatus, day: str = "") -> TicketStatus:
+    """Return the status `action` leads to from `status`, or raise InvalidTransition
+    (TicketExpired, with the ticket's `day` if given, for an expired ticket)."""
     sources, target = TRANSITIONS[action]
+    if status is TicketStatus.EXPIRED:
+        raise TicketExpired(
+            f"cannot {action.replace('_', '-')} an expired ticket: it was not served on its "
+            "day (or its service was removed), so it can no longer be called or changed; "
+            "the citizen takes a new number", **({"day": day} if day else {}))
     if status not in sources:
         allowed = ", ".join(sorted(s.value for s in sources))
         raise InvalidTransition(

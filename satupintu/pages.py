@@ -16,7 +16,8 @@ from markupsafe import Markup, escape
 
 from . import current
 from .access import find_ticket
-from .errors import NoSuchTicket
+from .config import Service, Text
+from .errors import NoSuchService, NoSuchTicket
 from .i18n import LANGUAGES, current_lang, init_i18n
 
 bp = Blueprint("pages", __name__)
@@ -141,13 +142,22 @@ def safe_next(target: str) -> str:
 def ticket_page(ticket_id: str) -> str:
     """The citizen's live ticket page (from the QR code; no login)."""
     engine = current.engine()
+    engine.close_days_if_due()  # a ticket of a closed day shows as expired, not waiting
     try:
         # Even for staff: the page is the citizen's, opened from the QR code's id.
         ticket = find_ticket(engine, ticket_id, staff=False)
     except NoSuchTicket:
         abort(404)
-    service = engine.service(ticket.service)
-    return render_template("ticket.html", ticket=ticket, service=service, lang=current_lang())
+    try:
+        service = engine.service(ticket.service)
+        removed = False
+    except NoSuchService:
+        # Removed from config.toml since: the ticket ended (config_apply.py); say so
+        # in the citizen's words instead of an English 404.
+        service = Service(ticket.service, ticket.number[:1], Text(ticket.service, ""))
+        removed = True
+    return render_template("ticket.html", ticket=ticket, service=service, removed=removed,
+                           lang=current_lang())
 
 
 def init_pages(app: Flask) -> None:

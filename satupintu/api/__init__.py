@@ -72,6 +72,8 @@ def check_request() -> None:
     # where it is optional, and clients notice; logging in again must still work.
     if request.endpoint not in LOGIN_ENDPOINTS:
         current_principal()
+    # The first request of a new local day ends what the last one left open.
+    engine().close_days_if_due()
 
 
 def check_json_numbers(data: bytes) -> None:

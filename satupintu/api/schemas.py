@@ -365,6 +365,8 @@ class ServiceFiguresOut(Schema):
     served = Integer()
     no_show = Integer()
     cancelled = Integer()
+    expired = Integer(metadata={"description": "still open when the day ended, or their "
+                                               "service was removed from config.toml"})
     longest_wait_s = Integer(metadata={"description": "of the tickets waiting now"})
     oldest_waiting_at = String(metadata={"format": "date-time"})
     target_wait_s = Integer()
@@ -378,6 +380,7 @@ class TotalsOut(Schema):
     waiting = Integer()
     served = Integer()
     no_show = Integer()
+    expired = Integer()
     mean_wait_s = Integer(allow_none=True)
 
 

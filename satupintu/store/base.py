@@ -199,6 +199,12 @@ class Store(ABC):
     def day_tickets(self, branch: str, day: str) -> list[Ticket]:
         """Every ticket of the day (reports)."""
 
+    @abstractmethod
+    def open_tickets_before(self, branch: str, day: str, limit: int = 200) -> list[Ticket]:
+        """Up to `limit` tickets of days before `day` still open (waiting, called, serving,
+        parked), oldest day first: what closing the day ends. Redis looks back as far as
+        it keeps days (DAY_TTL_S)."""
+
     # -- the managers' edits of the service catalogue -------------------------
 
     @abstractmethod

@@ -52,12 +52,13 @@ import re
 import secrets
 import time
 from dataclasses import asdict
+from datetime import date, timedelta
 from typing import Any, cast
 
 import redis
 
 from ..errors import IdempotencyKeyReused, QuotaFull
-from ..model import Call, Counter, Ticket, TicketStatus
+from ..model import OPEN, Call, Counter, Ticket, TicketStatus
 from . import migrations, scripts
 from .base import Change, ChangedMeanwhile, IdempotencyKey, Issued, Store, User
 
@@ -455,6 +456,30 @@ class RedisStore(Store):
     def day_tickets(self, branch: str, day: str) -> list[Ticket]:
         ids = list(cast("set[str]", self.redis.smembers(self.keys(branch).day(day))))
         return sorted(self._tickets(branch, ids), key=lambda t: (t.sort_key, t.id))
+
+    def open_tickets_before(self, branch: str, day: str, limit: int = 200) -> list[Ticket]:
+        k = self.keys(branch)
+        last = date.fromisoformat(day)
+        days = [(last - timedelta(days=n)).isoformat()
+                for n in range(DAY_TTL_S // 86400 + 1, 0, -1)]  # oldest first
+        pipe = self.redis.pipeline(transaction=False)
+        for d in days:
+            pipe.smembers(k.day(d))
+        found: list[Ticket] = []
+        open_values = {s.value for s in OPEN}
+        for ids in pipe.execute():  # one day at a time, oldest first, until `limit`
+            if not ids:
+                continue
+            ids = sorted(ids)
+            statuses = self.redis.pipeline(transaction=False)
+            for i in ids:
+                statuses.hget(k.ticket(i), "status")
+            still = [i for i, status in zip(ids, statuses.execute(), strict=True)
+                     if status in open_values]
+            found += sorted(self._tickets(branch, still), key=lambda t: (t.sort_key, t.id))
+            if len(found) >= limit:
+                break
+        return found[:limit]
 
     # -- the managers' edits of the service catalogue -------------------------
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from ..errors import IdempotencyKeyReused, QuotaFull
-from ..model import Call, Counter, Ticket, TicketStatus
+from ..model import OPEN, Call, Counter, Ticket, TicketStatus
 from . import migrations
 from .base import Change, ChangedMeanwhile, IdempotencyKey, Issued, Store, User
 
@@ -564,6 +564,15 @@ class SQLiteStore(Store):
     def day_tickets(self, branch: str, day: str) -> list[Ticket]:
         rows = self._db().execute(
             "SELECT * FROM tickets WHERE branch=? AND day=? ORDER BY sort_key", (branch, day)
+        ).fetchall()
+        return [Ticket.from_record(dict(r)) for r in rows]
+
+    def open_tickets_before(self, branch: str, day: str, limit: int = 200) -> list[Ticket]:
+        statuses = sorted(s.value for s in OPEN)
+        rows = self._db().execute(
+            "SELECT * FROM tickets WHERE branch=? AND day<? "
+            f"AND status IN ({', '.join('?' * len(statuses))}) ORDER BY day, sort_key LIMIT ?",
+            (branch, day, *statuses, limit),
         ).fetchall()
         return [Ticket.from_record(dict(r)) for r in rows]
 

@@ -18,7 +18,8 @@
   const timeZone = $("display").dataset.timezone || undefined;
   SPSound.enabled = params.get("sound") !== "0";
 
-  const state = { calls: [], services: [], byId: {}, waiting: {} };
+  const state = { calls: [], services: [], byId: {}, waiting: {}, day: null };
+  const ENDED = new Set(["cancelled", "expired"]);
   let highlightTimer = null;
 
   const shows = (call) =>
@@ -129,8 +130,17 @@
     announce(call, data.announcement);
   }
 
+  /** A called ticket that was cancelled or expired is nobody to go to: off the display. */
+  function onUpdated(data) {
+    const ticket = data.ticket || {};
+    if (!ENDED.has(ticket.status) || !state.calls.some((c) => c.ticket === ticket.id)) return;
+    state.calls = state.calls.filter((c) => c.ticket !== ticket.id);
+    renderCalls();
+  }
+
   function onEvent(name, data) {
     if (name === "ticket_called") onCalled(data);
+    else if (name === "ticket_updated") onUpdated(data);
     else if (name === "queue_updated") {
       for (const [id, summary] of Object.entries(data.services || {})) {
         state.waiting[id] = Object.assign({}, state.waiting[id], summary);
@@ -141,8 +151,18 @@
 
   // -- clock ----------------------------------------------------------------
 
+  /** The office's local date of a moment, YYYY-MM-DD (en-CA writes dates that way). */
+  const officeDay = (moment) => moment.toLocaleDateString("en-CA", { timeZone });
+
   function clock() {
     const now = new Date();
+    const today = officeDay(now);
+    if (state.day && state.day !== today) {
+      // Midnight: numbers start again, so yesterday's calls would only confuse.
+      state.calls = state.calls.filter((c) => officeDay(new Date(c.at)) === today);
+      renderCalls();
+    }
+    state.day = today;
     const locale = SP.lang === "en" ? "en-GB" : "id-ID";
     $("date").textContent = now.toLocaleDateString(locale, { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone });
     $("time").textContent = now.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit", timeZone });

@@ -19,9 +19,12 @@
     const ticket = data.ticket || data;
     const status = ticket.status;
     document.body.className = document.body.className.replace(/status-\S+/, "status-" + status);
-    $("status").textContent = t("status_" + status);
+    const removed = root.dataset.removed === "1";
+    $("status").textContent = t("status_" + status + (status === "expired" && removed ? "_removed" : ""));
     const waiting = status === "waiting" || status === "parked";
     $("waiting-facts").hidden = !waiting;
+    // Being told of the call only makes sense before it: not once called, served or ended.
+    $("notify-button").hidden = !waiting || notificationsOn();
     if (status === "waiting") {
       const ahead = data.people_ahead !== undefined ? data.people_ahead : ticket.people_ahead;
       const wait = data.estimated_wait_s !== undefined ? data.estimated_wait_s : ticket.estimated_wait_s;
@@ -43,6 +46,10 @@
       if (services[service]) $("service-name").textContent = SP.serviceName(services[service]);
     }
     lastStatus = status;
+  }
+
+  function notificationsOn() {
+    return "Notification" in window && Notification.permission === "granted";
   }
 
   function alertCalled(ticket, recall) {
