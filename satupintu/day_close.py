@@ -83,7 +83,7 @@ class DayCloser:
                 if held is not None and held.current == t.id:
                     freed.append((held, held.evolve(current="")))
             seqs = self.store.commit(self.branch, Change(
-                tickets=changes, counters=freed, events=len(changes) + len(freed)))
+                tickets=changes, counters=freed, seq_count=len(changes) + len(freed)))
             events = [self.events.ticket(ev.TICKET_UPDATED, seq, new)
                       for seq, (_, new) in zip(seqs, changes, strict=False)]
             events += [self.events.counter(seq, new, None)

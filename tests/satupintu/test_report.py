@@ -26,7 +26,7 @@ def test_figures_per_service_from_a_scripted_morning(engine: Engine, clock):
     assert ktp["longest_wait_s"] == 960  # A002, issued at the start
     assert ktp["over_target"] is False  # target 20 min
     assert report["totals"] == {"issued": 3, "waiting": 2, "served": 1, "no_show": 0,
-                                "mean_wait_s": 300}
+                                "expired": 0, "mean_wait_s": 300}
     assert report["hourly"]["hours"] == ["09:00"]
     assert report["hourly"]["issued"]["ktp"] == [2]
     assert report["hourly"]["issued"]["kk"] == [1]
