@@ -26,6 +26,31 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 SECURE_COOKIES = ("auto", "always", "never")
 
 
+# Texts that may span lines (the printed ticket and the citizen's page keep the breaks).
+MULTILINE = frozenset({"office.address", "office.hours", "office.ticket_footer"})
+# Characters that reorder or hide text: a service named "\u202eKTP" shows reversed on
+# the manager's page, a NUL cuts it short in C code, controls garble the printer.
+BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
+
+
+def bad_character(text: str, multiline: bool = False) -> str:
+    """Why `text` is refused (a control or text-direction character), or "" if it is fine.
+
+    Refused: NUL and every other C0 control (except a newline where lines are
+    meant), DEL, the C1 controls, the bidi embeddings, overrides and isolates
+    (U+202A-202E, U+2066-2069) and the line and paragraph separators.
+    """
+    for i, ch in enumerate(text):
+        code = ord(ch)
+        if ch == "\n" and multiline:
+            continue
+        if code < 0x20 or 0x7F <= code <= 0x9F or ch in BIDI_CONTROLS or ch in "\u2028\u2029":
+            kind = "text-direction" if ch in BIDI_CONTROLS else "control"
+            return (f"must not contain {kind} characters (found U+{code:04X} at position "
+                    f"{i + 1})")
+    return ""
+
+
 class ConfigError(ValueError):
     """The configuration is wrong; the message names the file and the key."""
 
@@ -261,10 +286,21 @@ class _Checker:
         if kind is tuple:  # a list of strings in TOML
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise self.fail(f"{key}.{name}", f"must be a list of strings, got {value!r}")
+            for i, item in enumerate(value):
+                self.text(item, f"{key}.{name}[{i}]")
             return tuple(value)
         ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
         if not ok:
             raise self.fail(f"{key}.{name}", f"must be {kind.__name__}, got {value!r}")
+        if kind is str:
+            self.text(value, f"{key}.{name}")
+        return value
+
+    def text(self, value: str, key: str) -> str:
+        """`value` unless it holds a character that hides or reorders text (see bad_character)."""
+        problem = bad_character(value, multiline=key in MULTILINE)
+        if problem:
+            raise self.fail(key, problem)
         return value
 
 
@@ -300,18 +336,18 @@ def _from_env(chk: _Checker, text: str, kind: type, key: str) -> Any:
         except ValueError:
             raise chk.fail(key, f"environment override must be an integer, got {text!r}") from None
     if kind is tuple:  # comma-separated
-        return tuple(part.strip() for part in text.split(",") if part.strip())
-    return text
+        return tuple(chk.text(part.strip(), key) for part in text.split(",") if part.strip())
+    return chk.text(text, key)
 
 
 def _text(chk: _Checker, value: Any, key: str) -> Text:
     if isinstance(value, str) and value.strip():
-        return Text(value, "")
+        return Text(chk.text(value, key), "")
     if isinstance(value, dict):
         chk.keys(value, {"id", "en"}, key)
         ind, en = value.get("id"), value.get("en", "")
         if isinstance(ind, str) and ind.strip() and isinstance(en, str):
-            return Text(ind, en)
+            return Text(chk.text(ind, f"{key}.id"), chk.text(en, f"{key}.en"))
     raise chk.fail(key, "must be a non-empty string or { id = \"...\", en = \"...\" }")
 
 
@@ -319,6 +355,8 @@ def _strings(chk: _Checker, data: dict[str, Any], name: str, key: str) -> tuple[
     value = data.get(name, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise chk.fail(f"{key}.{name}", "must be a list of strings")
+    for i, item in enumerate(value):
+        chk.text(item, f"{key}.{name}[{i}]")
     return tuple(value)
 
 

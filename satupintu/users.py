@@ -11,7 +11,7 @@ from .errors import BadRequest, NoSuchUser, SelfLockout, UserExists
 from .store.base import Store, User
 
 ROLES = ("kiosk", "clerk", "manager")
-USERNAME_RE = re.compile(r"^[a-z0-9_.-]{2,32}$")
+USERNAME_RE = re.compile(r"^[a-z0-9_.-]{2,32}\Z")  # \Z: "$" would let "admin\\n" through
 MIN_PASSWORD = 8
 MAX_PASSWORD = 128
 # The refusals' texts, shared with the API's input schemas (satupintu/api/schemas.py).

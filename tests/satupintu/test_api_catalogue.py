@@ -150,6 +150,22 @@ def test_an_added_service_is_listed_last_and_on_no_counter(app, manager, kiosk, 
      "name", "name: Missing data for required field."),
     ("POST", "/services", {**PASPOR, "target_wait_min": 0}, 400, "bad_request",
      "target_wait_min", "services.paspor.target_wait_min: must be between 1 and 100000"),
+    # Characters that reorder or hide text (the manager's page showed "PTK" for "\u202eKTP").
+    ("PATCH", "/services/ktp", {"name": {"id": "\u202eKTP-el"}}, 400, "bad_request",
+     "name.id", "services.ktp.name.id: must not contain text-direction characters (found "
+     "U+202E at position 1)"),
+    ("PATCH", "/services/ktp", {"name": {"en": "ID card\u2066"}}, 400, "bad_request",
+     "name.en", "services.ktp.name.en: must not contain text-direction"),
+    ("PATCH", "/services/ktp", {"standard": {"fee": "Rp\x0010.000"}}, 400, "bad_request",
+     "standard.fee", "services.ktp.standard.fee: must not contain control characters (found "
+     "U+0000"),
+    ("PATCH", "/services/ktp", {"standard": {"requirements": ["KK", "Akta\nlahir"]}}, 400,
+     "bad_request", "standard.requirements[1]", "services.ktp.standard.requirements[1]: must "
+     "not contain control characters (found U+000A"),
+    ("PATCH", "/services/ktp", {"standard": {"complaint": "Tanya\x85PTSP"}}, 400,
+     "bad_request", "standard.complaint", "services.ktp.standard.complaint: must not contain"),
+    ("POST", "/services", {**PASPOR, "name": {"id": "Paspor\u202d"}}, 400, "bad_request",
+     "name.id", "services.paspor.name.id: must not contain text-direction"),
     ("DELETE", "/services/paspor/override", None, 404, "no_such_service", "service",
      "unknown service 'paspor'"),
     ("DELETE", "/services/ktp/override?version=0", None, 409, "catalogue_changed", None,

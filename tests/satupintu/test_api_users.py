@@ -50,6 +50,9 @@ def test_bad_input_names_the_field(manager):
     body = manager.post("/users", expect=400, json={"username": "a b", "role": "clerk",
                                                      "password": NEW["password"]}).get_json()
     assert body["field"] == "username"
+    for hidden in ("loket7\n", "lok\u202eet7", "loket7\x00"):  # hiding or reordering
+        body = manager.post("/users", expect=400, json={**NEW, "username": hidden}).get_json()
+        assert body["field"] == "username"
     body = manager.post("/users", expect=400, json={**NEW, "role": "boss"}).get_json()
     assert body["field"] == "role"
     body = manager.post("/users", expect=400, json={**NEW, "password": 7}).get_json()

@@ -33,6 +33,14 @@ def test_check_config_ok_prints_a_summary():
     ('id = "1"\nname = "Loket 1"', 'id = "1"\nname = "Loket 1"\nservices = ["sim"]',
      "counters[0].services[0].id"),
     ('prefix = "B"', 'prefix = "A"', "services[1].prefix"),
+    # Control and text-direction characters, in every kind of text (TOML escapes them).
+    ('name = { id = "Kartu Keluarga"', 'name = { id = "\\u202EKartu Keluarga"',
+     "services[1].name.id"),
+    ('name = { id = "Kartu Keluarga"', 'name = { id = "Kartu\\u0000Keluarga"',
+     "services[1].name.id"),
+    ('running_text = "Pelayanan', 'running_text = "\\u2067Pelayanan', "office.running_text"),
+    ('hours = "Senin-Kamis', 'hours = "\\tSenin-Kamis', "office.hours"),
+    ('id = "1"\nname = "Loket 1"', 'id = "1"\nname = "Loket\\u00851"', "counters[0].name"),
 ])
 def test_broken_config_names_the_key_and_exits_2(tmp_path, old, new, key):
     done = cli("check-config", str(broken(tmp_path, old, new)))
@@ -40,6 +48,17 @@ def test_broken_config_names_the_key_and_exits_2(tmp_path, old, new, key):
     assert key in done.stderr
     assert "broken.toml" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_multiline_address_is_fine_but_not_a_multiline_name(tmp_path):
+    """Newlines stay where lines are meant (address, hours, ticket footer): the control."""
+    fine = cli("check-config", str(broken(tmp_path, 'hours = "Senin-Kamis 07.30-16.00, ',
+                                          'hours = "Senin-Kamis 07.30-16.00\\n')))
+    assert fine.returncode == 0, fine.stderr
+    refused = cli("check-config", str(broken(tmp_path, 'name = { id = "Kartu Keluarga"',
+                                             'name = { id = "Kartu\\nKeluarga"')))
+    assert refused.returncode == 2 and "services[1].name.id" in refused.stderr
+    assert "U+000A" in refused.stderr
 
 
 def test_missing_config_file_exits_2(tmp_path):
@@ -115,6 +134,11 @@ def test_bad_role_and_bad_name_are_refused(tmp_path):
     name = users(tmp_path, "add", "Admin Kantor", "--role", "clerk", "--password-stdin",
                  stdin="kata-sandi-panjang\n")
     assert name.returncode == 2 and "username" in name.stderr
+    for hidden in ("ad\u202emin", "admin\n"):  # reordering or hiding characters (argv has no NUL)
+        name = users(tmp_path, "add", hidden, "--role", "clerk", "--password-stdin",
+                     stdin="kata-sandi-panjang\n")
+        assert name.returncode == 2 and "username" in name.stderr
+    assert users(tmp_path, "list").stdout.strip() == "Belum ada pengguna (no users)."
 
 
 @pytest.mark.redis
