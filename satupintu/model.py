@@ -65,6 +65,16 @@ OPEN = TRANSITIONS["expire"][0]
 # Statuses in which a ticket occupies its counter.
 AT_COUNTER = _statuses("called", "serving")
 
+# Counter action -> the counter states it is offered in and the state it leaves.
+# (The API also lets an open counter be opened again: a clerk taking over the desk.)
+COUNTER_TRANSITIONS: dict[str, tuple[frozenset[CounterState], CounterState]] = {
+    "open": (frozenset({CounterState.PAUSED, CounterState.CLOSED}), CounterState.OPEN),
+    "pause": (frozenset({CounterState.OPEN}), CounterState.PAUSED),
+    "close": (frozenset({CounterState.OPEN, CounterState.PAUSED}), CounterState.CLOSED),
+}
+# What a counter may do with the ticket at it: the TRANSITIONS that start there.
+TICKET_ACTIONS_AT_COUNTER = ("recall", "start", "complete", "no_show", "park", "transfer")
+
 
 def check_transition(action: str, status: TicketStatus, day: str = "") -> TicketStatus:
     """Return the status `action` leads to from `status`, or raise InvalidTransition
@@ -214,6 +224,26 @@ class Counter:
 
     def __repr__(self) -> str:
         return f"<Counter {self.id} {self.state.value} current={self.current or '-'}>"
+
+
+def counter_actions(counter: Counter, current: TicketStatus | None) -> list[str]:
+    """What a clerk may do at `counter` now, by the API's action names (call-next, no-show).
+
+    From COUNTER_TRANSITIONS (closing only with no ticket at the counter), calling (an
+    open counter with no ticket at it) and the TRANSITIONS the ticket at the counter
+    (status `current`) may take, plus printing it again. The pages enable their
+    buttons from this list.
+    """
+    free = not counter.current
+    actions = [action for action, (sources, _) in COUNTER_TRANSITIONS.items()
+               if counter.state in sources and (free or action != "close")]
+    if counter.state is CounterState.OPEN and free:
+        actions += ["call-next", "call"]
+    if current is not None:
+        actions += [action.replace("_", "-") for action in TICKET_ACTIONS_AT_COUNTER
+                    if current in TRANSITIONS[action][0]]
+        actions.append("reprint")
+    return actions
 
 
 @dataclass(frozen=True)

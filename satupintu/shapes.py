@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .model import Call, Counter, Ticket
+from .model import Call, Counter, Ticket, counter_actions
 
 
 def iso(ts: float, tz: ZoneInfo) -> str | None:
@@ -37,13 +37,14 @@ def ticket_json(t: Ticket, tz: ZoneInfo, counter_name: str = "") -> dict[str, An
 
 
 def counter_json(c: Counter, current: Ticket | None, tz: ZoneInfo, staff: bool) -> dict[str, Any]:
-    """A counter with its current ticket; `staff` adds the clerk's name."""
+    """A counter with its current ticket and what may be done there; `staff` adds the clerk."""
     view: dict[str, Any] = {
         "id": c.id,
         "name": c.name,
         "state": c.state.value,
         "services": [{"id": s, "weight": w} for s, w in c.services],
         "current": ticket_json(current, tz, c.name) if current else None,
+        "actions": counter_actions(c, current.status if current else None),
     }
     if staff:
         view["clerk"] = c.clerk or None

@@ -258,6 +258,9 @@ class CounterOut(Schema):
     state = String(metadata={"enum": ["open", "paused", "closed"]})
     services = List(Nested(AssignmentOut))
     current = Nested(TicketOut, allow_none=True)
+    actions = List(String(), metadata={"description": (
+        "what a clerk may do at this counter now (the action routes' names: open, pause, "
+        "close, call-next, call, recall, start, complete, no-show, park, transfer, reprint)")})
     clerk = String(allow_none=True, metadata={"description": "staff views only"})
 
 

@@ -87,8 +87,15 @@ def test_ticket_from_kiosk_is_called_at_counter_shown_on_display_and_phone(devic
     expect(desk.locator("#checklist li")).to_have_count(3)
 
     # Serve and complete with the keyboard; the phone follows.
+    # The desk's buttons are the counter's `actions` from the server.
+    expect(desk.locator("[data-action=start]")).to_be_enabled()
+    expect(desk.locator("[data-action=call-next]")).to_be_disabled()
     desk.keyboard.press("s")
     expect(desk.locator("#current-status")).to_have_text("Sedang dilayani")
+    expect(desk.locator("[data-action=start]")).to_be_disabled()
+    expect(desk.locator("[data-action=recall]")).to_be_disabled()
+    expect(desk.locator("[data-action=complete]")).to_be_enabled()
+    expect(desk.locator("[data-action=close]")).to_be_disabled()  # a ticket is at the counter
     expect(phone.locator("#call-text")).to_have_text("Anda sedang dilayani di Loket 3")
     desk.keyboard.press("c")
     expect(desk.locator("#current-number")).to_have_text("–")

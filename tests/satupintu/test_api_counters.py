@@ -15,6 +15,18 @@ def test_open_pause_close(clerk, anon):
     assert anon.get("/counters/4").get_json()["state"] == "closed"
 
 
+def test_the_counter_view_says_what_may_be_done(kiosk, clerk, anon):
+    assert anon.get("/counters/1").get_json()["actions"] == ["open"]
+    assert clerk.open("1")["counter"]["actions"] == ["pause", "close", "call-next", "call"]
+    kiosk.take_ticket("ktp")
+    called = clerk.call_next("1")["counter"]["actions"]
+    assert "close" not in called and {"recall", "start", "no-show", "reprint"} <= set(called)
+    served = clerk.act("1", "start")["counter"]["actions"]
+    assert "start" not in served and "complete" in served
+    listed = {c["id"]: c for c in anon.get("/counters").get_json()["counters"]}
+    assert listed["1"]["actions"] == served
+
+
 def test_cannot_close_with_a_ticket_at_the_counter(kiosk, clerk):
     kiosk.take_ticket("ktp")
     clerk.open("1")

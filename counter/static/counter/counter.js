@@ -51,6 +51,11 @@
     return state.counter && state.counter.current;
   }
 
+  /** May the clerk do `action` here now? The server says, in the counter's `actions`. */
+  function may(action) {
+    return !!state.counter && (state.counter.actions || []).includes(action);
+  }
+
   function render() {
     const c = state.counter;
     if (!c) return;
@@ -60,22 +65,8 @@
     pill.className = "state-pill state-" + c.state;
     document.title = c.name + " · satupintu";
     const cur = current();
-    const status = cur ? cur.status : null;
-    const enable = {
-      open: c.state !== "open",
-      pause: c.state === "open",
-      close: c.state !== "closed" && !cur,
-      "call-next": c.state === "open" && !cur,
-      recall: status === "called",
-      start: status === "called",
-      complete: status === "called" || status === "serving",
-      "no-show": status === "called",
-      park: status === "called" || status === "serving",
-      transfer: status === "called" || status === "serving",
-      reprint: !!cur,
-    };
     for (const button of document.querySelectorAll("[data-action]")) {
-      button.disabled = !enable[button.dataset.action];
+      button.disabled = !may(button.dataset.action);
     }
     const s = cur ? state.byId[cur.service] : null;
     $("current-number").textContent = cur ? cur.number : "–";
@@ -85,7 +76,7 @@
     renderChecklist(cur, s);
     tickElapsed();
     renderCounts();
-    for (const b of document.querySelectorAll("#waiting-list button")) b.disabled = !enable["call-next"];
+    for (const b of document.querySelectorAll("#waiting-list button")) b.disabled = !may("call");
   }
 
   function renderChecklist(cur, service) {
@@ -129,7 +120,7 @@
   }
 
   function renderTickets() {
-    const canCall = state.counter && state.counter.state === "open" && !current();
+    const canCall = may("call");
     $("waiting-list").replaceChildren(
       ...state.tickets.map((ticket) => {
         const s = state.byId[ticket.service];
@@ -278,6 +269,20 @@
   }
   const refreshSoon = SP.throttle(refreshTickets, 1000);
 
+  /** The counter as the server has it now (state, ticket, the actions it allows). */
+  async function refreshCounter() {
+    if (!state.counterId) return;
+    try {
+      const view = await api("GET", "/counters/" + encodeURIComponent(state.counterId));
+      state.counter = Object.assign({}, state.counter, view);
+      render();
+      renderTickets();
+    } catch (err) {
+      SP.bug(err);
+    }
+  }
+  const refreshCounterSoon = SP.throttle(refreshCounter, 500);
+
   // -- wiring ---------------------------------------------------------------
 
   for (const button of document.querySelectorAll("[data-action]")) {
@@ -365,8 +370,11 @@
           if (cur && cur.id === data.ticket.id) {
             const stillHere = data.ticket.counter === state.counterId &&
               (data.ticket.status === "called" || data.ticket.status === "serving");
+            const changed = stillHere && data.ticket.status !== cur.status;
             state.counter.current = stillHere ? Object.assign({}, cur, data.ticket) : cur;
             render();
+            // Done elsewhere (another tab): what may be done now is the server's to say.
+            if (changed) refreshCounterSoon();
           }
         }
       },

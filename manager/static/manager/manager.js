@@ -25,8 +25,7 @@
     const takes = Object.fromEntries(c.services.map((s) => [s.id, s.weight]));
     const stateButton = (action) =>
       el("button", { type: "button", "data-action": action,
-        disabled: (action === "open" && c.state === "open") || (action === "pause" && c.state !== "open") ||
-          (action === "close" && (c.state === "closed" || !!c.current)),
+        disabled: !(c.actions || []).includes(action), // the server's rule (model.counter_actions)
         onclick: () => counterAction(c.id, action) }, t(action));
     return el("article", { class: "counter-card state-" + c.state, dataset: { counter: c.id },
       "aria-labelledby": "counter-title-" + c.id },
