@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
-from . import logs, metrics
+from . import current, logs, metrics
 from .store import migrations
 
 bp = Blueprint("health", __name__)
@@ -37,7 +37,7 @@ def _printers() -> dict[str, Any]:
 @bp.get("/readyz")
 def readyz() -> Response:
     """Ready to take traffic: the store answers and holds the current schema (503 if not)."""
-    engine = current_app.extensions["satupintu.engine"]
+    engine = current.engine()
     store = engine.store
     checks: dict[str, Any] = {}
     ready = True
@@ -63,7 +63,7 @@ def readyz() -> Response:
 
 
 def _may_read_metrics() -> bool:
-    cfg = current_app.extensions["satupintu.config"].metrics
+    cfg = current.config().metrics
     if cfg.token:
         sent = request.headers.get("Authorization", "")
         return hmac.compare_digest(sent.encode(), f"Bearer {cfg.token}".encode())
@@ -79,7 +79,7 @@ def _may_read_metrics() -> bool:
 @bp.get("/metrics")
 def metrics_page() -> Response:
     """Prometheus text format; only for `[metrics] allow` addresses or the token holder."""
-    cfg = current_app.extensions["satupintu.config"].metrics
+    cfg = current.config().metrics
     if not cfg.enabled:
         return _refuse(404, "not_found", "metrics are turned off ([metrics] enabled = false)")
     if not _may_read_metrics():
@@ -88,7 +88,7 @@ def metrics_page() -> Response:
     from .app import socketio
 
     body, content_type = metrics.exposition(
-        current_app.extensions["satupintu.engine"],
+        current.engine(),
         current_app.extensions.get("satupintu.printing"), socketio.server)
     return Response(body, content_type=content_type)
 
@@ -124,8 +124,8 @@ def _finished(response: Response) -> Response:
     route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
     metrics.observe_request(request.method, route, response.status_code, seconds)
     if g.pop("satupintu_store_error", False):
-        metrics.STORE_ERRORS.labels(current_app.extensions["satupintu.store"].name).inc()
-    if current_app.extensions["satupintu.config"].log.access:
+        metrics.STORE_ERRORS.labels(current.store().name).inc()
+    if current.config().log.access:
         logs.access(request.method, route, response.status_code, seconds * 1000)
     return response
 

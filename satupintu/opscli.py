@@ -97,6 +97,7 @@ def upgrade_schema(store: Any, check: bool = False) -> int:
         raise Failure(f"refusing to use it: {plan.describe()[0]}", 1)
     if check or plan.current:
         return 0
+    refuse_other_redis_clients(store)  # never upgrade under a running (older) server
     try:
         migrations.upgrade(store, say=lambda line: print(line, flush=True))
     except migrations.SchemaError as exc:
