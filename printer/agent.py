@@ -176,13 +176,12 @@ class PrintAgent:
         except PrintFailed as failed:
             self.state, self.detail = failed.state, failed.detail
             self.printed.write(job_id, "failed", failed.state.value, failed.detail)
-            log.warning("job %s (ticket %s) not printed: %s", job_id, job.get("ticket"),
-                        failed.detail)
+            log.warning("job %s not printed: %s", job_id, failed.detail)  # no ticket ids in logs
             self._ack(job_id, False, failed.state.value, failed.detail)
             return
         self.state, self.detail = state, ""
         self.printed.write(job_id, "printed", state.value)
-        log.info("printed job %s (ticket %s)", job_id, job.get("ticket"))
+        log.info("printed job %s", job_id)
         self._ack(job_id, True, state.value, "")
 
     def _ack(self, job_id: str, ok: bool, state: str, detail: str) -> None:

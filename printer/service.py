@@ -133,7 +133,9 @@ class PrintService:
                 info = self.submit(ticket, kiosk, _request_base_url())
                 _remember_for_response(ticket.id, info)
             except Exception:  # noqa: BLE001 - the ticket is issued; printing must not undo that
-                log.exception("could not queue the print of ticket %s", event.ticket)
+                # The number, not the id: a ticket id in a log would let a reader follow it.
+                number = event.data.get("ticket", {}).get("number", "?")
+                log.exception("could not queue the print of ticket %s", number)
 
     def submit(self, ticket: Ticket, kiosk: Kiosk, base_url: str = "",
                reprint: bool = False) -> dict[str, Any]:
