@@ -14,7 +14,7 @@ from flask import Blueprint, Flask, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from . import current
+from . import current, events
 from .access import find_ticket
 from .config import Service, Text
 from .errors import NoSuchService, NoSuchTicket
@@ -103,6 +103,7 @@ def page_globals() -> dict[str, Any]:
         "lang_switch": lang_switch,
         "common_strings": common_strings,
         "staff_strings": staff_strings,
+        "live_events": list(events.ALL),
         "strings": None,
     }
 

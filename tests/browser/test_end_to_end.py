@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from satupintu import events
 from tests.browser.conftest import wait_online
 from tests.serverproc import PASSWORD
 
@@ -16,6 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def test_ticket_from_kiosk_is_called_at_counter_shown_on_display_and_phone(devices):
     display = devices.open("/display", viewport="display")
     wait_online(display)
+    assert display.evaluate("SP.events") == list(events.ALL)  # what the page listens for
     expect(display.locator("#current-number")).to_have_text("–")
 
     # The kiosk device logs in once through the login page it is sent to.

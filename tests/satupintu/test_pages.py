@@ -120,3 +120,17 @@ def test_counter_and_manager_label_states_alike(pages, lang):
     shared = [k for k in counter if k.startswith(("state_", "status_", "printer_"))]
     assert {"state_paused", "status_called", "status_serving", "printer_paper_out"} <= set(shared)
     assert {k: board[k] for k in shared} == {k: counter[k] for k in shared}
+
+
+def test_pages_listen_for_the_events_events_py_names(pages):
+    from satupintu import events
+
+    for path in ("/kiosk", "/display", "/counter", "/manager"):
+        html = pages.get(path).get_data(as_text=True)
+        found = re.search(r'<script id="live-events" type="application/json">(.*?)</script>',
+                          html, re.S)
+        assert found and json.loads(found.group(1)) == list(events.ALL), path
+    # ... and satupintu.js keeps no copy of its own
+    script = (ROOT / "satupintu" / "static" / "js" / "satupintu.js").read_text(encoding="utf-8")
+    assert 'getElementById("live-events")' in script
+    assert '"ticket_issued"' not in script and '"queue_updated"' not in script

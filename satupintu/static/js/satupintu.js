@@ -156,8 +156,8 @@
     location.assign("/login?next=" + encodeURIComponent(location.pathname + location.search));
   }
 
-  const EVENTS = ["ticket_issued", "ticket_called", "ticket_updated", "counter_updated", "queue_updated",
-    "catalogue_updated"];
+  /** The events of the branch (satupintu/events.py's ALL, rendered into the page by base.html). */
+  const EVENTS = JSON.parse(document.getElementById("live-events").textContent || "[]");
 
   /**
    * A full-screen "server unreachable" notice once the connection has been down for
@@ -348,5 +348,5 @@
   }
 
   window.SP = { t, lang, api, ApiError, errorText, say, attempt, bug, el, serviceName, waitText, elapsed,
-    requireLogin, logout, live, throttle, strings };
+    requireLogin, logout, live, throttle, strings, events: EVENTS };
 })();
