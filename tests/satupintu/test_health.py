@@ -228,3 +228,39 @@ def test_two_serve_processes_on_redis_report_one_sum(tmp_path, redis_server):
     finally:
         for s in servers:
             s.stop()
+
+
+@pytest.mark.slow
+def test_serve_writes_json_access_and_change_lines_at_the_configured_level(tmp_path):
+    from tests.serverproc import write_config
+
+    config = write_config(tmp_path / "config.toml")
+    text = config.read_text(encoding="utf-8")
+    assert 'format = "text"' in text
+    config.write_text(text.replace('format = "text"', 'format = "json"', 1), encoding="utf-8")
+    server = ServerProcess(tmp_path, config_path=config)
+    server.add_user("k1", "kiosk")
+    server.start()
+    try:
+        kiosk = Api(server, "k1")
+        ticket = kiosk.issue("ktp")
+        assert requests.get(f"{server.url}/api/v1/tickets/{ticket['id']}", timeout=10).ok
+        assert requests.get(f"{server.url}/t/{ticket['id']}", timeout=10).ok
+    finally:
+        server.stop()
+    lines = []
+    for raw in server.log().splitlines():
+        try:
+            lines.append(json.loads(raw))
+        except ValueError:
+            continue  # gunicorn's own lines and the banner are text
+    access = [x for x in lines if x.get("logger") == "satupintu.access"]
+    routes = {(x["method"], x["route"], x["status"]) for x in access}
+    assert ("POST", "/api/v1/tickets", 201) in routes
+    assert ("GET", "/api/v1/tickets/<ticket_id>", 200) in routes
+    assert all(isinstance(x["ms"], float | int) for x in access)
+    changes = [x for x in lines if x.get("logger") == "satupintu.events"]
+    assert any(x["event"] == "ticket_issued" and x["number"] == ticket["number"]
+               for x in changes)
+    assert not [x for x in lines if x["level"] == "debug"]  # level info from the config
+    assert ticket["id"] not in server.log()
