@@ -238,6 +238,11 @@ class Config:
     def counter(self, counter_id: str) -> CounterConfig | None:
         return next((c for c in self.counters if c.id == counter_id), None)
 
+    def counter_name(self, counter_id: str) -> str:
+        """The counter's name as tickets and calls show it ("" for none or an unknown id)."""
+        counter = self.counter(counter_id) if counter_id else None
+        return counter.name if counter else ""
+
     @property
     def service_ids(self) -> tuple[str, ...]:
         return tuple(s.id for s in self.services)

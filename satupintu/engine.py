@@ -72,8 +72,7 @@ class Engine:
         self.branch = config.office.branch
         self.tz = config.office.tz
         self.listeners: list[Callable[[list[ev.Event]], None]] = []
-        self.events = ev.EventBuilder(self.branch, self.tz,
-                                      {c.id: c.name for c in config.counters})
+        self.events = ev.EventBuilder(self.branch, self.tz, config.counter_name)
         self.catalogue = Catalogue(config, store, self.events)
         self.estimator = Estimator(store, self.branch, self.tz, clock, self.catalogue)
         self.counter_ops = CounterOps(config, store, self.catalogue, self.events)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -45,14 +46,14 @@ class Event:
 class EventBuilder:
     """Builds one branch's events from the records an operation wrote."""
 
-    def __init__(self, branch: str, tz: ZoneInfo, counter_names: dict[str, str]):
+    def __init__(self, branch: str, tz: ZoneInfo, counter_name: Callable[[str], str]):
         self.branch = branch
         self.tz = tz
-        self.counter_names = counter_names  # counter id -> name (config.toml)
+        self.counter_name = counter_name  # Config.counter_name
 
     def ticket(self, name: str, seq: int, t: Ticket, **extra: Any) -> Event:
         """A ticket_* event: the ticket's public view plus `extra` fields."""
-        view = ticket_json(t, self.tz, self.counter_names.get(t.counter, ""))
+        view = ticket_json(t, self.tz, self.counter_name(t.counter))
         return Event(name, seq, self.branch, {"ticket": view, **extra}, ticket=t.id,
                      counter=t.counter, record=t)
 

@@ -26,11 +26,6 @@ from .schemas import (
 TAG = "Counters"
 
 
-def counter_name(counter_id: str) -> str:
-    cfg = config().counter(counter_id) if counter_id else None
-    return cfg.name if cfg else ""
-
-
 def _counter_json(c: Counter, staff: bool) -> dict[str, Any]:
     eng = engine()
     current = eng.store.ticket(eng.branch, c.current) if c.current else None
@@ -46,7 +41,7 @@ def action_result(outcome: Outcome) -> dict[str, Any]:
     tz = engine().tz
     t, c = outcome.ticket, outcome.counter
     return {
-        "ticket": ticket_json(t, tz, counter_name(t.counter)) if t else None,
+        "ticket": ticket_json(t, tz, config().counter_name(t.counter)) if t else None,
         "counter": counter_json(c, outcome.current, tz, staff=True) if c else None,
     }
 

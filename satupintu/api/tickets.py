@@ -13,7 +13,7 @@ from ..errors import QuotaFull, RateLimited
 from ..model import Ticket
 from ..shapes import ticket_json
 from . import api_doc, bp, config, engine
-from .counters import action_result, counter_name
+from .counters import action_result
 from .login_guard import issue_limiter
 from .schemas import ActionOut, IdempotencyIn, IssuedOut, IssueIn, ReplayedOut, TicketStatusOut
 
@@ -35,7 +35,7 @@ def status_view(t: Ticket) -> dict[str, Any]:
     """A ticket's public view with its place in line and estimated wait."""
     eng = engine()
     ahead, wait = eng.position(t)
-    return {**ticket_json(t, eng.tz, counter_name(t.counter)),
+    return {**ticket_json(t, eng.tz, eng.config.counter_name(t.counter)),
             "people_ahead": ahead, "estimated_wait_s": wait}
 
 

@@ -132,3 +132,8 @@ def test_bad_environment_overrides(monkeypatch: pytest.MonkeyPatch, name: str, v
     with pytest.raises(ConfigError) as err:
         load_config(REAL)
     assert str(err.value).startswith(f"{REAL}: {key}:")
+
+
+def test_counter_name_is_looked_up_in_one_place(config):
+    assert config.counter_name("3") == "Loket 3"
+    assert config.counter_name("") == "" and config.counter_name("99") == ""
