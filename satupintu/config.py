@@ -208,7 +208,7 @@ class MetricsConfig:
     # Requests that came through a proxy (X-Forwarded-For) never count as internal.
     allow: str = "127.0.0.0/8, ::1"
     token: str = ""  # if set, /metrics needs Authorization: Bearer <token> (from anywhere)
-    dir: str = ""  # multiprocess files of this machine's serve processes; "" = DATA/metrics
+    dir: str = ""  # multiprocess files of this machine's serve processes; "" = in /dev/shm
 
     def networks(self) -> list[Any]:
         """The `allow` list as ip_network objects."""

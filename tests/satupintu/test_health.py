@@ -6,7 +6,6 @@ import dataclasses
 import json
 import logging
 import sqlite3
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from satupintu import logs
 from satupintu.app import create_app
 from satupintu.config import LogConfig, MetricsConfig
+from satupintu.metrics_dir import default_dir
 from satupintu.store import migrations
 from tests.apihelpers import API
 from tests.redis_server import RedisServer
@@ -223,8 +223,9 @@ def test_two_serve_processes_on_redis_report_one_sum(tmp_path, redis_server):
             samples = parse(text)
             assert value(samples, "satupintu_tickets_issued_total", service="akta") == 5
             assert value(samples, "satupintu_tickets_waiting", service="akta") == 5
-        out = Path(shared / "metrics")
+        out = default_dir(str(shared))  # in RAM, named after the data folder: shared
         assert list(out.glob("counter_*.db"))  # the multiprocess files are where config says
+        assert not (shared / "metrics").exists()  # never on the data disk (SIGBUS when full)
     finally:
         for s in servers:
             s.stop()
