@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import shutil
 import sqlite3
 from typing import Any
 
@@ -211,6 +212,7 @@ def test_two_serve_processes_on_redis_report_one_sum(tmp_path, redis_server):
     servers = [ServerProcess(tmp_path / f"s{i}", redis_url=redis_server.url, data_dir=shared)
                for i in range(2)]
     servers[0].add_user("kiosk1", "kiosk")
+    shutil.rmtree(default_dir(str(shared)), ignore_errors=True)  # a reused --basetemp
     try:
         for s in servers:
             s.start()
@@ -229,6 +231,7 @@ def test_two_serve_processes_on_redis_report_one_sum(tmp_path, redis_server):
     finally:
         for s in servers:
             s.stop()
+        shutil.rmtree(default_dir(str(shared)), ignore_errors=True)  # RAM: leave nothing
 
 
 @pytest.mark.slow
