@@ -1,6 +1,8 @@
 """The `satupintu` command: serve, check-config, users.
 
 Exit codes: 0 done; 1 the store or server failed; 2 wrong config or input.
+Messages are in English, like the config errors and rule texts they relay
+(the operator's tool; the pages are Indonesian first). See the README.
 Only the standard library is imported at module level: `serve` in gevent
 mode must monkey-patch before anything else (sockets, threads, redis) loads.
 """
@@ -19,13 +21,15 @@ DEFAULT_DATA_DIR = "var"
 ROLES = ("kiosk", "clerk", "manager")
 
 PAGES = (
-    ("Kiosk (ambil nomor)", "/kiosk"),
-    ("Layar panggilan", "/display"),
-    ("Loket petugas", "/counter"),
-    ("Manajer", "/manager"),
-    ("Lacak tiket (warga)", "/t/<id>"),
-    ("Dokumentasi API", "/api/v1/docs"),
+    ("Kiosk (take a number)", "/kiosk"),
+    ("Hall display", "/display"),
+    ("Counter (clerks)", "/counter"),
+    ("Manager", "/manager"),
+    ("Ticket (citizen's phone)", "/t/<id>"),
+    ("API documentation", "/api/v1/docs"),
 )
+# Async modes and the library each needs (checked by check-config and before serving).
+ASYNC_LIBRARIES = {"gevent": "gevent", "eventlet": "eventlet", "threading": None}
 
 
 class Failure(Exception):
@@ -43,9 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     parser = argparse.ArgumentParser(
         prog="satupintu",
-        description="Antrean satu pintu untuk kantor pelayanan publik "
-        "(queue and tickets for public service offices).",
+        description="Queue and tickets for public service offices (antrean satu pintu).",
     )
+    parser.add_argument("--version", action="version", version=f"satupintu {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     where = argparse.ArgumentParser(add_help=False)
@@ -91,9 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     # Every file satupintu makes (data, lock, metrics, backups) is the service user's only.
     os.umask(0o077)
-    if args.command == "serve":
-        _patch_for_async_mode(args.config)
     try:
+        if args.command == "serve":
+            _patch_for_async_mode(args.config)
         return int(args.func(args) or 0)
     except Failure as exc:
         print(f"satupintu: {exc}", file=sys.stderr)
@@ -119,18 +123,44 @@ def _raw_async_mode(config_path: str) -> str:
     return str(server.get("async_mode", "gevent")) if isinstance(server, dict) else "gevent"
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("satupintu")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def async_library_problem(mode: str) -> str:
+    """Why the library of async mode `mode` cannot be used here, or "" if it can."""
+    library = ASYNC_LIBRARIES.get(mode)
+    if library is None:
+        return ""
+    try:
+        __import__(library)
+    except ImportError as exc:
+        return (f"server.async_mode = {mode!r} needs the {library} package, which cannot be "
+                f"imported ({exc}); install it (pip install {library}) or choose another "
+                f"mode ({', '.join(ASYNC_LIBRARIES)})")
+    return ""
+
+
 def _patch_for_async_mode(config_path: str) -> None:
     """Monkey-patch for gevent/eventlet before sockets, threads or redis are imported."""
     mode = _raw_async_mode(config_path)
+    if mode not in ASYNC_LIBRARIES:
+        return  # the config check names the key
+    problem = async_library_problem(mode)
+    if problem:
+        raise Failure(problem, 2)
     if mode == "gevent":
         from gevent import monkey
 
         monkey.patch_all()
     elif mode == "eventlet":
-        try:
-            import eventlet
-        except ImportError:
-            return  # cmd_serve explains how to install it
+        import eventlet
+
         eventlet.monkey_patch()
 
 
@@ -140,7 +170,7 @@ def _load(path: str) -> Any:
     try:
         return load_config(path)
     except ConfigError as exc:
-        raise Failure(f"konfigurasi salah (config error): {exc}", 2) from None
+        raise Failure(f"config error: {exc}", 2) from None
 
 
 def _open_store(config: Any, data_dir: str) -> Any:
@@ -154,8 +184,7 @@ def _open_store(config: Any, data_dir: str) -> Any:
 
 def _store_failure(config: Any, exc: Exception) -> str:
     where = config.store.url if config.store.backend == "redis" else config.store.path
-    return (f"penyimpanan {config.store.backend} ({where}) tidak bisa dibuka "
-            f"(store unavailable): {exc}")
+    return f"cannot open the {config.store.backend} store ({where}): {exc}"
 
 
 def _base_url(host: str, port: int) -> str:
@@ -191,13 +220,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = _load(args.config)
     mode = config.server.async_mode
     if mode == "eventlet":
-        print("PERINGATAN: async_mode eventlet usang (deprecated upstream); "
-              "gunakan threading atau gevent.", file=sys.stderr, flush=True)
-        try:
-            import eventlet  # noqa: F401
-        except ImportError:
-            raise Failure("server.async_mode = \"eventlet\" butuh paket eventlet: "
-                          "pip install eventlet", 2) from None
+        print("WARNING: async_mode eventlet is deprecated upstream; use gevent or threading.",
+              file=sys.stderr, flush=True)
+    problem = async_library_problem(mode)
+    if problem:
+        raise Failure(problem, 2)
+    check_port(args.host, args.port)  # before anything is printed as if it were serving
     os.makedirs(args.data_dir, mode=0o700, exist_ok=True)
     from .opscli import hold_data_dir, upgrade_schema
 
@@ -234,13 +262,13 @@ def _print_banner(args: argparse.Namespace, config: Any, has_manager: bool) -> N
     base = _base_url(args.host, args.port)
     store = (config.store.url if config.store.backend == "redis"
              else os.path.join(args.data_dir, config.store.path))
-    server = {"threading": f"gunicorn gthread, {config.server.threads} thread",
-              "gevent": f"gunicorn gevent, maks. {config.server.max_sockets} websocket",
+    server = {"threading": f"gunicorn gthread, {config.server.threads} threads",
+              "gevent": f"gunicorn gevent, at most {config.server.max_sockets} websockets",
               "eventlet": "eventlet"}[config.server.async_mode]
     lines = [
-        f"satupintu: {config.office.name} (cabang {config.office.branch})",
-        f"  penyimpanan: {config.store.backend} {store}",
-        f"  server: {config.server.async_mode} ({server}) di {args.host}:{args.port}",
+        f"satupintu: {config.office.name} (branch {config.office.branch})",
+        f"  store: {config.store.backend} {store}",
+        f"  server: {config.server.async_mode} ({server}) on {args.host}:{args.port}",
         "",
     ]
     width = max(len(label) for label, _ in PAGES)
@@ -248,10 +276,36 @@ def _print_banner(args: argparse.Namespace, config: Any, has_manager: bool) -> N
     if not has_manager:
         lines += [
             "",
-            "Belum ada pengguna manajer (no manager user yet). Tambahkan dengan:",
+            "No manager user yet. Add one with:",
             f"  {_program()} users add admin --role manager{_where_args(args)}",
         ]
     print("\n".join(lines), flush=True)
+
+
+def check_port(host: str, port: int) -> None:
+    """Fail with a clear message if `host:port` cannot be listened on (in use, not allowed)."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise Failure(f"cannot listen on {host}:{port}: {exc.strerror}", 2) from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            reasons: dict[int | None, str] = {
+                errno.EADDRINUSE: "the port is in use (another satupintu serve, or another "
+                                  "program: `ss -ltnp` shows which)",
+                errno.EACCES: "not allowed (ports below 1024 need root; use e.g. 8080 "
+                              "behind nginx)",
+                errno.EADDRNOTAVAIL: "this machine has no such address"}
+            why = reasons.get(exc.errno, exc.strerror or str(exc))
+            raise Failure(f"cannot listen on {host}:{port}: {why}", 1) from None
 
 
 # --- check-config ----------------------------------------------------------------
@@ -262,33 +316,45 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     config = _load(args.path or args.config)
     store = config.store.url if config.store.backend == "redis" else config.store.path
     services = ", ".join(f"{s.prefix}={s.id}" for s in config.services)
+    problem = async_library_problem(config.server.async_mode)
+    if problem:
+        raise Failure(f"{config.path}: {problem}", 2)
     print(f"OK: {config.path}")
-    print(f"  kantor: {config.office.name} (cabang {config.office.branch}, "
+    print(f"  office: {config.office.name} (branch {config.office.branch}, "
           f"{config.office.timezone})")
-    print(f"  penyimpanan: {config.store.backend} {store}")
-    print(f"  server: {config.server.async_mode}, {config.server.threads} thread")
+    print(f"  store: {config.store.backend} {store}")
+    print(f"  server: {config.server.async_mode}, {config.server.threads} threads")
     print(f"  routing: {config.routing.policy}")
-    print(f"  layanan ({len(config.services)}): {services}")
-    print(f"  loket ({len(config.counters)}): {', '.join(c.id for c in config.counters)}")
-    print(f"  kiosk ({len(config.kiosks)}): {', '.join(k.id for k in config.kiosks) or '-'}")
+    print(f"  services ({len(config.services)}): {services}")
+    print(f"  counters ({len(config.counters)}): {', '.join(c.id for c in config.counters)}")
+    print(f"  kiosks ({len(config.kiosks)}): {', '.join(k.id for k in config.kiosks) or '-'}")
     return 0
 
 
 # --- users -------------------------------------------------------------------------
 
 
-def _read_password(from_stdin: bool) -> str:
+def _read_password(from_stdin: bool, username: str) -> str:
+    """The new password, from stdin or asked twice; its rules checked before the repeat."""
+    from .errors import QueueError
+    from .users import check_password
+
     if from_stdin:
         line = sys.stdin.readline()
         return line[:-1] if line.endswith("\n") else line
-    first = getpass.getpass("Kata sandi (password): ")
-    second = getpass.getpass("Ulangi kata sandi (repeat): ")
+    first = getpass.getpass("Password: ")
+    try:
+        check_password(first, username)  # say so now, not after typing it twice
+    except QueueError as exc:
+        raise Failure(exc.message, 2) from None
+    second = getpass.getpass("Repeat the password: ")
     if first != second:
-        raise Failure("kata sandi tidak sama (passwords do not match)", 2)
+        raise Failure("the passwords do not match", 2)
     return first
 
 
-def _users_call(args: argparse.Namespace, action: str, *extra: Any, **options: Any) -> Any:
+def _users_call(args: argparse.Namespace, action: str, *extra: Any,
+                reraise: tuple[type[Exception], ...] = (), **options: Any) -> Any:
     """Run users.<action>(store, *extra, **options) against the configured store."""
     from . import users
     from .errors import QueueError
@@ -297,6 +363,8 @@ def _users_call(args: argparse.Namespace, action: str, *extra: Any, **options: A
     store = _open_store(config, args.data_dir)
     try:
         return getattr(users, action)(store, *extra, **options)
+    except reraise:
+        raise
     except QueueError as exc:
         field = exc.details.get("field")
         raise Failure(f"{field}: {exc.message}" if field else exc.message, 2) from None
@@ -308,9 +376,16 @@ def _users_call(args: argparse.Namespace, action: str, *extra: Any, **options: A
 
 def cmd_users_add(args: argparse.Namespace) -> int:
     """Add (or replace) a staff account."""
-    password = _read_password(args.password_stdin)
-    _users_call(args, "add_user", args.name, args.role, password, replace=args.replace)
-    print(f"Pengguna {args.name} ({args.role}) disimpan.")
+    from .errors import UserExists
+
+    password = _read_password(args.password_stdin, args.name)
+    try:
+        _users_call(args, "add_user", args.name, args.role, password, replace=args.replace,
+                    reraise=(UserExists,))
+    except UserExists:
+        raise Failure(f"user {args.name!r} already exists; add --replace to reset its role "
+                      "and password", 2) from None
+    print(f"User {args.name} ({args.role}) saved.")
     return 0
 
 
@@ -320,7 +395,7 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 
     found = _users_call(args, "list_users")
     if not found:
-        print("Belum ada pengguna (no users).")
+        print("No users yet.")
         return 0
     width = max(len(u.username) for u in found)
     for u in found:
@@ -332,5 +407,5 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 def cmd_users_remove(args: argparse.Namespace) -> int:
     """Remove a staff account."""
     _users_call(args, "remove_user", args.name)
-    print(f"Pengguna {args.name} dihapus.")
+    print(f"User {args.name} removed.")
     return 0

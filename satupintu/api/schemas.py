@@ -66,11 +66,19 @@ class LoginIn(In):
     password = Text(max_len=128, metadata={"example": "a long secret"})
 
 
+PRIORITY_RULE = (f"must be one of {', '.join(PRIORITY_GROUPS)}, or left out (or \"\") "
+                 "for an ordinary ticket")
+
+
 class IssueIn(In):
     service = Text(metadata={"description": "service id, e.g. ktp", "example": "ktp"})
-    priority = String(load_default="", validate=OneOf(("", *PRIORITY_GROUPS)),
-                      metadata={"description": "priority group (UU 25/2009 Pasal 29), "
-                                               "empty for none"})
+    priority = String(
+        load_default="",
+        validate=OneOf(("", *PRIORITY_GROUPS), error=PRIORITY_RULE),
+        metadata={"enum": ["", *PRIORITY_GROUPS], "description":
+                  "priority group (UU 25/2009 Pasal 29), called before ordinary tickets: "
+                  "lansia (elderly), disabilitas (disabled), ibu_hamil (pregnant), anak "
+                  "(with small children); empty or left out for none"})
 
 
 class IdempotencyIn(Schema):

@@ -90,6 +90,14 @@ def test_bad_json_bodies(busy, request, who, method, path, body, status, field):
     assert everything(busy) == before
 
 
+def test_a_wrong_priority_lists_the_groups_and_no_empty_choice(busy, kiosk):
+    body = assert_error(kiosk.post("/tickets", None, json={"service": "ktp", "priority": "vip"}),
+                        400, "bad_request", "priority")
+    assert body["message"] == ("priority: must be one of lansia, disabilitas, ibu_hamil, anak, "
+                               'or left out (or "") for an ordinary ticket')
+    kiosk.take_ticket("ktp", priority="lansia")  # the control: a listed group is taken
+
+
 @pytest.mark.parametrize("raw", [
     "{bad json", '{"service": "ktp"', "\xff\xfe", '{"service": "ktp"}}',
     "[" * 30_000 + "]" * 30_000, "null", "1", '"ktp"',

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -22,8 +28,8 @@ def test_check_config_ok_prints_a_summary():
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("OK: ")
     assert "PTSP Kecamatan Kebon Jeruk" in done.stdout
-    assert "layanan (7): A=ktp, B=kk" in done.stdout
-    assert "loket (6)" in done.stdout
+    assert "services (7): A=ktp, B=kk" in done.stdout
+    assert "counters (6)" in done.stdout
 
 
 @pytest.mark.parametrize(("old", "new", "key"), [
@@ -138,7 +144,7 @@ def test_bad_role_and_bad_name_are_refused(tmp_path):
         name = users(tmp_path, "add", hidden, "--role", "clerk", "--password-stdin",
                      stdin="kata-sandi-panjang\n")
         assert name.returncode == 2 and "username" in name.stderr
-    assert users(tmp_path, "list").stdout.strip() == "Belum ada pengguna (no users)."
+    assert users(tmp_path, "list").stdout.strip() == "No users yet."
 
 
 @pytest.mark.redis
@@ -189,3 +195,79 @@ def test_an_old_open_data_folder_is_tightened(tmp_path):
     listed = users(tmp_path, "list")
     assert listed.returncode == 0, listed.stderr
     assert (mode(var), mode(var / "satupintu.db")) == (0o700, 0o600)
+
+
+# -- the command's manners (issue 10, item 15) -------------------------------------------
+
+
+def test_version():
+    done = cli("--version")
+    assert done.returncode == 0
+    assert re.fullmatch(r"satupintu \d+\.\d+\S*\n", done.stdout), done.stdout
+
+
+def without_terminal(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
+    """The CLI with no controlling terminal: getpass then prompts on stderr, reads stdin."""
+    return subprocess.run([sys.executable, "-m", "satupintu", *args], input=stdin,
+                          capture_output=True, text=True, timeout=30, cwd=ROOT,
+                          start_new_session=True)
+
+
+def test_the_password_rules_are_checked_before_asking_again(tmp_path):
+    where = ["--config", str(ROOT / "config.toml"), "--data-dir", str(tmp_path / "var")]
+    short = without_terminal("users", "add", "admin", "--role", "manager", *where,
+                             stdin="pendek\npendek\n")
+    assert short.returncode == 2
+    assert "Password:" in short.stderr and "8-128 characters" in short.stderr
+    assert "Repeat" not in short.stderr  # refused before the second prompt
+    good = without_terminal("users", "add", "admin", "--role", "manager", *where,
+                            stdin="kata-sandi-panjang\nkata-sandi-panjang\n")
+    assert good.returncode == 0, good.stderr
+    assert "Repeat the password:" in good.stderr  # the positive control: asked twice
+
+
+def test_an_existing_user_points_to_replace(tmp_path):
+    first = users(tmp_path, "add", "admin", "--role", "manager", "--password-stdin",
+                  stdin="kata-sandi-panjang\n")
+    assert first.returncode == 0, first.stderr
+    again = users(tmp_path, "add", "admin", "--role", "manager", "--password-stdin",
+                  stdin="kata-sandi-panjang\n")
+    assert again.returncode == 2
+    assert "already exists" in again.stderr and "--replace" in again.stderr
+
+
+def test_serve_on_a_busy_port_says_so_before_printing_any_address(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        started = time.monotonic()
+        done = cli("serve", "--config", str(ROOT / "config.toml"), "--data-dir",
+                   str(tmp_path / "var"), "--port", str(port))
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}: the port is in use" in done.stderr
+    assert "/kiosk" not in done.stdout  # no page addresses as if it had started
+    assert "Traceback" not in done.stderr
+    assert time.monotonic() - started < 10  # no gunicorn retries
+
+
+MISSING_GEVENT = ("import sys; sys.modules['gevent'] = None  # as if it were not installed\n"
+                  "from satupintu.cli import main; sys.exit(main(sys.argv[1:]))")
+
+
+@pytest.mark.parametrize("command", ["serve", "check-config"])
+def test_a_missing_async_library_is_a_clear_message(tmp_path, command):
+    config = broken(tmp_path, "[server]\n", '[server]\nasync_mode = "gevent"\n') \
+        if "async_mode" not in (ROOT / "config.toml").read_text() else ROOT / "config.toml"
+    args = (["serve", "--config", str(config), "--data-dir", str(tmp_path / "var"),
+             "--port", "1"] if command == "serve" else ["check-config", str(config)])
+    env = {**os.environ, "SATUPINTU_SERVER_ASYNC_MODE": "gevent"}
+    done = subprocess.run([sys.executable, "-c", MISSING_GEVENT, *args], capture_output=True,
+                          text=True, timeout=30, cwd=ROOT, env=env)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "async_mode = 'gevent' needs the gevent package" in done.stderr
+    assert "Traceback" not in done.stderr and "OK:" not in done.stdout
+    # With gevent there (the control), check-config passes.
+    ok = subprocess.run([sys.executable, "-m", "satupintu", "check-config", str(config)],
+                        capture_output=True, text=True, timeout=30, cwd=ROOT, env=env)
+    assert ok.returncode == 0, ok.stderr
