@@ -103,7 +103,7 @@ def main() -> None:
             for n_days in (1, days):
                 r = measure(kind, n_days, per_day, server.url, target.url)
                 rows.append([kind, n_days, f"{r['tickets']:,}", f"{r['size_mib']:.1f}",
-                             f"{r['backup_s']:.2f}", r["busy"], f"{r['restore_s']:.2f}"])
+                             f"{r['backup_s']:.3f}", r["busy"], f"{r['restore_s']:.3f}"])
                 print(rows[-1], flush=True)
     lines = [
         "## Backup and restore (`bench/bench_backup.py`)",
