@@ -31,7 +31,10 @@ def use_metrics_dir(config: Any, data_dir: str) -> Path:
     """Point PROMETHEUS_MULTIPROC_DIR at `[metrics] dir` (default `default_dir`); clean it."""
     path = Path(config.metrics.dir) if config.metrics.dir else default_dir(data_dir)
     path.mkdir(parents=True, exist_ok=True)
-    for stale in path.glob("gauge_live*_*.db"):  # live gauges of processes that are gone
+    # Files of processes that are gone: without this every restart would leave ~1 MiB
+    # per metric kind behind for years, and every scrape would read them all. Their
+    # counters drop out of the sum, which Prometheus' rate() reads as a counter reset.
+    for stale in path.glob("*_*.db"):
         pid = stale.stem.rsplit("_", 1)[-1]
         if pid.isdigit() and not _alive(int(pid)):
             stale.unlink(missing_ok=True)

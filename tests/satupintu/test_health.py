@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import shutil
 import sqlite3
 from typing import Any
@@ -268,3 +269,25 @@ def test_serve_writes_json_access_and_change_lines_at_the_configured_level(tmp_p
                for x in changes)
     assert not [x for x in lines if x["level"] == "debug"]  # level info from the config
     assert ticket["id"] not in server.log()
+
+
+def test_serve_start_drops_the_metrics_files_of_processes_that_are_gone(tmp_path, config,
+                                                                        monkeypatch):
+    import subprocess
+    import sys
+
+    from satupintu.metrics_dir import use_metrics_dir
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "restored-by-monkeypatch")
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    for kind in ("counter", "histogram", "gauge_livesum"):
+        (folder / f"{kind}_{gone}.db").write_bytes(b"x")  # a process that has exited
+        (folder / f"{kind}_{os.getpid()}.db").write_bytes(b"x")  # one still serving
+    config = dataclasses.replace(config, metrics=MetricsConfig(dir=str(folder)))
+    assert use_metrics_dir(config, str(tmp_path)) == folder
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        f"{kind}_{os.getpid()}.db" for kind in ("counter", "histogram", "gauge_livesum"))
+    assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(folder)
