@@ -19,6 +19,7 @@ from . import events as ev
 from .announce import announcements
 from .catalogue import Catalogue, Edited
 from .config import Config, Service
+from .config_apply import apply_config
 from .counter_ops import CounterOps
 from .day_close import DayCloser
 from .errors import (
@@ -80,6 +81,8 @@ class Engine:
         self.day_closer = DayCloser(store, self.branch, self.tz, clock, self.events,
                                     self._publish)
         self.close_days_if_due()
+        # What a changed config.toml means for stored counters and tickets (logged).
+        self.config_applied = apply_config(self)
 
     def close_days_if_due(self) -> None:
         """Expire what earlier days left open, once per process per local day.

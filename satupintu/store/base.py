@@ -226,6 +226,16 @@ class Store(ABC):
         branch sequence numbers, like `commit`.
         """
 
+    # -- config.toml as last applied to the stored state ----------------------
+
+    @abstractmethod
+    def config_services(self, branch: str) -> list[str] | None:
+        """The config.toml service ids the last start applied, or None before the first."""
+
+    @abstractmethod
+    def put_config_services(self, branch: str, services: list[str]) -> None:
+        """Record the config.toml service ids just applied (replaces the last record)."""
+
     # -- users and secrets ----------------------------------------------------
 
     @abstractmethod

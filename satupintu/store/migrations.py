@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BASELINE = 1  # what a store written before schema versions existed holds
-CURRENT = 3  # the version this code writes and needs
+CURRENT = 4  # the version this code writes and needs
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,10 @@ def _sqlite_limits_and_logouts(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX ended_sessions_until ON ended_sessions (until)")
 
 
+def _sqlite_config_services(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE config_services (branch TEXT PRIMARY KEY, services TEXT NOT NULL)")
+
+
 def _redis_nothing(client: Any, pipe: Any, keys: Any) -> None:
     """Redis needs no change: a missing key is an empty one."""
 
@@ -74,6 +78,10 @@ STEPS: list[Step] = [  # in order: STEPS[i].version == BASELINE + 1 + i
             "the hits and ended_sessions tables (Redis: sp:hits:<key> and sp:ended:<id>, "
             "made on first use)",
          _sqlite_limits_and_logouts, _redis_nothing),
+    Step(4, "config.toml's services as last applied, so a service added there reaches the "
+            "counters that take all services: the config_services table (Redis: "
+            "sp:{branch}:config_services, written on the next start)",
+         _sqlite_config_services, _redis_nothing),
 ]
 
 

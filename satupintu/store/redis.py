@@ -23,6 +23,7 @@ so one branch lives in one cluster slot):
     sp:{main}:counter:<id>             hash     counter record (Counter.to_record)
     sp:{main}:counters                 set      counter ids
     sp:{main}:catalogue                hash     version, overrides (JSON): managers' service edits
+    sp:{main}:config_services          string   JSON list: config.toml's services last applied
     sp:{main}:schema                   string   schema version of these keys (migrations.py)
     sp:{main}:schema:lock              string   held while an upgrade runs (SET NX EX)
     sp:users                           hash     username -> JSON
@@ -129,6 +130,10 @@ class Keys:
     @property
     def catalogue(self) -> str:
         return f"{self.base}:catalogue"
+
+    @property
+    def config_services(self) -> str:
+        return f"{self.base}:config_services"
 
     @property
     def schema(self) -> str:
@@ -499,6 +504,15 @@ class RedisStore(Store):
         if reply[0] == "CONFLICT":
             raise ChangedMeanwhile("the service catalogue changed meanwhile; try again")
         return list(range(int(reply[1]), int(reply[2]) + 1))
+
+    # -- config.toml as last applied ------------------------------------------
+
+    def config_services(self, branch: str) -> list[str] | None:
+        raw = cast("str | None", self.redis.get(self.keys(branch).config_services))
+        return list(json.loads(raw)) if raw else None
+
+    def put_config_services(self, branch: str, services: list[str]) -> None:
+        self.redis.set(self.keys(branch).config_services, json.dumps(services))
 
     # -- users and secrets ----------------------------------------------------
 

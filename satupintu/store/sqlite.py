@@ -92,6 +92,7 @@ CREATE TABLE IF NOT EXISTS hits (key TEXT NOT NULL, at REAL NOT NULL, expires RE
 CREATE INDEX IF NOT EXISTS hits_key ON hits (key, at);
 CREATE INDEX IF NOT EXISTS hits_expires ON hits (expires);
 CREATE TABLE IF NOT EXISTS ended_sessions (id TEXT PRIMARY KEY, until REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS config_services (branch TEXT PRIMARY KEY, services TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS ended_sessions_until ON ended_sessions (until);
 """
 
@@ -597,6 +598,21 @@ class SQLiteStore(Store):
                 "DO UPDATE SET version = excluded.version, overrides = excluded.overrides",
                 (branch, expected_version + 1, data))
             return self._next_seqs(db, branch, seq_count)
+
+    # -- config.toml as last applied ------------------------------------------
+
+    @on_one_thread
+    def config_services(self, branch: str) -> list[str] | None:
+        row = self._db().execute(
+            "SELECT services FROM config_services WHERE branch=?", (branch,)).fetchone()
+        return list(json.loads(row[0])) if row else None
+
+    @on_one_thread
+    def put_config_services(self, branch: str, services: list[str]) -> None:
+        with self._tx() as db:
+            db.execute("INSERT INTO config_services VALUES (?, ?) ON CONFLICT (branch) "
+                       "DO UPDATE SET services = excluded.services",
+                       (branch, json.dumps(services)))
 
     # -- users and secrets ----------------------------------------------------
 

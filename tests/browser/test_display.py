@@ -151,3 +151,30 @@ def test_display_speaks_each_call_in_turn_and_recalls_again(browser, server):
         context.close()
         clerk.close()
         kiosk.close()
+
+
+def test_a_cancelled_call_leaves_the_display(devices, server):
+    """The citizen called at Loket 2 left and the clerk cancelled the ticket: the big
+    number goes back to the call before it, live and after a reload."""
+    clerk = Api(server, "clerk1")
+    kiosk = Api(server, "kiosk1")
+    try:
+        display = devices.open("/display", viewport="display")
+        wait_online(display)
+        kiosk.issue("ktp")
+        left = kiosk.issue("ktp")
+        clerk.open("1")
+        clerk.open("2")
+        clerk.call_next("1")
+        clerk.call_next("2")
+        expect(display.locator("#current-number")).to_have_text(left["number"])
+        r = clerk.request("POST", f"/tickets/{left['id']}/cancel")
+        assert r.status_code == 200, r.text
+        expect(display.locator("#current-number")).to_have_text("A001")
+        expect(display.locator(f"#history [data-ticket='{left['id']}']")).to_have_count(0)
+        display.reload()
+        wait_online(display)
+        expect(display.locator("#current-number")).to_have_text("A001")
+    finally:
+        clerk.close()
+        kiosk.close()
