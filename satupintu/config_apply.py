@@ -19,33 +19,39 @@ are version-guarded, the expiry ends each ticket once), and logs each change.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-from .model import OPEN, Counter
+from .config import Config
+from .counter_ops import CounterOps
+from .day_close import DayCloser
+from .events import Event
+from .model import OPEN, Counter, local_day
 from .operation import attempt
-from .store.base import Change
-
-if TYPE_CHECKING:
-    from .engine import Engine
+from .store.base import Change, Store
 
 log = logging.getLogger(__name__)
 
 
-def apply_config(engine: Engine) -> list[str]:
-    """Bring the stored counters and tickets in line with config.toml; what was done."""
-    store, branch, config = engine.store, engine.branch, engine.config
+def apply_config(config: Config, store: Store, counter_ops: CounterOps, day_closer: DayCloser,
+                 offered: set[str], now: float,
+                 publish: Callable[[list[Event]], object]) -> list[str]:
+    """Bring the stored counters and tickets in line with config.toml; what was done.
+
+    `offered`: the catalogue's service ids (config.toml and the managers' additions);
+    `publish`: the engine's, for the counter_updated events of the counters changed.
+    """
+    branch = config.office.branch
     config_ids = list(config.service_ids)
-    offered = {s.id for s in engine.services()}
     known = store.config_services(branch)
     if known is None:  # first start with this record: what the counters hold is known
-        known = sorted({s for c in engine.counters() for s in c.service_ids})
+        known = sorted({s for c in counter_ops.all() for s in c.service_ids})
     added = [s for s in config_ids if s not in known]
     said: list[str] = []
 
     def op() -> list[str]:
         lines = []
         pairs: list[tuple[Counter | None, Counter]] = []
-        for counter in engine.counters():
+        for counter in counter_ops.all():
             cfg = config.counter(counter.id)
             takes_all = cfg is not None and not cfg.services
             new = [(s, w) for s, w in counter.services if s in offered]
@@ -66,17 +72,16 @@ def apply_config(engine: Engine) -> list[str]:
                              "assign some on the manager page")
         if pairs:
             seqs = store.commit(branch, Change(counters=pairs, seq_count=len(pairs)))
-            engine._publish([engine.events.counter(seq, new, None)
-                             for seq, (_, new) in zip(seqs, pairs, strict=True)])
+            publish([counter_ops.events.counter(seq, new, None)
+                     for seq, (_, new) in zip(seqs, pairs, strict=True)])
         return lines
 
     said += attempt(store, op)
-    today = engine.today()
+    today = local_day(now, config.office.tz)
     orphans = [t for t in store.day_tickets(branch, today)
                if t.status in OPEN and t.service not in offered]
     if orphans:
-        now = engine.clock()
-        ended = engine.day_closer.expire(orphans, lambda t: now)
+        ended = day_closer.expire(orphans, lambda t: now)
         services = ", ".join(sorted({t.service for t in orphans}))
         said.append(f"config.toml: {ended} open tickets of today for {services} (no such "
                     "service any more) ended as expired")

@@ -82,7 +82,9 @@ class Engine:
                                     self._publish)
         self.close_days_if_due()
         # What a changed config.toml means for stored counters and tickets (logged).
-        self.config_applied = apply_config(self)
+        self.config_applied = apply_config(
+            config, store, self.counter_ops, self.day_closer,
+            {s.id for s in self.services()}, clock(), self._publish)
 
     def close_days_if_due(self) -> None:
         """Expire what earlier days left open, once per process per local day.
