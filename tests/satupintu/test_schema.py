@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import redis
+import requests
 
 from satupintu.app import create_app
 from satupintu.config import load_config
@@ -288,3 +289,34 @@ def test_a_fresh_store_starts_at_the_current_version_and_check_creates_nothing(t
     store = make_store(config, data)
     assert store.schema_version() == migrations.CURRENT
     store.close()
+
+
+@pytest.mark.slow
+def test_serve_upgrades_the_v1_folder_on_start_and_serves_its_tickets(tmp_path, request):
+    from tests.serverproc import ServerProcess
+
+    config_path, data = office(tmp_path, "sqlite", request)
+    server = ServerProcess(tmp_path / "run", config_path=config_path, data_dir=data)
+    server.start()
+    try:
+        log = server.log()
+        for step in migrations.STEPS:  # every step, logged with its time
+            assert f"schema upgrade {step.version - 1} -> {step.version}: " \
+                   f"{step.description}" in log
+            assert f"schema upgrade {step.version - 1} -> {step.version} done in" in log
+        for want in EXPECTED["sqlite"]["tickets"]:
+            r = requests.get(f"{server.url}/api/v1/tickets/{want['id']}", timeout=10)
+            assert r.status_code == 200, r.text
+            got = r.json()
+            assert got["number"] == want["number"]
+            # The fixture's day is long over: what was still open then has expired since.
+            assert got["status"] == want["status"] or (
+                want["status"] in ("waiting", "called", "serving", "parked")
+                and got["status"] == "expired"), (want, got)
+        ready = requests.get(f"{server.url}/readyz", timeout=10).json()
+        assert ready["checks"]["schema"]["version"] == migrations.CURRENT
+    finally:
+        server.stop()
+    db = sqlite3.connect(data / "satupintu.db")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == migrations.CURRENT
+    db.close()
