@@ -12,14 +12,30 @@ All three allocate the branch sequence numbers of the events they cause.
 
 from __future__ import annotations
 
+import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import Call, Counter, Ticket, TicketStatus
-from .migrations import Step
+
+
+@dataclass(frozen=True)
+class Step:
+    """One upgrade, from `version - 1` to `version`, for both backends.
+
+    `sqlite(db)` runs inside the step's BEGIN IMMEDIATE transaction.
+    `redis(client, pipe, keys)` may read with `client` (the servers are
+    stopped and the upgrade lock is held) and queues its writes on `pipe`,
+    a MULTI transaction that also sets the new version.
+    """
+
+    version: int
+    description: str
+    sqlite: Callable[[sqlite3.Connection], None]
+    redis: Callable[[Any, Any, Any], None]
 
 
 class ChangedMeanwhile(Exception):

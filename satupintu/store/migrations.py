@@ -20,31 +20,14 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .base import Store
+from .base import Step, Store
 
 log = logging.getLogger(__name__)
 
 BASELINE = 1  # what a store written before schema versions existed holds
 CURRENT = 4  # the version this code writes and needs
-
-
-@dataclass(frozen=True)
-class Step:
-    """One upgrade, from `version - 1` to `version`, for both backends.
-
-    `sqlite(db)` runs inside the step's BEGIN IMMEDIATE transaction.
-    `redis(client, pipe, keys)` may read with `client` (the servers are
-    stopped and the upgrade lock is held) and queues its writes on `pipe`,
-    a MULTI transaction that also sets the new version.
-    """
-
-    version: int
-    description: str
-    sqlite: Callable[[sqlite3.Connection], None]
-    redis: Callable[[Any, Any, Any], None]
 
 
 def _sqlite_idempotency(db: sqlite3.Connection) -> None:
