@@ -173,10 +173,10 @@ def test_restore_refuses_a_non_empty_data_folder(tmp_path, sqlite_backup):
 
 @pytest.mark.parametrize(("content", "reason"), [
     (b"just some text\n", "not a satupintu backup"),
-    (gzip.compress(b"not json\n"), "not a satupintu backup"),
-    (gzip.compress(b'{"format": "something-else"}\n'), "no satupintu-backup header"),
+    (gzip.compress(b"not json\n", mtime=0), "not a satupintu backup"),
+    (gzip.compress(b'{"format": "something-else"}\n', mtime=0), "no satupintu-backup header"),
     (b"SQLite format 3\x00" + b"\x00" * 200, "not a usable SQLite file"),
-])
+], ids=["text", "gzip-not-json", "gzip-other-format", "sqlite-header-only"])
 def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path, sqlite_backup, content, reason):
     _, config = sqlite_backup
     bogus = tmp_path / "bogus.bin"
