@@ -20,11 +20,26 @@ from .engine import Engine
 from .health import init_health
 from .pages import init_pages
 from .proxy import init_proxy
-from .server import socketio_mode
 from .sockets import init_sockets
 from .store import make_store, migrations
 
 socketio = SocketIO()
+
+
+def socketio_mode(async_mode: str) -> str:
+    """The Socket.IO async mode for this process: gevent only where `serve` patched for it.
+
+    An app built without the patching (tests, a WSGI server of the operator's
+    choosing) runs Socket.IO in threading mode, whose queues and background
+    tasks work there; the config's mode is how `satupintu serve` serves.
+    """
+    if async_mode == "gevent":
+        try:
+            from gevent import monkey
+        except ImportError:
+            return "threading"
+        return "gevent" if monkey.is_module_patched("threading") else "threading"
+    return async_mode
 
 
 def create_app(

@@ -85,8 +85,7 @@ def metrics_page() -> Response:
     if not _may_read_metrics():
         return _refuse(403, "forbidden", "metrics are served to internal addresses "
                        "([metrics] allow) or with the [metrics] token only")
-    from .app import socketio
-
+    socketio = current_app.extensions["socketio"]  # Flask-SocketIO's, set by its init_app
     body, content_type = metrics.exposition(
         current.engine(),
         current_app.extensions.get("satupintu.printing"), socketio.server)

@@ -39,22 +39,6 @@ def build_app(options: ServeOptions) -> Any:
     return create_app(config, Path(options.data_dir))
 
 
-def socketio_mode(async_mode: str) -> str:
-    """The Socket.IO async mode for this process: gevent only where `serve` patched for it.
-
-    An app built without the patching (tests, a WSGI server of the operator's
-    choosing) runs Socket.IO in threading mode, whose queues and background
-    tasks work there; the config's mode is how `satupintu serve` serves.
-    """
-    if async_mode == "gevent":
-        try:
-            from gevent import monkey
-        except ImportError:
-            return "threading"
-        return "gevent" if monkey.is_module_patched("threading") else "threading"
-    return async_mode
-
-
 def bind_address(host: str, port: int) -> str:
     """gunicorn's bind string; IPv6 literals need brackets."""
     if ":" in host and not host.startswith("["):
