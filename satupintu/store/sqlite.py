@@ -244,7 +244,7 @@ class SQLiteStore(Store):
 
         def call() -> tuple[bool, Any]:
             # Errors travel back as values: gevent's pool would print every one
-            # (a Conflict retry, a full quota) as if it were a crash.
+            # (a ChangedMeanwhile retry, a full quota) as if it were a crash.
             try:
                 return True, fn(*args, **kwargs)
             except BaseException as exc:  # noqa: BLE001 - re-raised in the caller below
