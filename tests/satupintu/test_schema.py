@@ -320,3 +320,24 @@ def test_serve_upgrades_the_v1_folder_on_start_and_serves_its_tickets(tmp_path, 
     db = sqlite3.connect(data / "satupintu.db")
     assert db.execute("PRAGMA user_version").fetchone()[0] == migrations.CURRENT
     db.close()
+
+
+@pytest.mark.slow
+def test_a_running_serve_holds_its_folder_against_a_second_serve_and_migrate(tmp_path):
+    from tests.serverproc import ServerProcess
+
+    server = ServerProcess(tmp_path / "office")
+    server.start()
+    try:
+        second = server.cli("serve", "--port", "1")
+        assert second.returncode == 1
+        assert f"in use by pid {server.proc.pid}" in second.stderr  # type: ignore[union-attr]
+        assert f"satupintu serve on 127.0.0.1:{server.port}" in second.stderr
+        assert "Traceback" not in second.stderr
+        assert server.cli("migrate").returncode == 1
+        assert server.cli("migrate", "--check").returncode == 0  # reading is fine
+        assert server.cli("backup", str(tmp_path / "b.db")).returncode == 0  # so is a backup
+        assert requests.get(server.url + "/healthz", timeout=10).ok  # the first one serves on
+    finally:
+        server.stop()
+    assert server.cli("migrate").returncode == 0  # positive control: the folder is free again
