@@ -102,6 +102,11 @@ def upgrade_schema(store: Any, check: bool = False) -> int:
         migrations.upgrade(store, say=lambda line: print(line, flush=True))
     except migrations.SchemaError as exc:
         raise Failure(str(exc), 1) from None
+    except Exception as exc:  # noqa: BLE001 - a failed step: say where the data stands
+        raise Failure(f"schema upgrade failed: {type(exc).__name__}: {exc}; the failed step "
+                      f"wrote nothing and the data is at schema version "
+                      f"{store.schema_version()} (restore a backup or report the bug)", 1
+                      ) from None
     print(f"schema version {migrations.CURRENT}: up to date", flush=True)
     return 0
 
