@@ -341,3 +341,23 @@ def test_a_running_serve_holds_its_folder_against_a_second_serve_and_migrate(tmp
     finally:
         server.stop()
     assert server.cli("migrate").returncode == 0  # positive control: the folder is free again
+
+
+def test_a_failing_step_under_serve_says_where_the_data_stands(tmp_path, request, monkeypatch):
+    from satupintu.cli import Failure
+    from satupintu.opscli import upgrade_schema
+
+    config_path, data = office(tmp_path, "sqlite", request)
+    store = make_store(load_config(config_path), data)
+    monkeypatch.setattr(migrations, "CURRENT", len(migrations.STEPS) + 2)
+    monkeypatch.setattr(migrations, "STEPS", [*migrations.STEPS,
+                                              add_column_step(len(migrations.STEPS) + 2,
+                                                              fail=True)])
+    with pytest.raises(Failure) as failed:
+        upgrade_schema(store)
+    assert failed.value.code == 1
+    message = str(failed.value)
+    assert "schema upgrade failed: RuntimeError: step failed half-way" in message
+    assert f"schema version {migrations.CURRENT - 1}" in message  # the steps before it ran
+    assert store.schema_version() == migrations.CURRENT - 1
+    store.close()
