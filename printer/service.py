@@ -1,8 +1,9 @@
 """Printing tickets in the background: one small worker per kiosk printer.
 
 The engine calls `on_events` after every commit. For `ticket_issued` the
-service looks up the kiosk that issued it (the kiosk user is named after the
-kiosk id in [[kiosks]], case-insensitively) and queues a print: issuing never
+service looks up the kiosk that issued it (the ticket's kiosk is the kiosk
+user's bound [[kiosks]] id, or its name for a user named after the kiosk id,
+case-insensitively) and queues a print: issuing never
 waits on a printer. The kiosk's worker renders the ticket, stores it as a job,
 then either sends it to the printer itself (network, usb, serial, file, cups;
 short timeout) or hands it to the kiosk's print agent over Socket.IO.

@@ -6,7 +6,8 @@
     agent -> server  printer_agent_ack    {job, ok, state?, detail?}   ack {ok, duplicate}
     agent -> server  printer_agent_status {state, detail?}   (also the heartbeat, every 10 s)
 
-Who may join: the kiosk user named after the kiosk (kiosk id, any case) or a
+Who may join: a kiosk user bound to the kiosk (`users add --kiosk`), or named after
+it (kiosk id, any case), or a
 manager, with a bearer token (or the page session), for a kiosk whose printer
 type is "agent". Acknowledging a job twice changes nothing (`duplicate`).
 """
@@ -59,9 +60,10 @@ def on_join(data: Any = None) -> dict[str, Any]:
     if principal is None:
         return _refuse("unauthorized", "log in first (token)")
     if not (principal.role == "manager"
-            or (principal.role == "kiosk" and principal.username == kiosk.id.lower())):
-        return _refuse("forbidden", f"only the kiosk user {kiosk.id.lower()!r} or a manager "
-                                    "may run this kiosk's print agent")
+            or (principal.role == "kiosk" and principal.kiosk_id.lower() == kiosk.id.lower())):
+        return _refuse("forbidden", f"only a kiosk user bound to {kiosk.id!r} (or named "
+                                    f"{kiosk.id.lower()!r}) or a manager may run this kiosk's "
+                                    "print agent")
     session[SESSION_KEY] = kiosk.id
     join_room(agent_room(kiosk.id))
     state, detail = _state(data)

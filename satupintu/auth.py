@@ -44,6 +44,12 @@ class Principal:
     role: str
     expires_at: float
     login_id: str = ""  # the token's or session's id, for logging out
+    kiosk: str = ""  # a kiosk user's [[kiosks]] id, if it is bound to one
+
+    @property
+    def kiosk_id(self) -> str:
+        """The kiosk this user issues at: its bound kiosk, else its own name (the old rule)."""
+        return self.kiosk or self.username
 
     @property
     def is_staff(self) -> bool:
@@ -75,7 +81,7 @@ def _serializer() -> URLSafeSerializer:
 def issue_token(user: User, now: float | None = None) -> tuple[str, Principal]:
     """A signed bearer token for `user` and the principal it stands for."""
     claims = _claims(user, now)
-    principal = Principal(user.username, user.role, claims["exp"], claims["sid"])
+    principal = Principal(user.username, user.role, claims["exp"], claims["sid"], user.kiosk)
     return _serializer().dumps(claims), principal
 
 
@@ -99,7 +105,7 @@ def _check_claims(claims: Any) -> Principal | None:
         return None
     if store.session_ended(sid, now):
         return None
-    return Principal(user.username, user.role, exp, sid)
+    return Principal(user.username, user.role, exp, sid, user.kiosk)
 
 
 def verify_token(token: str) -> Principal | None:
@@ -117,7 +123,7 @@ def start_session(user: User) -> Principal:
     """Log `user` in on the session cookie (pages)."""
     claims = _claims(user)
     session[SESSION_KEY] = claims  # replaces any earlier login; other keys (language) stay
-    return Principal(user.username, user.role, claims["exp"], claims["sid"])
+    return Principal(user.username, user.role, claims["exp"], claims["sid"], user.kiosk)
 
 
 def end_login(principal: Principal) -> None:

@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     add = users_sub.add_parser("add", parents=[where], help="add a user")
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--kiosk", metavar="ID", default="",
+                     help="with --role kiosk: the [[kiosks]] id of this device, so its "
+                          "printer prints the tickets it issues (e.g. K1)")
     add.add_argument("--replace", action="store_true",
                      help="reset the role and password of an existing user")
     add.add_argument("--password-stdin", action="store_true",
@@ -354,12 +357,15 @@ def _read_password(from_stdin: bool, username: str) -> str:
 
 
 def _users_call(args: argparse.Namespace, action: str, *extra: Any,
-                reraise: tuple[type[Exception], ...] = (), **options: Any) -> Any:
+                reraise: tuple[type[Exception], ...] = (), with_kiosks: bool = False,
+                **options: Any) -> Any:
     """Run users.<action>(store, *extra, **options) against the configured store."""
     from . import users
     from .errors import QueueError
 
     config = _load(args.config)
+    if with_kiosks:  # a kiosk binding must name one of config.toml's kiosks
+        options["kiosks"] = tuple(k.id for k in config.kiosks)
     store = _open_store(config, args.data_dir)
     try:
         return getattr(users, action)(store, *extra, **options)
@@ -381,11 +387,12 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     password = _read_password(args.password_stdin, args.name)
     try:
         _users_call(args, "add_user", args.name, args.role, password, replace=args.replace,
-                    reraise=(UserExists,))
+                    kiosk=args.kiosk, reraise=(UserExists,), with_kiosks=True)
     except UserExists:
         raise Failure(f"user {args.name!r} already exists; add --replace to reset its role "
                       "and password", 2) from None
-    print(f"User {args.name} ({args.role}) saved.")
+    bound = f", kiosk {args.kiosk}" if args.kiosk else ""
+    print(f"User {args.name} ({args.role}{bound}) saved.")
     return 0
 
 
@@ -400,7 +407,8 @@ def cmd_users_list(args: argparse.Namespace) -> int:
     width = max(len(u.username) for u in found)
     for u in found:
         created = datetime.fromtimestamp(u.created_at).strftime("%Y-%m-%d %H:%M")
-        print(f"{u.username:<{width}}  {u.role:<7}  {created}")
+        bound = f"  kiosk {u.kiosk}" if u.kiosk else ""
+        print(f"{u.username:<{width}}  {u.role:<7}  {created}{bound}")
     return 0
 
 

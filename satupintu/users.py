@@ -70,15 +70,34 @@ def _is_run(text: str) -> bool:
     return steps in ({1}, {-1})
 
 
+def check_kiosk(kiosk: str, role: str, kiosks: tuple[str, ...] | None) -> str:
+    """Return `kiosk` if it may be bound: only to kiosk users, only a [[kiosks]] id."""
+    if not kiosk:
+        return ""
+    if role != "kiosk":
+        raise BadRequest("only a kiosk user is bound to a kiosk (leave kiosk out)",
+                         field="kiosk")
+    if kiosks is not None and kiosk not in kiosks:
+        known = ", ".join(kiosks) or "none: add a [[kiosks]] table to config.toml"
+        raise BadRequest(f"unknown kiosk {kiosk!r} (kiosks in config.toml: {known})",
+                         field="kiosk")
+    return kiosk
+
+
 def add_user(store: Store, username: str, role: str, password: str, *,
-             replace: bool = False) -> User:
-    """Create a user (or, with replace=True, reset its role and password)."""
+             replace: bool = False, kiosk: str = "",
+             kiosks: tuple[str, ...] | None = None) -> User:
+    """Create a user (or, with replace=True, reset it); a kiosk user may name its kiosk.
+
+    `kiosks`: the [[kiosks]] ids `kiosk` must be one of (None: not checked).
+    """
     check_username(username)
     check_role(role)
+    check_kiosk(kiosk, role, kiosks)
     check_password(password, username)
     if not replace and store.user(username) is not None:
         raise UserExists(f"user {username!r} already exists", field="username")
-    user = User(username, role, generate_password_hash(password), time.time())
+    user = User(username, role, generate_password_hash(password), time.time(), kiosk)
     store.put_user(user)
     return user
 
@@ -89,13 +108,14 @@ def list_users(store: Store) -> list[User]:
 
 
 def reset_user(store: Store, username: str, role: str, password: str, *,
-               by: str | None = None) -> User:
+               by: str | None = None, kiosk: str = "",
+               kiosks: tuple[str, ...] | None = None) -> User:
     """Set an existing user's role and password (its sessions end); `by` is the manager asking."""
     if store.user(username) is None:
         raise NoSuchUser(f"no user {username!r}", field="username")
     if role != "manager":
         _not_yourself(username, by)
-    return add_user(store, username, role, password, replace=True)
+    return add_user(store, username, role, password, replace=True, kiosk=kiosk, kiosks=kiosks)
 
 
 def remove_user(store: Store, username: str, *, by: str | None = None) -> None:

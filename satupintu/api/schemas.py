@@ -187,16 +187,25 @@ def Password(**kwargs: Any) -> String:  # noqa: N802
                   metadata={"example": "kata-sandi-panjang"}, **kwargs)
 
 
+def KioskId() -> String:  # noqa: N802
+    """The [[kiosks]] id a kiosk user is bound to (its printer prints what it issues)."""
+    return String(load_default="", validate=Length(max=MAX_STR), metadata={
+        "example": "K1", "description": "kiosk users: the [[kiosks]] id of the device, so "
+        "its printer prints the tickets it issues; empty for none"})
+
+
 class UserIn(In):
     username = String(required=True, validate=Regexp(USERNAME_RE, error=USERNAME_RULE),
                       metadata={"example": "loket7"})
     role = Role()
     password = Password()
+    kiosk = KioskId()
 
 
 class UserResetIn(In):
     role = Role()
     password = Password()
+    kiosk = KioskId()
 
 
 # -- outputs --------------------------------------------------------------------
@@ -357,6 +366,7 @@ class MeOut(Schema):
 class UserOut(Schema):
     username = String()
     role = String(metadata={"enum": list(ROLES)})
+    kiosk = String(allow_none=True, metadata={"description": "the kiosk it is bound to"})
     created_at = String(metadata={"format": "date-time"})
 
 

@@ -60,7 +60,7 @@ def issue_ticket(headers: dict[str, Any], body: dict[str, Any]) -> Any:
             f"at most {config().auth.issue_per_minute} tickets a minute from one kiosk; "
             "try again shortly", retry_after=int(wait) + 1)
     try:
-        outcome = engine().issue(body["service"], body["priority"], kiosk=principal.username,
+        outcome = engine().issue(body["service"], body["priority"], kiosk=principal.kiosk_id,
                                  key=headers["key"])
     except QuotaFull as exc:
         exc.details.setdefault("retry_after", seconds_to_midnight())  # numbers reset then

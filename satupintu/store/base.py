@@ -86,6 +86,7 @@ class User:
     role: str
     password_hash: str
     created_at: float
+    kiosk: str = ""  # kiosk users: the [[kiosks]] id of the device ("" = named after it)
 
 
 class Store(ABC):

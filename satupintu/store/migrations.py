@@ -27,7 +27,7 @@ from .base import Step, Store
 log = logging.getLogger(__name__)
 
 BASELINE = 1  # what a store written before schema versions existed holds
-CURRENT = 4  # the version this code writes and needs
+CURRENT = 5  # the version this code writes and needs
 
 
 def _sqlite_idempotency(db: sqlite3.Connection) -> None:
@@ -47,6 +47,8 @@ def _sqlite_limits_and_logouts(db: sqlite3.Connection) -> None:
 
 def _sqlite_config_services(db: sqlite3.Connection) -> None:
     db.execute("CREATE TABLE config_services (branch TEXT PRIMARY KEY, services TEXT NOT NULL)")
+def _sqlite_user_kiosk(db: sqlite3.Connection) -> None:
+    db.execute("ALTER TABLE users ADD COLUMN kiosk TEXT NOT NULL DEFAULT ''")
 
 
 def _redis_nothing(client: Any, pipe: Any, keys: Any) -> None:
@@ -65,6 +67,9 @@ STEPS: list[Step] = [  # in order: STEPS[i].version == BASELINE + 1 + i
             "counters that take all services: the config_services table (Redis: "
             "sp:{branch}:config_services, written on the next start)",
          _sqlite_config_services, _redis_nothing),
+    Step(5, "kiosk users bound to a kiosk: users.kiosk (Redis: the user's JSON gets a "
+            "kiosk field, absent = none)",
+         _sqlite_user_kiosk, _redis_nothing),
 ]
 
 

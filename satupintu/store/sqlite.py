@@ -77,7 +77,7 @@ CREATE TABLE IF NOT EXISTS calls (
 CREATE INDEX IF NOT EXISTS calls_branch ON calls (branch, n);
 CREATE TABLE IF NOT EXISTS users (
     username TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL, kiosk TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS idempotency (
@@ -620,8 +620,9 @@ class SQLiteStore(Store):
     def put_user(self, user: User) -> None:
         with self._tx() as db:
             db.execute(
-                "INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?)",
-                (user.username, user.role, user.password_hash, user.created_at),
+                "INSERT OR REPLACE INTO users (username, role, password_hash, created_at, "
+                "kiosk) VALUES (?, ?, ?, ?, ?)",
+                (user.username, user.role, user.password_hash, user.created_at, user.kiosk),
             )
 
     @on_one_thread

@@ -106,3 +106,20 @@ def test_manager_adds_a_clerk_who_can_then_log_in(devices):
     desk.click("button[type=submit]")
     expect(desk.locator("#picker-title")).to_have_text("Pilih loket Anda")
     expect(desk.locator(".counter-choice")).to_have_count(6)
+
+
+def test_manager_binds_a_kiosk_account_to_its_kiosk(devices, server):
+    board = devices.open("/manager", viewport="desk", user="boss")
+    wait_online(board)
+    form = board.locator("#user-form")
+    expect(form.get_by_label("Kios yang dipakai")).to_be_hidden()  # not for a clerk
+    form.get_by_label("Nama pengguna").fill("kios-lobi")
+    form.get_by_label("Peran").select_option("kiosk")
+    form.get_by_label("Kios yang dipakai").select_option("K1")
+    form.get_by_label("Kata sandi").fill("sandi-perangkat-lobi-1")
+    form.get_by_role("button", name="Simpan").click()
+    expect(board.locator("#flash")).to_have_text("Pengguna kios-lobi disimpan.")
+    expect(board.locator("#user-rows tr[data-user=kios-lobi]")).to_contain_text("K1")
+    listed = server.cli("users", "list").stdout
+    assert any(line.split()[0] == "kios-lobi" and line.endswith("kiosk K1")
+               for line in listed.splitlines()), listed

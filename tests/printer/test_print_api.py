@@ -214,3 +214,31 @@ def test_issuing_response_documents_the_print_field(app):
     assert field["anyOf"] == [{"$ref": "#/components/schemas/PrintOut"}, {"type": "null"}]
     assert {"ticket", "kiosk", "state", "preview", "printer", "message"} <= set(
         schemas["PrintOut"]["properties"])
+
+
+def test_a_kiosk_user_bound_to_a_kiosk_prints_there_whatever_its_name(app, fake, manager, anon):
+    """The README's quick start names the kiosk user kiosk1; --kiosk K1 binds it."""
+    added = manager.post("/users", 201, json={"username": "kiosk1", "role": "kiosk",
+                                               "password": "sandi-kios-lobi", "kiosk": "K1"})
+    assert added.get_json()["kiosk"] == "K1"
+    token = anon.post("/auth/token", json={"username": "kiosk1",
+                                           "password": "sandi-kios-lobi"}).get_json()["token"]
+    ticket = Actor(app, token, "kiosk1").take_ticket("ktp")
+    assert ticket["print"]["state"] == "queued" and ticket["print"]["kiosk"] == "K1"
+    printing(app).wait_idle()
+    [job] = fake.wait_for_jobs(1)
+    assert read(job).line(ticket["number"])
+    # The control: an unbound kiosk user with another name prints nowhere, as before.
+    other = actor(app, "kiosk2", "kiosk").take_ticket("ktp")
+    assert other["print"] is None
+
+
+def test_binding_names_a_configured_kiosk_and_only_for_kiosk_users(app, manager):
+    body = manager.post("/users", 400, json={"username": "kiosk9", "role": "kiosk",
+                                              "password": "sandi-kios-lobi", "kiosk": "K9"})
+    assert body.get_json()["field"] == "kiosk"
+    assert "K1, K3" in body.get_json()["message"]
+    body = manager.post("/users", 400, json={"username": "loket9", "role": "clerk",
+                                              "password": "sandi-kios-lobi", "kiosk": "K1"})
+    assert body.get_json()["field"] == "kiosk"
+    assert [u["username"] for u in manager.get("/users").get_json()["users"]] == ["manager1"]

@@ -271,3 +271,19 @@ def test_a_missing_async_library_is_a_clear_message(tmp_path, command):
     ok = subprocess.run([sys.executable, "-m", "satupintu", "check-config", str(config)],
                         capture_output=True, text=True, timeout=30, cwd=ROOT, env=env)
     assert ok.returncode == 0, ok.stderr
+
+
+def test_a_kiosk_user_is_bound_to_a_configured_kiosk(tmp_path):
+    added = users(tmp_path, "add", "kiosk1", "--role", "kiosk", "--kiosk", "K1",
+                  "--password-stdin", stdin="sandi-kios-lobi\n")
+    assert added.returncode == 0, added.stderr
+    assert "kiosk K1" in added.stdout
+    assert users(tmp_path, "list").stdout.split()[:2] + \
+        users(tmp_path, "list").stdout.split()[-2:] == ["kiosk1", "kiosk", "kiosk", "K1"]
+    unknown = users(tmp_path, "add", "kiosk9", "--role", "kiosk", "--kiosk", "K9",
+                    "--password-stdin", stdin="sandi-kios-lobi\n")
+    assert unknown.returncode == 2
+    assert "kiosk: unknown kiosk 'K9' (kiosks in config.toml: K1)" in unknown.stderr
+    clerk = users(tmp_path, "add", "loket9", "--role", "clerk", "--kiosk", "K1",
+                  "--password-stdin", stdin="sandi-kios-lobi\n")
+    assert clerk.returncode == 2 and "only a kiosk user" in clerk.stderr

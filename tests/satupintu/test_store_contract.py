@@ -395,6 +395,9 @@ def test_users(store: Store):
     assert store.delete_user("siti") is True
     assert store.delete_user("siti") is False
     assert store.users() == [User("budi", "clerk", "hash-2", 1_001.0)]
+    lobby = User("kiosk1", "kiosk", "hash-4", 1_003.0, kiosk="K1")  # bound to a kiosk
+    store.put_user(lobby)
+    assert store.user("kiosk1") == lobby and store.user("budi").kiosk == ""
 
 
 def test_secret_keeps_the_first_value_forever(store: Store):

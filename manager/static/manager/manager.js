@@ -261,6 +261,7 @@
       ...data.users.map((u) => el("tr", { dataset: { user: u.username } },
         el("td", {}, u.username),
         el("td", {}, t("role_" + u.role)),
+        el("td", {}, u.kiosk || ""),
         el("td", {}, el("button", { type: "button", "aria-label": t("remove") + " " + u.username,
           onclick: () => removeUser(u.username) }, t("remove"))))),
     );
@@ -275,11 +276,20 @@
     }
   }
 
+  // Only a kiosk account is bound to a kiosk device: show the choice for that role.
+  function showKioskChoice() {
+    const form = $("user-form");
+    form.querySelector(".user-kiosk").hidden = form.role.value !== "kiosk";
+  }
+  $("user-form").role.addEventListener("change", showKioskChoice);
+  showKioskChoice();
+
   $("user-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const form = e.target;
     const name = form.username.value.trim();
-    const body = { role: form.role.value, password: form.password.value };
+    const body = { role: form.role.value, password: form.password.value,
+      kiosk: form.role.value === "kiosk" ? form.kiosk.value : "" };
     const exists = (state.users || []).some((u) => u.username === name);
     const done = await SP.attempt(() => exists
       ? api("PUT", "/users/" + encodeURIComponent(name), body)
@@ -287,6 +297,7 @@
     if (done) {
       SP.say(t("user_saved", { name }), "ok");
       form.reset();
+      showKioskChoice();
       loadUsers();
     }
   });
