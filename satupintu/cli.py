@@ -255,7 +255,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             return server.serve_eventlet(options)
         worker = "gevent" if mode == "gevent" else "gthread"
         return server.serve_gunicorn(options, worker, config.server.threads,
-                                         config.server.max_sockets)
+                                     config.server.max_sockets, config.server.trusted_proxies)
     finally:
         if lock is not None:
             lock.release()

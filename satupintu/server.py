@@ -47,7 +47,8 @@ def bind_address(host: str, port: int) -> str:
 
 
 def serve_gunicorn(options: ServeOptions, worker_class: str, threads: int,
-                   max_sockets: int = 10_000) -> int:
+                   max_sockets: int = 10_000,
+                   trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")) -> int:
     """Serve with gunicorn, one worker, the app built inside it (no preload).
 
     `gevent` (default): a greenlet per connection, so idle websockets cost no
@@ -74,6 +75,9 @@ def serve_gunicorn(options: ServeOptions, worker_class: str, threads: int,
         "proc_name": f"satupintu:{options.port}",
         # The control socket defaults to one path per user: two servers would collide.
         "control_socket_disable": True,
+        # gunicorn believes X-Forwarded-Proto from the same proxies the app does
+        # ([server] trusted_proxies, proxy.TrustedProxy), and from nobody else.
+        "forwarded_allow_ips": ",".join(trusted_proxies),
         "child_exit": _worker_exited,
     }
 
