@@ -90,7 +90,7 @@ def create_app(
         message_queue=message_queue,
         cors_allowed_origins=app.config.get("SOCKETIO_CORS", None),
     )
-    app.extensions["satupintu.socket_cap"] = init_sockets(socketio, engine)
+    current.socket_cap.set(app, init_sockets(socketio, engine))
     init_printing(app, socketio, engine)  # print issued tickets; preview, reprint, agent
     init_health(app, engine, socketio)  # /healthz, /readyz, /metrics; access and change logs
     init_proxy(app)  # last: it wraps Socket.IO's WSGI app too

@@ -15,6 +15,7 @@ from flask import Flask, current_app
 if TYPE_CHECKING:
     from .config import Config
     from .engine import Engine
+    from .socketcap import SocketCap
     from .store.base import Store
 
 T = TypeVar("T")
@@ -53,3 +54,4 @@ class Part(Generic[T]):
 config: Part[Config] = Part("config")
 store: Part[Store] = Part("store")
 engine: Part[Engine] = Part("engine")
+socket_cap: Part[SocketCap] = Part("socket_cap")  # the websocket limits (for inspection)

@@ -25,6 +25,7 @@ import pytest
 import redis
 from werkzeug.security import generate_password_hash
 
+from satupintu import current
 from satupintu.app import create_app, socketio
 from satupintu.auth import issue_token
 from satupintu.config import Config, StoreConfig
@@ -44,7 +45,7 @@ def password_hash() -> str:
 
 def put_user(app: Any, username: str, role: str) -> User:
     user = User(username, role, password_hash(), time.time())
-    app.extensions["satupintu.store"].put_user(user)
+    current.store.get(app).put_user(user)
     return user
 
 
@@ -150,7 +151,7 @@ def make_app(api_backend: str, request: pytest.FixtureRequest, tmp_path: Path,
 
     yield build
     for app in apps:
-        app.extensions["satupintu.store"].close()
+        current.store.get(app).close()
 
 
 @pytest.fixture

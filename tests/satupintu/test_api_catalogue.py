@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from satupintu import current
 from tests.apihelpers import received
 
 WAIT = 5.0
@@ -19,7 +20,7 @@ def app(socket_app):
 
 def stored(app) -> tuple:
     """The catalogue edits and the branch sequence: what a refusal must leave alone."""
-    engine = app.extensions["satupintu.engine"]
+    engine = current.engine.get(app)
     return engine.store.catalogue_edits(engine.branch), engine.store.seq(engine.branch)
 
 

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from satupintu import current
 from satupintu.app import create_app
 from satupintu.config import StoreConfig
 from tests.apihelpers import put_user, token_for
@@ -17,7 +18,7 @@ BIG = "x" * 10_000
 
 def everything(app) -> tuple:
     """The whole stored state of the branch."""
-    engine = app.extensions["satupintu.engine"]
+    engine = current.engine.get(app)
     store = engine.store
     return (
         store.seq(engine.branch),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from satupintu import current
 from tests.apihelpers import actor
 
 SCHEMA_BACKENDS = ["sqlite", pytest.param("redis", marks=pytest.mark.redis)]
@@ -74,8 +75,8 @@ def test_the_key_survives_a_restart(make_app, api_backend, tmp_path, config):
     kiosk = actor(first_app, "kiosk1", "kiosk")
     first = issue(kiosk, "before-restart").get_json()
     if api_backend == "sqlite":
-        first_app.extensions["satupintu.store"].close()
-        again_app = create_app(first_app.extensions["satupintu.config"],
+        current.store.get(first_app).close()
+        again_app = create_app(current.config.get(first_app),
                                data_dir=tmp_path / "app0")
     else:
         again_app = make_app()
@@ -113,4 +114,4 @@ def test_an_office_upgraded_from_schema_1_takes_keys(tmp_path, request, backend)
         assert issue(kiosk, "after-upgrade").get_json()["id"] == first["id"]
         assert issue(kiosk, "after-upgrade-2").get_json()["id"] != first["id"]
     finally:
-        app.extensions["satupintu.store"].close()
+        current.store.get(app).close()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from satupintu import current
+from satupintu.api.login_guard import issue_limiter
 from satupintu.app import create_app
 from satupintu.config import AuthConfig
 from tests.apihelpers import Actor, actor, put_user, token_for
@@ -57,7 +59,7 @@ def test_quota_full_is_429_and_numbers_stay_unique(make_app, config):
 def test_rate_limit_per_kiosk_user(make_app, config):
     app = make_app(auth=AuthConfig(token_ttl_hours=12, issue_per_minute=3))
     now = [1000.0]
-    app.extensions["satupintu.issue_limiter"].clock = lambda: now[0]
+    issue_limiter.get(app).clock = lambda: now[0]
     lobby = actor(app, "kiosk-lobi", "kiosk")
     upstairs = actor(app, "kiosk-lt2", "kiosk")
     for _ in range(3):
@@ -83,13 +85,13 @@ def test_issuing_limit_is_shared_by_every_server_process(make_app, config, api_b
     else:
         second = make_app(auth=limits)  # make_app shares one Redis database in a test
     put_user(first, "kiosk-lobi", "kiosk")
-    on_first, on_second = (Actor(a, token_for(a, first.extensions["satupintu.store"].user(
+    on_first, on_second = (Actor(a, token_for(a, current.store.get(first).user(
         "kiosk-lobi")), "kiosk-lobi") for a in (first, second))
     statuses = [(on_first if i % 2 else on_second).post(
         "/tickets", None, json={"service": "info"}).status_code for i in range(8)]
     assert statuses == [201] * 4 + [429] * 4
     if api_backend == "sqlite":
-        second.extensions["satupintu.store"].close()
+        current.store.get(second).close()
 
 
 def test_closed_service_is_409(make_app, config):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from satupintu import current
 from satupintu.errors import NoSuchUser, SelfLockout
 from satupintu.users import add_user, remove_user, reset_user
 from tests.apihelpers import Actor
@@ -85,7 +86,7 @@ def test_a_manager_cannot_lock_themself_out(manager):
 
 
 def test_the_not_yourself_rule_lives_in_the_core(app):
-    store = app.extensions["satupintu.store"]
+    store = current.store.get(app)
     add_user(store, "boss", "manager", NEW["password"])
     with pytest.raises(SelfLockout):
         reset_user(store, "boss", "clerk", NEW["password"], by="boss")

@@ -10,7 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from satupintu import auth as auth_module
-from satupintu import users
+from satupintu import current, users
+from satupintu.api.login_guard import account_limiter
 from satupintu.auth import issue_token
 from satupintu.config import AuthConfig
 from satupintu.errors import BadRequest
@@ -88,7 +89,7 @@ def test_token_works_until_user_removed(app, anon):
     token = login(anon, "kiosk1").get_json()["token"]
     me = anon.get("/auth/me", headers={"Authorization": f"Bearer {token}"}).get_json()
     assert me["username"] == "kiosk1" and me["role"] == "kiosk"
-    users.remove_user(app.extensions["satupintu.store"], "kiosk1")
+    users.remove_user(current.store.get(app), "kiosk1")
     refused = anon.get("/auth/me", 401, headers={"Authorization": f"Bearer {token}"})
     assert refused.get_json()["error"] == "unauthorized"
 
@@ -103,14 +104,14 @@ def test_token_refused_after_role_change_or_password_reset(app):
     user = put_user(app, "budi", "clerk")
     actor = Actor(app, token_for(app, user))
     actor.post("/counters/1/pause")
-    store = app.extensions["satupintu.store"]
+    store = current.store.get(app)
     store.put_user(User("budi", "clerk", "scrypt:other-hash", time.time()))
     actor.post("/counters/1/open", 401)
 
 
 def test_expired_and_forged_tokens(app, anon):
     user = put_user(app, "kiosk1", "kiosk")
-    ttl = app.extensions["satupintu.config"].auth.token_ttl_hours * 3600
+    ttl = current.config.get(app).auth.token_ttl_hours * 3600
     with app.app_context():
         old, principal = issue_token(user, now=time.time() - ttl - 1)
         fresh, _ = issue_token(user)
@@ -148,7 +149,7 @@ def test_failed_logins_are_limited_per_account(app, anon):
     assert 1 <= int(refused.headers["Retry-After"]) <= 61
     put_user(app, "kiosk2", "kiosk")
     login(anon, "kiosk2")  # other names are unaffected
-    limiter = app.extensions["satupintu.login_limiter"]
+    limiter = account_limiter.get(app)
     limiter.clock = lambda: time.time() + 61
     login(anon, "kiosk1")
 
@@ -299,7 +300,7 @@ def test_a_token_living_longer_than_the_configured_ttl_is_refused(app, anon):
 def test_session_refused_after_user_removed(app, anon):
     put_user(app, "siti", "clerk")
     anon.post("/auth/session", json={"username": "siti", "password": PASSWORD})
-    users.remove_user(app.extensions["satupintu.store"], "siti")
+    users.remove_user(current.store.get(app), "siti")
     anon.get("/auth/me", 401)
     anon.post("/counters/1/open", 401)
 
@@ -328,7 +329,7 @@ def test_processes_sharing_redis_accept_each_others_tokens(make_app):
     user = put_user(first, "kiosk1", "kiosk")
     token = token_for(first, user)
     assert Actor(second, token).take_ticket("ktp")["number"] == "A001"
-    users.remove_user(second.extensions["satupintu.store"], "kiosk1")
+    users.remove_user(current.store.get(second), "kiosk1")
     Actor(first, token).post("/tickets", 401, json={"service": "ktp"})
 
 

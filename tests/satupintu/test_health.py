@@ -14,7 +14,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from satupintu import logs
+from satupintu import current, logs
 from satupintu.app import create_app
 from satupintu.config import LogConfig, MetricsConfig
 from satupintu.metrics_dir import default_dir
@@ -74,7 +74,7 @@ def test_readyz_is_503_when_the_schema_is_not_current(tmp_path, config):
     assert r.status_code == 503
     assert r.get_json()["checks"]["schema"]["ok"] is False
     assert client.get("/healthz").status_code == 200  # the process is still up
-    app.extensions["satupintu.store"].close()
+    current.store.get(app).close()
 
 
 @pytest.mark.redis
@@ -95,7 +95,7 @@ def test_readyz_follows_redis_going_away_and_coming_back(tmp_path, config):
         assert client.get("/healthz").status_code == 200
         server.start()  # same port, same data directory: the store comes back
         assert client.get("/readyz").status_code == 200
-        app.extensions["satupintu.store"].close()
+        current.store.get(app).close()
     finally:
         server.stop()
 

@@ -19,6 +19,7 @@ import pytest
 import redis
 import requests
 
+from satupintu import current
 from satupintu.app import create_app
 from satupintu.config import load_config
 from satupintu.datalock import DataDirLock
@@ -89,7 +90,7 @@ def test_the_v1_fixture_upgrades_and_every_record_is_there_and_usable(tmp_path, 
     # On the fixture's day: a later one would close it first (expire its open tickets).
     app = create_app(config, data, overrides={  # refuses anything but the current schema
         "SATUPINTU_CLOCK": lambda: expected["now"] + 1800})
-    store = app.extensions["satupintu.store"]
+    store = current.store.get(app)
     assert store.schema_version() == migrations.CURRENT
     branch, day = expected["branch"], expected["day"]
 
@@ -167,9 +168,9 @@ def test_an_upgraded_v1_file_has_the_same_tables_as_a_fresh_one(tmp_path, config
     old.mkdir()
     shutil.copy(FIXTURE / "satupintu.db", old / "satupintu.db")
     migrations.upgrade(SQLiteStore(old / "satupintu.db"))
-    create_app(config, old).extensions["satupintu.store"].close()
+    current.store.get(create_app(config, old)).close()
     fresh = tmp_path / "fresh"
-    create_app(config, fresh).extensions["satupintu.store"].close()
+    current.store.get(create_app(config, fresh)).close()
     assert columns_and_indexes(old / "satupintu.db") == columns_and_indexes(
         fresh / "satupintu.db")
     assert SQLiteStore(fresh / "satupintu.db").schema_version() == migrations.CURRENT
