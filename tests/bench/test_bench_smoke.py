@@ -128,3 +128,12 @@ def test_bench_backup_quick():
     for row in rows:
         for seconds in (row[4], row[6]):  # backup and restore: real, measured numbers
             assert re.fullmatch(r"\d+\.\d{3}", seconds) and float(seconds) < 60, row
+
+
+@pytest.mark.redis
+def test_bench_limits_quick():
+    out = run_bench("bench_limits.py")
+    rows = table_rows(out, "sqlite ") + table_rows(out, "redis ")
+    assert [(r[0], r[1]) for r in rows] == [("sqlite", "50"), ("redis", "50")]
+    for row in rows:
+        assert all(float(v) > 0 for v in row[2:4]), row  # measured, not placeholders
