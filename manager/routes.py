@@ -12,4 +12,5 @@ from . import bp
 @bp.get("/manager")
 def page() -> str:
     """The live board (manager login)."""
-    return render_template("manager/manager.html", kiosks=current.config().kiosks)
+    return render_template("manager/manager.html", kiosks=current.config().kiosks,
+                           policy=current.config().routing.policy)

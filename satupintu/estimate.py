@@ -74,12 +74,14 @@ class Estimator:
         return round(ahead * self.mean_service_s(service_id) / max(1, open_n or assigned))
 
     def summary(self, service_id: str, waiting: int, counters: list[Counter]) -> dict[str, Any]:
-        """A service's waiting count, estimated wait and open counters."""
-        open_n, _ = self.counters_taking(service_id, counters)
+        """A service's waiting count, estimated wait, open and assigned counters."""
+        open_n, assigned = self.counters_taking(service_id, counters)
         return {
             "waiting": waiting,
             "estimated_wait_s": self.wait_for(service_id, waiting, counters),
             "counters_open": open_n,
+            "counters_assigned": assigned,
+            "counters_total": len(counters),
         }
 
     def queue_summary(self, service_ids: list[str],

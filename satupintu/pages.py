@@ -7,10 +7,20 @@ the Socket.IO events, like any other client.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
@@ -68,6 +78,13 @@ def common_strings() -> dict[str, str]:
         "err_no_such_counter": _("Loket tidak ditemukan."),
         "err_no_such_service": _("Layanan tidak ditemukan."),
         "err_unauthorized": _("Silakan masuk terlebih dahulu."),
+        "wrong_role": _("Halaman ini hanya untuk {roles}. Anda masuk sebagai {name} ({role})."),
+        "wrong_role_login": _("Masuk sebagai pengguna lain"),
+        "wrong_role_home": _("Ke halaman Anda"),
+        "page_for_manager": _("manajer"),
+        "page_for_clerk": _("petugas loket"),
+        "page_for_kiosk": _("kios"),
+        "or": _("atau"),
         "err_forbidden": _("Peran Anda tidak diizinkan melakukan ini."),
         "err_conflict": _("Antrean sedang sibuk. Coba lagi."),
         "err_quota_full": _("Kuota layanan ini untuk hari ini sudah habis."),
@@ -112,6 +129,13 @@ def page_globals() -> dict[str, Any]:
 def home() -> str:
     """Links to every face of the system (for set-up; each device opens its own)."""
     return render_template("home.html")
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """The icon, for browsers and tools that ask for /favicon.ico whatever the page says."""
+    return send_from_directory(str(Path(__file__).parent / "static" / "img"), "favicon.svg",
+                               mimetype="image/svg+xml", max_age=86400)
 
 
 @bp.get("/login")

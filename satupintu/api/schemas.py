@@ -303,6 +303,9 @@ class ServiceOut(Schema):
     waiting = Integer()
     estimated_wait_s = Integer(allow_none=True)
     counters_open = Integer()
+    counters_assigned = Integer(metadata={"description": "counters that take the service, "
+                                                         "open or not (0: nobody can call it)"})
+    counters_total = Integer(metadata={"description": "all counters of the office"})
     source = String(metadata={
         "enum": ["config", "edited", "added"],
         "description": "config.toml as is, config.toml with a manager's edits, or added on "

@@ -37,6 +37,7 @@ VIEWPORTS = {
     "display": {"width": 1920, "height": 1080},
     "display_portrait": {"width": 1080, "height": 1920},
     "desk": {"width": 1440, "height": 900},
+    "laptop": {"width": 1366, "height": 768},  # the most common office PC screen
     "phone": {"width": 390, "height": 844},
 }
 

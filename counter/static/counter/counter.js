@@ -73,6 +73,7 @@
     $("current-service").textContent = cur ? SP.serviceName(s) || cur.service : t("no_ticket");
     $("current-status").textContent = cur ? t("status_" + cur.status) : "";
     $("current").style.setProperty("--service", s ? s.colour : "#9e9e9e");
+    $("checklist-box").style.setProperty("--service", s ? s.colour : "#9e9e9e");
     renderChecklist(cur, s);
     tickElapsed();
     renderCounts();
@@ -160,6 +161,21 @@
       SP.say("");
     }
     applyResult(result);
+    if (action === "open") warnIfHoldingOthers();
+  }
+
+  /** One clerk, one counter: say so if this clerk still holds another one open or paused. */
+  async function warnIfHoldingOthers() {
+    let data = null;
+    try {
+      data = await api("GET", "/counters");
+    } catch (err) {
+      SP.bug(err);
+      return;
+    }
+    const others = data.counters.filter((c) => String(c.id) !== String(state.counterId) &&
+      c.clerk === state.me.username && c.state !== "closed");
+    if (others.length) SP.say(t("holding_others", { counters: others.map((c) => c.name).join(", ") }));
   }
 
   function callTicket(ticketId) {

@@ -59,6 +59,7 @@
         let status = [t("waiting", { n: s.waiting || 0 }), t("wait", { wait: SP.waitText(s.estimated_wait_s) })].join(" · ");
         if (closed) status = t("service_closed");
         else if (full) status = t("quota_full");
+        else if (s.counters_assigned === 0) status += " · " + t("no_counter_takes");
         else if (s.counters_open === 0) status += " · " + t("no_counter_open");
         return el("li", {}, el(
           "button",
@@ -78,6 +79,10 @@
         ));
       }),
     );
+    // Say "every counter serves every service" only while it is true.
+    const offered = state.services.filter((s) => s.enabled !== false);
+    $("all-counters-hint").hidden = !offered.length || !offered.every(
+      (s) => s.counters_total > 0 && s.counters_assigned === s.counters_total);
     const again = focused && grid.querySelector(`[data-service="${CSS.escape(focused)}"]`);
     if (again && !again.disabled) again.focus({ preventScroll: true });
     else if (document.body.dataset.screen === "services" && !grid.contains(document.activeElement)) {
@@ -275,8 +280,9 @@
 
   function clock() {
     const now = new Date();
+    // The office's time, like the display, whatever time zone the kiosk PC was set to.
     $("clock").textContent = now.toLocaleTimeString(SP.lang === "en" ? "en-GB" : "id-ID", {
-      hour: "2-digit", minute: "2-digit",
+      hour: "2-digit", minute: "2-digit", timeZone: $("clock").dataset.timezone || undefined,
     });
   }
 

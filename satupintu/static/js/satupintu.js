@@ -143,12 +143,29 @@
       if (err.status !== 401 && err.status !== 403) throw err;
     }
     const role = me && (me.role || (me.user && me.user.role));
-    if (!me || (roles && !roles.includes(role))) {
+    if (!me) {
       const next = location.pathname + location.search;
       location.assign("/login?next=" + encodeURIComponent(next));
       return new Promise(() => {}); // the page is going away
     }
+    if (roles && !roles.includes(role)) {
+      wrongRole(me.username || (me.user && me.user.username) || "", role, roles);
+      return new Promise(() => {}); // this page is not theirs: it stays on the message
+    }
     return me;
+  }
+
+  /** Signed in, but not with a role this page is for: say so instead of a silent bounce. */
+  function wrongRole(name, role, roles) {
+    const home = { manager: "/manager", clerk: "/counter", kiosk: "/kiosk" }[role] || "/";
+    const main = document.getElementById("main");
+    const names = roles.map((r) => t("page_for_" + r)).join(" " + t("or") + " ");
+    main.replaceChildren(el("section", { class: "page stack wrong-role", role: "alert" },
+      el("h1", {}, t("wrong_role", { roles: names, name, role: t("page_for_" + role) })),
+      el("p", {},
+        el("a", { class: "button primary", href: home }, t("wrong_role_home")), " ",
+        el("button", { type: "button", onclick: () => logout() }, t("wrong_role_login")))));
+    document.body.dataset.wrongRole = role;
   }
 
   async function logout() {
