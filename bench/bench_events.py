@@ -70,7 +70,8 @@ async def _clients(urls: list[str], count: int, offset: int, index: int, ready: 
 
     async def connect(i: int) -> str | None:
         sio = socketio.AsyncClient(reconnection=False)
-        sio.on("ticket_called", on_called)
+        sio.on("changes", lambda frame: [on_called(e) for e in frame["events"]
+                                         if e["event"] == "ticket_called"])
         async with gate:
             try:
                 await sio.connect(urls[(offset + i) % len(urls)], transports=["websocket"],

@@ -200,7 +200,7 @@ class BenchClock:
 
 def write_server_config(path: Path, kind: str, redis_url: str | None,
                         async_mode: str = "threading", threads: int = 50,
-                        counters_toml: str | None = None) -> Path:
+                        counters_toml: str | None = None, **server_keys: int) -> Path:
     """config.toml for a benchmark server: the demo office, no issue rate limit,
     the largest daily quota the config allows, optionally other counters."""
     import re
@@ -209,7 +209,7 @@ def write_server_config(path: Path, kind: str, redis_url: str | None,
     from tests.serverproc import write_config
 
     write_config(path, redis_url if kind == "redis" else None, async_mode, threads,
-                 issue_per_minute=100_000_000)
+                 issue_per_minute=100_000_000, **server_keys)
     text = path.read_text(encoding="utf-8")
     text = re.sub(r"^daily_quota = \d+", "daily_quota = 100000", text, flags=re.MULTILINE)
     if counters_toml:
@@ -224,7 +224,7 @@ def write_server_config(path: Path, kind: str, redis_url: str | None,
 def start_servers(work: Path, kind: str, redis_url: str | None, processes: int = 1,
                   async_mode: str = "threading", threads: int = 50,
                   counters_toml: str | None = None,
-                  users: dict[str, str] | None = None) -> list[Any]:
+                  users: dict[str, str] | None = None, **server_keys: int) -> list[Any]:
     """Start `processes` serve processes on one store (SQLite: one only), users added first.
 
     `users` maps username -> role; every user's password is tests.serverproc.PASSWORD.
@@ -235,7 +235,7 @@ def start_servers(work: Path, kind: str, redis_url: str | None, processes: int =
         raise ValueError("SQLite is one server process")
     work.mkdir(parents=True, exist_ok=True)
     config = write_server_config(work / "config.toml", kind, redis_url, async_mode, threads,
-                                 counters_toml)
+                                 counters_toml, **server_keys)
     servers = [ServerProcess(work / f"p{i}", config_path=config, data_dir=work / "var")
                for i in range(processes)]
     for name, role in (users or {}).items():  # shared store: adding once is enough

@@ -17,11 +17,13 @@ from . import current
 from .api import init_api
 from .config import Config, load_config
 from .engine import Engine
+from .fanout import BatchRedisManager
 from .health import init_health
 from .pages import init_pages
 from .proxy import init_proxy
 from .sockets import init_sockets
 from .store import make_store, migrations
+from .usercache import UserCache
 
 socketio = SocketIO()
 
@@ -73,6 +75,7 @@ def create_app(
     current.config.set(app, config)
     current.store.set(app, store)
     current.engine.set(app, engine)
+    current.users.set(app, UserCache(store))
 
     init_api(app)
     init_pages(app)  # languages, the pages and the role blueprints
@@ -84,11 +87,17 @@ def create_app(
     )
     # init_app keeps earlier options: drop a previous app's Redis manager (tests build many apps).
     socketio.server_options.pop("client_manager", None)
+    socketio.server_options.pop("message_queue", None)
+    queue: dict[str, Any] = {}
+    if message_queue:
+        # Flask-SocketIO's Redis queue on its usual channel, able to publish one
+        # operation's frames for every room as one message (fanout.py).
+        queue["client_manager"] = BatchRedisManager(message_queue, channel="flask-socketio")
     socketio.init_app(
         app,
         async_mode=socketio_mode(config.server.async_mode),
-        message_queue=message_queue,
         cors_allowed_origins=app.config.get("SOCKETIO_CORS", None),
+        **queue,
     )
     current.socket_cap.set(app, init_sockets(socketio, engine))
     init_printing(app, socketio, engine)  # print issued tickets; preview, reprint, agent

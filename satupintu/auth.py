@@ -99,11 +99,10 @@ def _check_claims(claims: Any) -> Principal | None:
     # Never longer than the configured TTL, whatever the token says about itself.
     if not (now < exp <= iat + ttl and iat <= now + CLOCK_SKEW_S):
         return None
-    store = current.store()
-    user = store.user(username)
+    user = current.users().get(username)  # cached until any process changes a user
     if user is None or user.role != role or _fingerprint(user) != fp:
         return None
-    if store.session_ended(sid, now):
+    if current.users().session_ended(sid, now):
         return None
     return Principal(user.username, user.role, exp, sid, user.kiosk)
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .engine import Engine
     from .socketcap import SocketCap
     from .store.base import Store
+    from .usercache import UserCache
 
 T = TypeVar("T")
 
@@ -55,3 +56,4 @@ config: Part[Config] = Part("config")
 store: Part[Store] = Part("store")
 engine: Part[Engine] = Part("engine")
 socket_cap: Part[SocketCap] = Part("socket_cap")  # the websocket limits (for inspection)
+users: Part[UserCache] = Part("users")  # the token and session check's users

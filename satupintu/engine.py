@@ -272,7 +272,7 @@ class Engine:
             seq_count=3,
         ))
         events = [
-            self.events.ticket(ev.TICKET_CALLED, seqs[0], called, recall=False,
+            self.events.ticket(ev.TICKET_CALLED, seqs[0], called, before=ticket, recall=False,
                                announcement=announcements(called.number, counter.name)),
             self.events.counter(seqs[1], new_counter, called),
         ]
@@ -341,7 +341,7 @@ class Engine:
             pairs.append((counter, new_counter))
         seqs = self.store.commit(self.branch, Change(
             tickets=[(ticket, updated)], counters=pairs, seq_count=2 + len(pairs)))
-        events = [self.events.ticket(ev.TICKET_UPDATED, seqs[0], updated)]
+        events = [self.events.ticket(ev.TICKET_UPDATED, seqs[0], updated, before=ticket)]
         if pairs:
             assert new_counter is not None
             events.append(self.events.counter(seqs[1], new_counter, None))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .model import Counter, Ticket
+from .model import Counter, Ticket, TicketStatus
 from .shapes import counter_json, ticket_json
 
 TICKET_ISSUED = "ticket_issued"
@@ -35,6 +35,8 @@ class Event:
     # The ticket as this change left it, for listeners in this process (printing):
     # they need not read back what was just written. Never sent to clients.
     record: Ticket | None = field(default=None, compare=False, repr=False)
+    # The ticket as it was before this change (None: it is new), for the line moves.
+    before: Ticket | None = field(default=None, compare=False, repr=False)
 
     def payload(self, staff: bool = False) -> dict[str, Any]:
         body = {"seq": self.seq, "branch": self.branch, **self.data}
@@ -51,11 +53,16 @@ class EventBuilder:
         self.tz = tz
         self.counter_name = counter_name  # Config.counter_name
 
-    def ticket(self, name: str, seq: int, t: Ticket, **extra: Any) -> Event:
-        """A ticket_* event: the ticket's public view plus `extra` fields."""
+    def ticket(self, name: str, seq: int, t: Ticket, before: Ticket | None = None,
+               **extra: Any) -> Event:
+        """A ticket_* event: the ticket's public view plus `extra` fields.
+
+        `before`: the ticket as it was read (None for a new one), so the phones
+        following its line learn whether it joined or left the line.
+        """
         view = ticket_json(t, self.tz, self.counter_name(t.counter))
         return Event(name, seq, self.branch, {"ticket": view, **extra}, ticket=t.id,
-                     counter=t.counter, record=t)
+                     counter=t.counter, record=t, before=before)
 
     def counter(self, seq: int, c: Counter, current: Ticket | None) -> Event:
         """counter_updated: the public view, and the clerk's name for staff rooms."""
@@ -73,3 +80,33 @@ class EventBuilder:
         """catalogue_updated: a manager edited a service; clients reload the services."""
         return Event(CATALOGUE_UPDATED, seq, self.branch,
                      {"service": service_id, "version": version})
+
+
+def place(t: Ticket) -> tuple[int, int]:
+    """A waiting ticket's place in its service's line: priority first, then sort key.
+
+    The people ahead of a waiting ticket are exactly the waiting tickets of its
+    service with a smaller place (store.people_ahead counts the same way).
+    """
+    return (0 if t.is_priority else 1, t.sort_key)
+
+
+def line_moves(event: Event) -> list[tuple[str, tuple[int, int], int]]:
+    """(service, place, +1 joined / -1 left) for each waiting line this ticket event changed."""
+    after, before = event.record, event.before
+    if after is None:
+        return []
+    was = (before.service, place(before)) if before is not None and is_waiting(before) else None
+    now = (after.service, place(after)) if is_waiting(after) else None
+    if was == now:
+        return []
+    moves = []
+    if was is not None:
+        moves.append((was[0], was[1], -1))
+    if now is not None:
+        moves.append((now[0], now[1], 1))
+    return moves
+
+
+def is_waiting(t: Ticket) -> bool:
+    return t.status is TicketStatus.WAITING

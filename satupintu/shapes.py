@@ -33,6 +33,9 @@ def ticket_json(t: Ticket, tz: ZoneInfo, counter_name: str = "") -> dict[str, An
         "started_at": iso(t.started_at, tz),
         "finished_at": iso(t.finished_at, tz),
         "day": t.day,
+        # Its place in its service's line (priority first, then sort key): a phone
+        # follows its people-ahead count from the line_changed moves (fanout.py).
+        "place": [0 if t.is_priority else 1, t.sort_key],
     }
 
 

@@ -12,6 +12,7 @@ is a dict lookup under a lock: reaching the cap never slows the HTTP API.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections import Counter
 from typing import Any
@@ -62,13 +63,30 @@ class SocketCap:
                     del self._by_address[address]
 
 
+def client_address(environ: dict[str, Any]) -> str:
+    """The client's address: the peer, or behind a trusted proxy the last X-Forwarded-For hop.
+
+    Trusted proxies are gunicorn's: `FORWARDED_ALLOW_IPS` (default 127.0.0.1 and ::1),
+    so an nginx in front does not make every phone count as one address.
+    """
+    peer = str(environ.get("REMOTE_ADDR") or "?")
+    forwarded = str(environ.get("HTTP_X_FORWARDED_FOR") or "")
+    if not forwarded:
+        return peer
+    trusted = {a.strip() for a in
+               os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1").split(",")}
+    if peer in trusted or "*" in trusted:
+        return forwarded.split(",")[-1].strip() or peer
+    return peer
+
+
 def install(server: Any, cap: SocketCap) -> None:
     """Check `cap` at every Engine.IO handshake of the python-socketio `server`."""
     connect = server._handle_eio_connect
     disconnect = server._handle_eio_disconnect
 
     def on_connect(sid: str, environ: dict[str, Any]) -> Any:
-        refusal = cap.admit(sid, environ.get("REMOTE_ADDR") or "?")
+        refusal = cap.admit(sid, client_address(environ))
         if refusal is not None:
             return refusal  # Engine.IO drops the session and answers 401 with this body
         try:

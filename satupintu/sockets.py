@@ -1,15 +1,19 @@
 """The one adapter from engine events to Socket.IO rooms, and the `join` protocol.
 
-Rooms:
-- `display`          public: every event, public payload (halls, kiosks, phones' boards)
+Rooms (what each gets: fanout.py, and README "Live updates"):
+- `display`          public: calls, queue counts, catalogue edits (halls, kiosks)
 - `manager`          managers: every event, staff payload (clerk names)
 - `counter:<id>`     clerks and managers: events about that counter, staff payload
 - `ticket:<id>`      public: events about that ticket (the citizen's phone)
+- `line:<service>`   public: tickets joining and leaving that service's line (the phone's
+                     position), its queue count, its catalogue edits
 
-`display` and `manager` get every event, so their clients see every `seq`.
-Every payload carries `seq` (the branch sequence number). A client that
-connects, reconnects, or sees a gap in `seq` fetches GET /api/v1/snapshot and
-then applies only events whose seq is larger than the snapshot's.
+Each operation reaches each room it concerns as one `changes` frame (wire
+format version 2) carrying the operation's events for that room, each with
+its `seq` (the branch sequence number). `display` and `manager` get a frame
+for every change ("all": true), so a client there that connects, reconnects,
+or sees a gap in `seq` fetches GET /api/v1/snapshot and then applies only
+events whose seq is larger than the snapshot's.
 
 A client joins with the event `join` {room, token?} (token: a bearer token
 from POST /api/v1/auth/token; without it the page's session cookie counts)
@@ -25,10 +29,10 @@ from typing import Any
 
 from flask_socketio import SocketIO, join_room, leave_room
 
-from . import current, socketcap
+from . import current, fanout, socketcap
 from .access import find_ticket
 from .auth import Principal, session_principal, verify_token
-from .errors import NoSuchTicket
+from .errors import NoSuchService, NoSuchTicket
 from .events import Event
 from .socketcap import SocketCap
 
@@ -36,27 +40,14 @@ log = logging.getLogger(__name__)
 MAX_ROOM = 80
 
 
-def rooms_for(event: Event) -> list[tuple[str, bool]]:
-    """(room, staff payload?) for each room an event goes to."""
-    rooms = [("display", False), ("manager", True)]
-    if event.counter:
-        rooms.append((f"counter:{event.counter}", True))
-    if event.ticket:
-        rooms.append((f"ticket:{event.ticket}", False))
-    return rooms
-
-
 def make_publisher(server: Any) -> Any:
-    """An engine listener that emits each event to its rooms on `server`."""
+    """An engine listener that sends an operation's events as one frame per room."""
     def publish(events: list[Event]) -> None:
-        for event in events:
-            payloads = {False: event.payload(), True: event.payload(staff=True)}
-            for room, staff in rooms_for(event):
-                try:
-                    server.emit(event.name, payloads[staff], to=room, namespace="/")
-                except Exception:  # the change is committed; clients resync on the seq gap
-                    log.exception("could not publish %s seq %s to %s", event.name,
-                                  event.seq, room)
+        try:
+            fanout.emit_frames(server, fanout.frames(events))
+        except Exception:  # the change is committed; clients resync on the seq gap
+            log.exception("could not publish %s", ", ".join(
+                f"{e.name} seq {e.seq}" for e in events))
     return publish
 
 
@@ -86,9 +77,15 @@ def _check_room(room: str, data: dict[str, Any]) -> dict[str, Any] | None:
         except NoSuchTicket as exc:
             return _refuse(exc.code, exc.message)
         return None
+    if kind == "line" and ident:
+        try:
+            engine.service(ident)
+        except NoSuchService as exc:
+            return _refuse(exc.code, exc.message)
+        return None
     if room != "manager" and not (kind == "counter" and ident):
-        return _refuse("bad_request", "room must be display, manager, counter:<id> or "
-                                      "ticket:<id>")
+        return _refuse("bad_request", "room must be display, manager, counter:<id>, "
+                                      "ticket:<id> or line:<service>")
     principal, refusal = _principal(data)
     if refusal:
         return refusal

@@ -226,14 +226,23 @@ def join(sc: Any, room: str, token: str | None = None) -> dict[str, Any]:
 
 
 def received(sc: Any, name: str | None = None, wait: float = 0.0,
-             count: int = 1) -> list[dict[str, Any]]:
-    """Payloads received so far (of event `name`), waiting up to `wait` s for `count` of them."""
+             count: int = 1, frames: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Events received so far (of event `name`), waiting up to `wait` s for `count` of them.
+
+    The events inside `changes` frames are unpacked ({"event": name, **payload});
+    the frames themselves are appended to `frames` if given.
+    """
     got: list[dict[str, Any]] = []
     deadline = time.monotonic() + wait
     while True:
         for packet in sc.get_received():
-            if name is None or packet["name"] == name:
-                got.append({"event": packet["name"], **packet["args"][0]})
+            payload = packet["args"][0] if packet["args"] else {}
+            if packet["name"] == "changes":
+                if frames is not None:
+                    frames.append(payload)
+                got.extend(e for e in payload["events"] if name is None or e["event"] == name)
+            elif name is None or packet["name"] == name:
+                got.append({"event": packet["name"], **payload})
         if len(got) >= count or time.monotonic() >= deadline:
             return got
         time.sleep(0.02)

@@ -249,6 +249,7 @@ class Listener:
         self.sio = socketio.Client(reconnection=False)
         for name in events:
             self.sio.on(name, self._recorder(name))
+        self.sio.on("changes", self._unpacker(set(events)))
         self.sio.connect(url, transports=["websocket"], wait_timeout=15)
         assert self.sio.transport() == "websocket"
         data = {"room": room} if token is None else {"room": room, "token": token}
@@ -262,6 +263,15 @@ class Listener:
                 self.received.append((name, payload))
                 self._cond.notify_all()
         return record
+
+    def _unpacker(self, names: set[str]) -> Callable[[dict[str, Any]], None]:
+        """Records the events inside a `changes` frame (wire format 2) by their names."""
+        def unpack(frame: dict[str, Any]) -> None:
+            with self._cond:
+                self.received.extend((e["event"], e) for e in frame["events"]
+                                     if e["event"] in names)
+                self._cond.notify_all()
+        return unpack
 
     def wait_for(self, name: str, match: Callable[[dict[str, Any]], bool],
                  timeout: float = 15) -> dict[str, Any]:

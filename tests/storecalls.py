@@ -25,7 +25,7 @@ from satupintu.config import load_config
 from satupintu.store.base import Store
 
 ROOT = Path(__file__).resolve().parent.parent
-NOT_COUNTED = {"atomic", "close", "keys"}
+NOT_COUNTED = {"atomic", "close", "keys", "users_changed"}  # users_changed: a file size
 
 
 class CountingStore:

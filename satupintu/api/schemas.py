@@ -226,11 +226,17 @@ class TicketOut(Schema):
     started_at = String(allow_none=True, metadata={"format": "date-time"})
     finished_at = String(allow_none=True, metadata={"format": "date-time"})
     day = String()
+    place = List(Integer(), metadata={
+        "description": "place in its service's line: [0 priority / 1 normal, sort key]; "
+                       "the waiting tickets with a smaller place are the people ahead"})
 
 
 class TicketStatusOut(TicketOut):
     people_ahead = Integer(metadata={"description": "waiting tickets called before this one"})
     estimated_wait_s = Integer(allow_none=True)
+    seq = Integer(metadata={"description": "the branch seq this answer is at least as new as: "
+                                           "line_changed moves with a larger seq are not in "
+                                           "people_ahead yet"})
 
 
 class PrintOut(Schema):

@@ -35,8 +35,11 @@ def status_view(t: Ticket) -> dict[str, Any]:
     """A ticket's public view with its place in line and estimated wait."""
     eng = engine()
     ahead, wait = eng.position(t)
+    # Read after the count: a change landing between the two reads (one store round trip)
+    # is then missed rather than counted twice, so a phone shows one more ahead, never fewer.
+    seq = eng.store.seq(eng.branch)
     return {**ticket_json(t, eng.tz, eng.config.counter_name(t.counter)),
-            "people_ahead": ahead, "estimated_wait_s": wait}
+            "people_ahead": ahead, "estimated_wait_s": wait, "seq": seq}
 
 
 @bp.post("/tickets")

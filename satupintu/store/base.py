@@ -255,6 +255,11 @@ class Store(ABC):
 
     # -- users and secrets ----------------------------------------------------
 
+    def users_changed(self) -> int | None:
+        """A mark that changes after any process writes a user; None if it cannot be told
+        cheaply (no store round trip), and then callers must not cache users."""
+        return None
+
     @abstractmethod
     def put_user(self, user: User) -> None:
         """Create or replace a user."""

@@ -62,6 +62,7 @@ from ..errors import IdempotencyKeyReused, QuotaFull
 from ..model import OPEN, Call, Counter, Ticket, TicketStatus
 from . import migrations, scripts
 from .base import Change, ChangedMeanwhile, IdempotencyKey, Issued, Store, User
+from .userswatch import UsersWatch
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +215,7 @@ class RedisStore(Store):
         # other satupintu processes still using this Redis (CLIENT LIST) and refuse.
         self.redis = redis.Redis.from_url(url, decode_responses=True,
                                           client_name=f"{CLIENT_NAME}{os.getpid()}")
+        self._users = UsersWatch(self.redis, f"{prefix}:users:changed")  # see users_changed
         self._issue = self.redis.register_script(scripts.ISSUE)
         self._commit = self.redis.register_script(scripts.COMMIT)
         self._seed = self.redis.register_script(scripts.SEED_COUNTER)
@@ -288,6 +290,7 @@ class RedisStore(Store):
         return True
 
     def close(self) -> None:
+        self._users.close()
         self.redis.close()
         self.redis.connection_pool.disconnect()
 
@@ -516,8 +519,15 @@ class RedisStore(Store):
 
     # -- users and secrets ----------------------------------------------------
 
+    def users_changed(self) -> int | None:
+        return self._users.current()
+
     def put_user(self, user: User) -> None:
-        self.redis.hset(f"{self.prefix}:users", user.username, json.dumps(asdict(user)))
+        with self.redis.pipeline() as pipe:  # MULTI: the write and its notice together
+            pipe.hset(f"{self.prefix}:users", user.username, json.dumps(asdict(user)))
+            pipe.publish(self._users.channel, user.username)
+            pipe.execute()
+        self._users.bump()
 
     def user(self, username: str) -> User | None:
         raw = self.redis.hget(f"{self.prefix}:users", username)
@@ -528,7 +538,12 @@ class RedisStore(Store):
         return [User(**json.loads(rows[name])) for name in sorted(rows)]
 
     def delete_user(self, username: str) -> bool:
-        return self.redis.hdel(f"{self.prefix}:users", username) == 1
+        with self.redis.pipeline() as pipe:
+            pipe.hdel(f"{self.prefix}:users", username)
+            pipe.publish(self._users.channel, username)
+            deleted, _ = pipe.execute()
+        self._users.bump()
+        return bool(deleted == 1)
 
     def secret(self, name: str, make: str) -> str:
         key = f"{self.prefix}:secrets"
@@ -549,7 +564,11 @@ class RedisStore(Store):
     def end_session(self, session_id: str, until: float) -> None:
         ttl_ms = int((until - time.time()) * 1000)
         if ttl_ms > 0:
-            self.redis.set(f"{self.prefix}:ended:{session_id}", repr(until), px=ttl_ms)
+            with self.redis.pipeline() as pipe:  # the end and its notice (users_changed)
+                pipe.set(f"{self.prefix}:ended:{session_id}", repr(until), px=ttl_ms)
+                pipe.publish(self._users.channel, "")
+                pipe.execute()
+            self._users.bump()
 
     def session_ended(self, session_id: str, now: float) -> bool:
         until = self.redis.get(f"{self.prefix}:ended:{session_id}")

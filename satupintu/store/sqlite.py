@@ -193,6 +193,7 @@ class SQLiteStore(Store):
 
             self._pool = ThreadPool(1)
         self._conn: sqlite3.Connection | None = None
+        self._users_mark = f"{self.path}-users"  # see users_changed
         # The last write that failed for want of room or I/O and has not been
         # followed by a successful one: (when, SQLite's message). Managers see it.
         self._write_problem: tuple[float, str] | None = None
@@ -568,6 +569,7 @@ class SQLiteStore(Store):
         ).fetchall()
         return [Ticket.from_record(dict(r)) for r in rows]
 
+    @on_one_thread
     def open_tickets_before(self, branch: str, day: str, limit: int = 200) -> list[Ticket]:
         statuses = sorted(s.value for s in OPEN)
         rows = self._db().execute(
@@ -616,6 +618,18 @@ class SQLiteStore(Store):
 
     # -- users and secrets ----------------------------------------------------
 
+    def users_changed(self) -> int:
+        """The size of `<file>-users`, which grows by a byte after every user write."""
+        try:
+            return os.stat(self._users_mark).st_size
+        except FileNotFoundError:
+            return 0
+
+    def _user_written(self) -> None:
+        """After the commit: move the users mark (other processes' caches drop the user)."""
+        with open(self._users_mark, "ab") as mark:
+            mark.write(b".")
+
     @on_one_thread
     def put_user(self, user: User) -> None:
         with self._tx() as db:
@@ -624,6 +638,7 @@ class SQLiteStore(Store):
                 "kiosk) VALUES (?, ?, ?, ?, ?)",
                 (user.username, user.role, user.password_hash, user.created_at, user.kiosk),
             )
+        self._user_written()
 
     @on_one_thread
     def user(self, username: str) -> User | None:
@@ -638,7 +653,9 @@ class SQLiteStore(Store):
     @on_one_thread
     def delete_user(self, username: str) -> bool:
         with self._tx() as db:
-            return db.execute("DELETE FROM users WHERE username=?", (username,)).rowcount == 1
+            deleted = db.execute("DELETE FROM users WHERE username=?", (username,)).rowcount
+        self._user_written()
+        return deleted == 1
 
     @on_one_thread
     def secret(self, name: str, make: str) -> str:
@@ -671,6 +688,7 @@ class SQLiteStore(Store):
             db.execute("DELETE FROM ended_sessions WHERE until <= ?", (time.time(),))
             db.execute("INSERT OR REPLACE INTO ended_sessions VALUES (?, ?)",
                        (session_id, until))
+        self._user_written()  # cached checks of this session are stale now
 
     @on_one_thread
     def session_ended(self, session_id: str, now: float) -> bool:

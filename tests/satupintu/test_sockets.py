@@ -13,22 +13,29 @@ def names(events):
     return [e["event"] for e in events]
 
 
-def test_display_sees_every_seq_of_an_issue_and_call(app, socket_client, kiosk, clerk):
+def test_display_gets_one_frame_per_change_covering_every_seq(app, socket_client, kiosk,
+                                                               clerk):
+    start = kiosk.snapshot()["seq"]
     display = socket_client("display")
     clerk.open("1")
     ticket = kiosk.take_ticket("ktp")
     clerk.call_next("1")
-    events = received(display, wait=WAIT, count=7)
-    seqs = [e["seq"] for e in events]
-    assert sorted(seqs) == list(range(min(seqs), min(seqs) + len(seqs)))  # no gap
-    assert max(seqs) == kiosk.snapshot()["seq"]
+    frames: list = []
+    events = received(display, wait=WAIT, count=4, frames=frames)
+    # one frame per operation (open, issue, call), their seq ranges back to back: no gap
+    assert len(frames) == 3
+    assert all(f["v"] == 2 and f["room"] == "display" and f["all"] for f in frames)
+    assert [f["first"] for f in frames] == [start + 1] + [f["seq"] + 1 for f in frames[:-1]]
+    assert frames[-1]["seq"] == kiosk.snapshot()["seq"]
+    # only what a display shows: calls and queue counts, never the clerk's counter view
+    assert {e["event"] for e in events} == {"ticket_called", "queue_updated"}
     called = [e for e in events if e["event"] == "ticket_called"]
-    assert len(called) == 1
+    assert len(called) == 1 and called[0]["seq"] == frames[-1]["first"]
     assert called[0]["ticket"]["id"] == ticket["id"]
     assert called[0]["announcement"]["id"].startswith("Nomor antrean A satu")
     assert called[0]["announcement"]["en"].startswith("Ticket number A one")
-    counter_events = [e for e in events if e["event"] == "counter_updated"]
-    assert counter_events and all("clerk" not in e["counter"] for e in counter_events)
+    call_frame = frames[-1]["events"]
+    assert [e["event"] for e in call_frame] == ["ticket_called", "queue_updated"]
 
 
 def test_manager_room_gets_staff_payload(app, socket_client, manager, clerk):
@@ -97,9 +104,9 @@ def test_clerk_cannot_hear_manager_events(app, socket_client, clerk, kiosk, mana
     assert received(sc, wait=0.5) == []
     # Control: this very socket hears events once it is in a room it may join.
     assert join(sc, "display")["ok"]
-    second = kiosk.take_ticket("ktp")
-    issued = received(sc, "ticket_issued", wait=WAIT)
-    assert [e["ticket"]["id"] for e in issued] == [second["id"]]
+    kiosk.take_ticket("ktp")
+    issued = received(sc, "queue_updated", wait=WAIT)  # what the display room shows
+    assert [e["services"]["ktp"]["waiting"] for e in issued] == [2]
 
 
 @pytest.fixture

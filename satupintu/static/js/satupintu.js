@@ -219,9 +219,13 @@
 
   /**
    * Live updates that never miss one: join `rooms`, load the snapshot, then apply events
-   * in seq order. On (re)connect or a seq gap the snapshot is fetched again.
-   * `gapless`: true when one of the rooms gets every event of the branch (display,
-   * manager), so a hole in seq means something was missed.
+   * in seq order. On (re)connect, or a gap in the frames of a room that gets every change,
+   * the snapshot is fetched again.
+   * The server sends one `changes` frame per change per room (wire format 2, README
+   * "Live updates"): {v, room, all, first, seq, events: [{event, seq, ...}]}. `all` frames
+   * (display, manager) come for every change, so `first` beyond the last seq + 1 is a gap.
+   * An event that reaches the page through two rooms is applied once (by its seq).
+   * `gapless`: false to never resync on a gap (pages with no `all` room never see one).
    * Callbacks: onSnapshot(snapshot, resync), onEvent(name, data), onStatus(online),
    * onServices(services, version): the catalogue again after a manager edited it
    * (`catalogue_updated`; GET /services, at least at the event's version).
@@ -230,7 +234,10 @@
   function live(options) {
     const opts = Object.assign({ rooms: ["display"], gapless: true }, options);
     opts.rooms = opts.rooms.slice();
-    const state = { seq: null, online: false, loading: null, pending: [], socket: null, catalogue: 0 };
+    // seq: the snapshot's, then the last of the `all` frames applied; applied: seqs applied
+    // since the snapshot from any room (an event comes once per room the page is in).
+    const state = { seq: null, base: null, applied: new Set(), online: false, loading: null,
+      pending: [], socket: null, catalogue: 0 };
     const badge = document.getElementById("offline-badge");
 
     function setOnline(online) {
@@ -255,6 +262,8 @@
           }
           const first = state.seq === null;
           state.seq = snapshot.seq;
+          state.base = snapshot.seq;
+          state.applied.clear();
           if (opts.onSnapshot) opts.onSnapshot(snapshot, !first, why);
           document.body.dataset.synced = String(snapshot.seq); // for people debugging, and tests
           return snapshot;
@@ -264,10 +273,10 @@
         return await state.loading;
       } finally {
         state.loading = null;
-        // Events that arrived while the snapshot was loading.
+        // Frames that arrived while the snapshot was loading.
         const queued = state.pending.splice(0);
-        queued.sort((a, b) => a[1].seq - b[1].seq);
-        for (const [name, data] of queued) handle(name, data);
+        queued.sort((a, b) => (a.seq || 0) - (b.seq || 0));
+        for (const frame of queued) handleFrame(frame);
       }
     }
 
@@ -290,23 +299,37 @@
       }
     }
 
-    function handle(name, data) {
-      if (state.loading || state.seq === null) {
-        state.pending.push([name, data]);
-        return;
-      }
-      const seq = data && typeof data.seq === "number" ? data.seq : null;
-      if (seq !== null) {
-        if (seq <= state.seq) return; // already in the snapshot, or a duplicate from another room
-        if (opts.gapless && seq > state.seq + 1) {
-          state.pending.push([name, data]);
-          resync("gap");
-          return;
-        }
-        state.seq = Math.max(state.seq, seq);
-      }
+    function apply(name, data) {
       if (name === "catalogue_updated") reloadServices(data.version || 0);
       if (opts.onEvent) opts.onEvent(name, data);
+    }
+
+    function handleFrame(frame) {
+      if (state.loading || state.seq === null) {
+        state.pending.push(frame);
+        return;
+      }
+      if (frame.extra) { // an event outside the branch sequence (printing)
+        apply(frame.name, frame.data);
+        return;
+      }
+      if (frame.all && frame.seq <= state.seq) return; // already in the snapshot, or applied
+      if (frame.all && opts.gapless && frame.first > state.seq + 1) {
+        state.pending.push(frame);
+        resync("gap");
+        return;
+      }
+      for (const event of frame.events || []) {
+        if (event.seq <= state.base || state.applied.has(event.seq)) continue;
+        state.applied.add(event.seq);
+        apply(event.event, event);
+      }
+      if (frame.all) state.seq = Math.max(state.seq, frame.seq);
+      if (state.applied.size > 2000) { // keep the recent ones: older seqs cannot come again
+        const keep = [...state.applied].sort((a, b) => a - b).slice(-1000);
+        state.applied = new Set(keep);
+        state.base = Math.max(state.base, keep[0] - 1);
+      }
     }
 
     const socket = io({ transports: ["websocket", "polling"], reconnectionDelayMax: 3000 });
@@ -318,7 +341,10 @@
     });
     socket.on("disconnect", () => setOnline(false));
     socket.on("connect_error", () => setOnline(false));
-    for (const name of EVENTS.concat(opts.extraEvents || [])) socket.on(name, (data) => handle(name, data));
+    socket.on("changes", handleFrame);
+    for (const name of opts.extraEvents || []) {
+      socket.on(name, (data) => handleFrame({ extra: true, name, data, seq: 0 }));
+    }
     socket.on("error", (data) => data && data.message && say(data.message));
     setOnline(false);
     return {

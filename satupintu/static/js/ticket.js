@@ -8,6 +8,13 @@
   let lastStatus = null;
   let lastCallKey = null;
   let services = {};
+  let live = null;
+  // Where this ticket stands in its service's line: its place [priority 0 / normal 1, sort key]
+  // and the people ahead, from the last GET; line_changed moves keep `ahead` current.
+  let place = null;
+  let ahead = null;
+  let aheadSeq = 0; // the branch seq the people-ahead count is exact at
+  const recentMoves = []; // line_changed events kept to replay after a GET that was older
 
   const $ = (id) => document.getElementById(id);
 
@@ -25,11 +32,13 @@
     $("waiting-facts").hidden = !waiting;
     // Being told of the call only makes sense before it: not once called, served or ended.
     $("notify-button").hidden = !waiting || notificationsOn();
-    if (status === "waiting") {
-      const ahead = data.people_ahead !== undefined ? data.people_ahead : ticket.people_ahead;
-      const wait = data.estimated_wait_s !== undefined ? data.estimated_wait_s : ticket.estimated_wait_s;
-      $("people-ahead").textContent = ahead === undefined || ahead === null ? "–" : ahead;
-      $("estimated-wait").textContent = SP.waitText(wait);
+    if (ticket.place) place = ticket.place;
+    lastStatus = status;
+    if (status === "waiting" && data.people_ahead !== undefined) {
+      showPosition(data.people_ahead, data.estimated_wait_s);
+      aheadSeq = data.seq || 0;
+      // Moves the server had not counted yet when it answered (the GET is a moment old).
+      for (const moved of recentMoves) if (moved.seq > aheadSeq) lineChanged(moved, true);
     }
     const callBox = $("call-box");
     if (status === "called") {
@@ -41,15 +50,43 @@
     } else {
       callBox.hidden = true;
     }
-    if (ticket.service && ticket.service !== service) {
+    if (ticket.service && ticket.service !== service) { // transferred: follow the new line
+      if (live) live.leave("line:" + service);
       service = ticket.service;
+      if (live) live.join("line:" + service);
       if (services[service]) $("service-name").textContent = SP.serviceName(services[service]);
     }
-    lastStatus = status;
   }
 
   function notificationsOn() {
     return "Notification" in window && Notification.permission === "granted";
+  }
+
+  function showPosition(n, wait) {
+    ahead = n;
+    $("people-ahead").textContent = n === undefined || n === null ? "–" : n;
+    $("estimated-wait").textContent = SP.waitText(wait);
+  }
+
+  /** Is place `a` before place `b` in the line (priority first, then sort key)? */
+  const before = (a, b) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+
+  /** Tickets joined or left this ticket's line: count those ahead of it, no request needed. */
+  function lineChanged(data, replay) {
+    if (!replay) {
+      recentMoves.push(data);
+      if (recentMoves.length > 200) recentMoves.shift();
+    }
+    if (data.service !== service || lastStatus !== "waiting" || !place || ahead === null) return;
+    if (data.seq <= aheadSeq) return; // already counted in the last GET
+    aheadSeq = data.seq;
+    let delta = 0;
+    for (const [p, k, d] of data.moves || []) if (before([p, k], place)) delta += d;
+    const n = Math.max(0, ahead + delta);
+    // The line's estimate is for all `waiting`; a share of it for the people ahead of us.
+    const wait = data.estimated_wait_s === null || data.estimated_wait_s === undefined ? null
+      : data.waiting > 0 ? Math.round((n * data.estimated_wait_s) / data.waiting) : 0;
+    showPosition(n, wait);
   }
 
   function alertCalled(ticket, recall) {
@@ -84,6 +121,8 @@
     }
   }
   const refreshSoon = SP.throttle(refresh, 1000);
+  // A safety net only (the moves keep the count exact): re-read now and then, spread out.
+  setInterval(refresh, 120000 + Math.floor(Math.random() * 60000));
 
   $("notify-button").addEventListener("click", async () => {
     if (!("Notification" in window)) {
@@ -96,8 +135,9 @@
   });
   if ("Notification" in window && Notification.permission === "granted") $("notify-button").hidden = true;
 
-  SP.live({
-    rooms: ["ticket:" + ticketId, "display"],
+  live = SP.live({
+    // Its own ticket's events and its own line's moves: not every event of the office.
+    rooms: ["ticket:" + ticketId, "line:" + service],
     onSnapshot(snapshot) {
       for (const s of snapshot.services || []) services[s.id] = s;
       refresh();
@@ -113,8 +153,8 @@
           if (name === "ticket_called") alertCalled(data.ticket, data.recall);
           refreshSoon();
         }
-      } else if (name === "queue_updated") {
-        if (lastStatus === "waiting" && data.services && data.services[service]) refreshSoon();
+      } else if (name === "line_changed") {
+        lineChanged(data);
       }
     },
   });
