@@ -209,7 +209,7 @@ def write_server_config(path: Path, kind: str, redis_url: str | None,
     from tests.serverproc import write_config
 
     write_config(path, redis_url if kind == "redis" else None, async_mode, threads,
-                 issue_per_minute=100_000_000, **server_keys)
+                 issue_per_minute=100_000, **server_keys)
     text = path.read_text(encoding="utf-8")
     text = re.sub(r"^daily_quota = \d+", "daily_quota = 100000", text, flags=re.MULTILINE)
     if counters_toml:
