@@ -12,7 +12,6 @@ is a dict lookup under a lock: reaching the cap never slows the HTTP API.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections import Counter
 from typing import Any
@@ -64,20 +63,9 @@ class SocketCap:
 
 
 def client_address(environ: dict[str, Any]) -> str:
-    """The client's address: the peer, or behind a trusted proxy the last X-Forwarded-For hop.
-
-    Trusted proxies are gunicorn's: `FORWARDED_ALLOW_IPS` (default 127.0.0.1 and ::1),
-    so an nginx in front does not make every phone count as one address.
-    """
-    peer = str(environ.get("REMOTE_ADDR") or "?")
-    forwarded = str(environ.get("HTTP_X_FORWARDED_FOR") or "")
-    if not forwarded:
-        return peer
-    trusted = {a.strip() for a in
-               os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1").split(",")}
-    if peer in trusted or "*" in trusted:
-        return forwarded.split(",")[-1].strip() or peer
-    return peer
+    """The client's address; behind a trusted proxy, the one it saw (proxy.TrustedProxy,
+    outermost around Socket.IO, has already put it in REMOTE_ADDR)."""
+    return str(environ.get("REMOTE_ADDR") or "?")
 
 
 def install(server: Any, cap: SocketCap) -> None:
