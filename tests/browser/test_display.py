@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 from playwright.sync_api import expect
 
@@ -10,6 +13,7 @@ from tests.netcut import NetCut
 from tests.serverproc import Api
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+JAKARTA = ZoneInfo("Asia/Jakarta")
 
 
 @pytest.fixture
@@ -175,6 +179,28 @@ def test_a_cancelled_call_leaves_the_display(devices, server):
         display.reload()
         wait_online(display)
         expect(display.locator("#current-number")).to_have_text("A001")
+    finally:
+        clerk.close()
+        kiosk.close()
+
+
+def test_at_midnight_an_open_display_drops_the_days_calls(devices, server):
+    """Numbers start again at the office's midnight: yesterday's A001 must not sit beside
+    today's A001, so a display left on overnight clears its calls when the day turns."""
+    clerk = Api(server, "clerk1")
+    kiosk = Api(server, "kiosk1")
+    try:
+        display = devices.open("/display", viewport="display")
+        wait_online(display)
+        kiosk.issue("ktp")
+        clerk.open("1")
+        clerk.call_next("1")
+        expect(display.locator("#current-number")).to_have_text("A001")
+        # The display's clock jumps to 00:00:30 of the next day in Jakarta.
+        tomorrow = datetime.now(JAKARTA).date() + timedelta(days=1)
+        display.clock.install(time=datetime.combine(tomorrow, time(0, 0, 30), JAKARTA))
+        expect(display.locator("#current-number")).to_have_text("–", timeout=15_000)
+        expect(display.locator("#date")).to_contain_text(str(tomorrow.day))
     finally:
         clerk.close()
         kiosk.close()
