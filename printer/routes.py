@@ -1,9 +1,11 @@
 """HTTP for printing: the ticket preview, a ticket's print state, reprints, printer statuses.
 
-    GET  /api/v1/tickets/<id>/preview.png?paper=80|58   public (by the unguessable id)
+    GET  /api/v1/tickets/<id>/preview.png?paper=80|58   public by id (staff also by number)
     GET  /api/v1/tickets/<id>/print                     public: queued/printed/failed/none
     POST /api/v1/tickets/<id>/reprint  {kiosk?}         clerk or manager
     GET  /api/v1/printers                               clerk or manager
+
+Their schemas are in satupintu/api/schemas.py with the rest of the API's.
 
 The issuing response (POST /api/v1/tickets) also has a `print` field: the
 printing listener leaves it in `g.satupintu_print` while the engine issues, and
@@ -14,13 +16,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from apiflask import APIBlueprint
+from apiflask import APIBlueprint, FileSchema
 from flask import Response, current_app, request
 
 from satupintu.access import find_ticket
-from satupintu.api import SECURITY
+from satupintu.api import ERRORS, SECURITY
+from satupintu.api.schemas import PreviewQuery, PrintersOut, PrintStateOut, ReprintIn, ReprintOut
 from satupintu.auth import is_staff, require
-from satupintu.errors import BadRequest, QueueError
+from satupintu.errors import KioskRequired, NoSuchKiosk, QueueError
 
 from .config import PAPERS
 from .preview import png_bytes
@@ -38,16 +41,27 @@ def service() -> PrintService:
     return current_app.extensions["satupintu.printing"]
 
 
+TAG = "Printing"
+
+
+def doc(summary: str, errors: tuple[int, ...], auth: bool = False,
+        extra: dict[int, Any] | None = None) -> Any:
+    """The OpenAPI summary, errors and security of a printing route (like satupintu.api's)."""
+    codes = sorted(set(errors) | {401} | ({403} if auth else set()))
+    return bp.doc(summary=summary, tags=[TAG], security=SECURITY if auth else None,
+                  responses={**(extra or {}), **{code: ERRORS[code] for code in codes}})
+
+
 @bp.get("/tickets/<ticket_id>/preview.png")
-@bp.doc(summary="The printed ticket as a PNG (kiosk fallback when printing fails)",
-        tags=["Printing"], responses={200: "image/png", 404: "No such ticket"})
-def preview(ticket_id: str) -> Response:
+@bp.input(PreviewQuery, location="query", arg_name="query")
+@bp.output(FileSchema(type="string", format="binary"), content_type="image/png",
+           description="The ticket as a PNG")
+@doc("The printed ticket as a PNG (kiosk fallback when printing fails)", (400, 404))
+def preview(ticket_id: str, query: dict[str, Any]) -> Response:
     """The ticket as the kiosk's printer prints it (paper=80 or 58 overrides)."""
     svc = service()
     ticket = find_ticket(svc.engine, ticket_id, staff=is_staff())
-    paper = request.args.get("paper")
-    if paper is not None and paper not in PAPERS:
-        raise BadRequest("paper must be 80 or 58", field="paper")
+    paper = query.get("paper")
     kiosk = svc.kiosk(ticket.kiosk)
     if paper is None:
         profile = kiosk.printer.profile if kiosk else PAPERS["80"]
@@ -62,7 +76,8 @@ def preview(ticket_id: str) -> Response:
 
 
 @bp.get("/tickets/<ticket_id>/print")
-@bp.doc(summary="Whether a ticket was printed", tags=["Printing"])
+@bp.output(PrintStateOut)
+@doc("Whether a ticket was printed", (404,))
 def print_state(ticket_id: str) -> dict[str, Any]:
     """queued, printed, failed (show the preview) or none (the kiosk has no printer)."""
     svc = service()
@@ -76,34 +91,34 @@ def print_state(ticket_id: str) -> dict[str, Any]:
 
 @bp.post("/tickets/<ticket_id>/reprint")
 @require("clerk")
-@bp.doc(summary="Print a ticket again", tags=["Printing"], security=SECURITY,
-        responses={202: "Queued", 400: "Bad input", 401: "Not logged in",
-                   403: "Kiosks may not reprint", 404: "No such ticket",
-                   409: "The kiosk has no printer"})
-def reprint(ticket_id: str) -> tuple[dict[str, Any], int]:
-    """Queue the ticket again on its kiosk's printer, or on `kiosk` from the body."""
+@bp.input(ReprintIn, arg_name="body")
+@bp.output(ReprintOut, status_code=202, description="Queued on the kiosk's printer")
+@doc("Print a ticket again", (400, 404, 409), auth=True)
+def reprint(ticket_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Queue the ticket again on its kiosk's printer, or on `kiosk` from the body.
+
+    404 `no_such_kiosk` for an unknown kiosk; 409 `kiosk_required` when the ticket was
+    not issued at a kiosk and none is named, `no_printer` when the kiosk has no printer.
+    """
     svc = service()
     ticket = svc.engine.ticket(ticket_id)
-    body = request.get_json(silent=True) if request.data else {}
-    if not isinstance(body, dict):
-        raise BadRequest("send a JSON object {kiosk?: string}")
     name = body.get("kiosk", ticket.kiosk)
-    if not isinstance(name, str):
-        raise BadRequest("kiosk must be a string", field="kiosk")
     kiosk = svc.kiosk(name)
     if kiosk is None:
         known = ", ".join(svc.kiosks) or "none configured"
-        raise BadRequest(f"name the kiosk whose printer to use (kiosks: {known})",
-                         field="kiosk")
+        if "kiosk" in body:
+            raise NoSuchKiosk(f"no kiosk {name!r} (kiosks: {known})", field="kiosk")
+        raise KioskRequired(f"ticket {ticket.number} was not issued at a kiosk; name the "
+                            f"kiosk whose printer to use (kiosks: {known})", field="kiosk")
     if kiosk.printer.type == "none":
         raise NoPrinter(f"kiosk {kiosk.id} has no printer", field="kiosk")
-    return {"print": svc.submit(ticket, kiosk, request.host_url, reprint=True)}, 202
+    return {"print": svc.submit(ticket, kiosk, request.host_url, reprint=True)}
 
 
 @bp.get("/printers")
 @require("clerk")
-@bp.doc(summary="Every kiosk printer's state", tags=["Printing"], security=SECURITY,
-        responses={401: "Not logged in", 403: "Staff only"})
+@bp.output(PrintersOut)
+@doc("Every kiosk printer's state", (), auth=True)
 def printers() -> dict[str, Any]:
     """Each kiosk printer's state: ok, paper_near_end (a warning), paper_out, cover_open,
     offline or error (alerts); kiosks without a printer are left out. Network, USB and
@@ -113,4 +128,3 @@ def printers() -> dict[str, Any]:
     svc.refresh()  # stale statuses are re-read in the background: printer_status events
     return {"printers": [svc.status_view(k.id) for k in svc.kiosks.values()
                          if k.printer.type != "none"]}
-

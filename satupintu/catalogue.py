@@ -26,7 +26,7 @@ from typing import Any
 
 from . import events as ev
 from .config import Config, ConfigError, Service, _Checker, _service
-from .errors import BadRequest, CatalogueChanged, NoConfigVersion, NoSuchService
+from .errors import BadRequest, CatalogueChanged, Duplicate, NoConfigVersion, NoSuchService
 from .operation import attempt
 from .store.base import Store
 
@@ -44,6 +44,10 @@ class CatalogueError(ConfigError):
         super().__init__(f"{key}: {message}")
         self.key = key
         self.text = message
+
+
+class Clash(CatalogueError):
+    """The entry is fine alone but takes an id or prefix another service has."""
 
 
 class _EditChecker(_Checker):
@@ -119,9 +123,12 @@ def check(record: Any, service_id: str) -> Service:
     return _service(_EditChecker(), record, f"services.{service_id}")
 
 
-def _refusal(exc: CatalogueError, service_id: str) -> BadRequest:
-    """A rule broken by an edit of `service_id` as a 400 naming the field of its body."""
+def _refusal(exc: CatalogueError, service_id: str) -> BadRequest | Duplicate:
+    """A rule broken by an edit of `service_id` naming the field of its body: 400, or 409
+    when it clashes with another service."""
     field_name = exc.key.removeprefix(f"services.{service_id}").lstrip(".") or "service"
+    if isinstance(exc, Clash):
+        return Duplicate(str(exc), field=field_name)
     return BadRequest(str(exc), field=field_name)
 
 
@@ -174,7 +181,7 @@ def build(base: tuple[Service, ...], overrides: Overrides,
             loser, other = (first, second) if first.id == strict else (second, first)
         else:
             loser, other = (second, first) if sources[second.id] != "config" else (first, second)
-        drop(CatalogueError(f"services.{loser.id}.prefix",
+        drop(Clash(f"services.{loser.id}.prefix",
                             f"duplicate prefix {loser.prefix!r} (also services.{other.id})"),
              loser.id)
     return services, sources, problems
@@ -226,7 +233,7 @@ def added(base: tuple[Service, ...], overrides: Overrides, fields: dict[str, Any
     if not isinstance(service_id, str) or not service_id:
         raise BadRequest("id is required (a string)", field="id")
     if service_id in {s.id for s in base} or service_id in overrides:
-        raise BadRequest(f"services.{service_id}.id: duplicate id {service_id!r}", field="id")
+        raise Duplicate(f"services.{service_id}.id: duplicate id {service_id!r}", field="id")
     try:
         service = check(fields, service_id)
     except CatalogueError as exc:

@@ -19,6 +19,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 COLOUR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
+PREFIX_RE = re.compile(r"^[A-Z]$")
+# A service's numbers: (default, lowest, highest); the API's schemas state the same ranges.
+SERVICE_NUMBERS = {
+    "target_wait_min": (15, 1, 100_000),
+    "service_time_min": (10, 1, 100_000),
+    "daily_quota": (0, 0, 100_000),
+}
 POLICIES = ("fifo", "sla", "weighted")
 ASYNC_MODES = ("gevent", "threading", "eventlet")
 BACKENDS = ("sqlite", "redis")
@@ -31,6 +38,10 @@ MULTILINE = frozenset({"office.address", "office.hours", "office.ticket_footer"}
 # Characters that reorder or hide text: a service named "\u202eKTP" shows reversed on
 # the manager's page, a NUL cuts it short in C code, controls garble the printer.
 BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
+# What bad_character refuses on one line, as a regular expression for the API's schemas
+# (the OpenAPI document states it; \uXXXX reads the same in Python and JSON Schema).
+UNSAFE_CHARACTERS = r"\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029"
+SAFE_LINE_RE = re.compile(f"^[^{UNSAFE_CHARACTERS}]*$")
 
 
 def bad_character(text: str, multiline: bool = False) -> str:
@@ -384,23 +395,19 @@ def _service(chk: _Checker, data: Any, key: str) -> Service:
     data = chk.table(data, key)
     chk.keys(data, set(Service.__dataclass_fields__), key)
     sid = chk.value(data, "id", str, key, _REQUIRED)
-    if not ID_RE.match(sid):
+    if not ID_RE.fullmatch(sid):
         raise chk.fail(f"{key}.id", f"must match {ID_RE.pattern}, got {sid!r}")
     prefix = chk.value(data, "prefix", str, key, _REQUIRED)
-    if not re.fullmatch(r"[A-Z]", prefix):
+    if not PREFIX_RE.fullmatch(prefix):
         raise chk.fail(f"{key}.prefix", f"must be one capital letter A-Z, got {prefix!r}")
     colour = chk.value(data, "colour", str, key, "#455A64")
-    if not COLOUR_RE.match(colour):
+    if not COLOUR_RE.fullmatch(colour):
         raise chk.fail(f"{key}.colour", f"must be #RRGGBB, got {colour!r}")
     numbers = {}
-    for name, default, low in (
-        ("target_wait_min", 15, 1),
-        ("service_time_min", 10, 1),
-        ("daily_quota", 0, 0),
-    ):
+    for name, (default, low, high) in SERVICE_NUMBERS.items():
         numbers[name] = chk.value(data, name, int, key, default)
-        if not low <= numbers[name] <= 100_000:
-            raise chk.fail(f"{key}.{name}", f"must be between {low} and 100000")
+        if not low <= numbers[name] <= high:
+            raise chk.fail(f"{key}.{name}", f"must be between {low} and {high}")
     return Service(
         id=sid,
         prefix=prefix,
@@ -416,7 +423,7 @@ def _counter(chk: _Checker, data: Any, key: str, services: dict[str, Service]) -
     data = chk.table(data, key)
     chk.keys(data, {"id", "name", "services"}, key)
     cid = chk.value(data, "id", str, key, _REQUIRED)
-    if not ID_RE.match(cid):
+    if not ID_RE.fullmatch(cid):
         raise chk.fail(f"{key}.id", f"must match {ID_RE.pattern}, got {cid!r}")
     name = chk.value(data, "name", str, key, f"Loket {cid}")
     raw = data.get("services", [])
@@ -475,7 +482,7 @@ def parse_config(raw: dict[str, Any], path: str = "config.toml") -> Config:
         ZoneInfo(office.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise chk.fail("office.timezone", f"unknown time zone {office.timezone!r}") from None
-    if not ID_RE.match(office.branch):
+    if not ID_RE.fullmatch(office.branch):
         raise chk.fail("office.branch", f"must match {ID_RE.pattern}")
     if office.language not in ("id", "en"):
         raise chk.fail("office.language", "must be 'id' or 'en'")

@@ -38,6 +38,18 @@ class NoSuchCounter(QueueError):
     status = 404
 
 
+class NoSuchKiosk(QueueError):
+    code = "no_such_kiosk"
+    status = 404
+
+
+class KioskRequired(QueueError):
+    """A reprint of a ticket no kiosk issued must name the kiosk whose printer to use."""
+
+    code = "kiosk_required"
+    status = 409
+
+
 class InvalidTransition(QueueError):
     """The transition table (model.TRANSITIONS) does not allow this action from the
     ticket's status."""
@@ -72,6 +84,13 @@ class NoCurrentTicket(QueueError):
 
 class ServiceClosed(QueueError):
     code = "service_closed"
+    status = 409
+
+
+class Duplicate(QueueError):
+    """The id or prefix is another service's already."""
+
+    code = "duplicate"
     status = 409
 
 

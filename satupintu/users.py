@@ -37,7 +37,7 @@ _DUMMY_HASH = generate_password_hash("satupintu-no-such-user")
 
 def check_username(username: str) -> str:
     """Return `username` if it is valid, else raise BadRequest naming the field."""
-    if not isinstance(username, str) or not USERNAME_RE.match(username):
+    if not isinstance(username, str) or not USERNAME_RE.fullmatch(username):
         raise BadRequest(USERNAME_RULE, field="username")
     return username
 
@@ -134,7 +134,7 @@ def _not_yourself(username: str, by: str | None) -> None:
 
 def authenticate(store: Store, username: str, password: str) -> User | None:
     """The user if the password matches, else None (same cost either way)."""
-    user = store.user(username) if USERNAME_RE.match(username or "") else None
+    user = store.user(username) if USERNAME_RE.fullmatch(username or "") else None
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
         return None

@@ -57,7 +57,7 @@ def login_session(body: dict[str, Any]) -> dict[str, Any]:
 
 @bp.post("/auth/logout")
 @bp.output({}, status_code=204)
-@api_doc("Log out of the session", tag="Auth")
+@bp.doc(summary="Log out of the session", tags=["Auth"])
 def logout() -> Response:
     """End this login server-side: the session cookie's, and the bearer token's if one is sent.
 

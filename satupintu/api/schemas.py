@@ -6,13 +6,23 @@ unknown fields are refused, naming the field.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Dict, Integer, List, Nested, String
+from apiflask.fields import Boolean, Dict, Float, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
-from marshmallow import EXCLUDE, RAISE
+from marshmallow import EXCLUDE, RAISE, ValidationError
 
+from ..config import (
+    COLOUR_RE,
+    ID_RE,
+    PREFIX_RE,
+    SAFE_LINE_RE,
+    SERVICE_NUMBERS,
+    UNSAFE_CHARACTERS,
+    bad_character,
+)
 from ..model import PRIORITY_GROUPS, TicketStatus
 from ..users import (
     MAX_PASSWORD,
@@ -37,7 +47,8 @@ class StrictBoolean(Boolean):
 
 
 class StrictInteger(Integer):
-    """Only JSON integers: not "5", not 5.5, not true (marshmallow's strict mode takes it as 1)."""
+    """Only JSON numbers without a fraction: not "5", not 5.5, not true (marshmallow's strict
+    mode takes it as 1); 5.0 is 5, as JSON Schema's `integer` says."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(strict=True, **kwargs)
@@ -45,7 +56,40 @@ class StrictInteger(Integer):
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
         if isinstance(value, bool):
             raise self.make_error("invalid", input=value)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+class FullMatch(Regexp):
+    """A pattern the whole string must match, as JSON Schema reads `^...$` (Python's `$` would
+    also match before a final newline)."""
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+class SafeLine(FullMatch):
+    """A line without control or text-direction characters (config.bad_character's rule);
+    with `blank=False` also not empty or only spaces."""
+
+    # JavaScript's \s spelled out: Python's \s differs (e.g. on U+FEFF), so it is not used.
+    SPACES = r"\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+    NOT_BLANK = re.compile(f"^[^{UNSAFE_CHARACTERS}]*[^{SPACES}{UNSAFE_CHARACTERS}]"
+                           f"[^{UNSAFE_CHARACTERS}]*$")
+
+    def __init__(self, blank: bool = True) -> None:
+        super().__init__(SAFE_LINE_RE if blank else self.NOT_BLANK)
+        self.blank = blank
+
+    def __call__(self, value: Any) -> Any:
+        problem = bad_character(value) or (
+            "must not be empty" if self.regex.fullmatch(value) is None else "")
+        if problem:
+            raise ValidationError(problem)
+        return value
 
 
 def Text(required: bool = True, max_len: int = MAX_STR, **kwargs: Any) -> String:  # noqa: N802
@@ -112,27 +156,40 @@ class TransferIn(In):
 
 class AssignmentIn(In):
     id = Text(metadata={"description": "service id"})
-    weight = Integer(load_default=1, strict=True, validate=Range(1, 100))
+    weight = StrictInteger(load_default=1, validate=Range(1, 100))
 
 
 class ServicesIn(In):
     services = List(Nested(AssignmentIn), required=True, validate=Length(min=1, max=100))
 
 
-# The catalogue editor's fields. Sizes are capped here; the rules (one capital
-# letter, #RRGGBB, ranges, unique prefix) are config.toml's, checked by the engine.
+# The catalogue editor's fields, with config.toml's rules (satupintu/config.py) stated
+# here too so the OpenAPI document has them; a unique prefix and id depend on the other
+# services, so the engine checks those (409).
 ITEM = 500  # one requirement or procedure step, or a standard text
 ITEMS = 50
 
 
 def Item(max_len: int = ITEM, **kwargs: Any) -> String:  # noqa: N802
-    """A capped string that may be empty."""
-    return String(validate=Length(max=max_len), **kwargs)
+    """A capped line that may be empty."""
+    return String(validate=[Length(max=max_len), SafeLine()], **kwargs)
+
+
+ID_RULE = "must be 1-32 characters of a-z, 0-9, '_' or '-', starting with a letter or digit"
+
+
+def Number(name: str, **metadata: Any) -> Integer:  # noqa: N802
+    """One of a service's numbers, in config.toml's range."""
+    _, low, high = SERVICE_NUMBERS[name]
+    return StrictInteger(validate=Range(low, high, error="must be between {min} and {max}"),
+                         metadata=metadata)
 
 
 class NameIn(In):
-    id = String(validate=Length(max=120), metadata={"description": "Indonesian"})
-    en = String(validate=Length(max=120), metadata={"description": "English (may be empty)"})
+    id = String(required=True, validate=[Length(max=120), SafeLine(blank=False)],
+                metadata={"description": "Indonesian"})
+    en = String(validate=[Length(max=120), SafeLine()],
+                metadata={"description": "English (may be empty)"})
 
 
 class StandardIn(In):
@@ -145,17 +202,25 @@ class StandardIn(In):
     complaint = Item()
 
 
+def Prefix(**kwargs: Any) -> String:  # noqa: N802
+    """The letter of a service's ticket numbers."""
+    return String(validate=FullMatch(PREFIX_RE, error="must be one capital letter A-Z"),
+                  metadata={"example": "A", "description": "unique among the services"},
+                  **kwargs)
+
+
 class ServiceEditIn(In):
     """Fields of a service to change; the ones left out stay as they are."""
 
     version = StrictInteger(metadata={"description": "the catalogue version the editor "
                                                      "loaded; 409 if it changed since"})
-    prefix = String(validate=Length(max=8), metadata={"example": "A"})
+    prefix = Prefix()
     name = Nested(NameIn)
-    colour = String(validate=Length(max=16), metadata={"example": "#1565C0"})
-    target_wait_min = StrictInteger()
-    service_time_min = StrictInteger()
-    daily_quota = StrictInteger(metadata={"description": "0 = no quota"})
+    colour = String(validate=FullMatch(COLOUR_RE, error="must be #RRGGBB"),
+                    metadata={"example": "#1565C0"})
+    target_wait_min = Number("target_wait_min")
+    service_time_min = Number("service_time_min")
+    daily_quota = Number("daily_quota", description="0 = no quota")
     enabled = StrictBoolean()
     standard = Nested(StandardIn, metadata={"description": "published standard items to change"})
 
@@ -163,9 +228,20 @@ class ServiceEditIn(In):
 class ServiceNewIn(ServiceEditIn):
     """A new service (defaults as in config.toml for the fields left out)."""
 
-    id = Text(max_len=32, metadata={"example": "paspor"})
-    prefix = String(required=True, validate=Length(max=8), metadata={"example": "Q"})
+    id = String(required=True, validate=FullMatch(ID_RE, error=ID_RULE),
+                metadata={"example": "paspor", "description": "unique among the services"})
+    prefix = Prefix(required=True)
     name = Nested(NameIn, required=True)
+
+
+class ReprintIn(In):
+    kiosk = Text(required=False, metadata={
+        "description": "the kiosk whose printer to use (default: the one that issued it)"})
+
+
+class PreviewQuery(In):
+    paper = String(validate=OneOf(("80", "58")), metadata={
+        "description": "paper width in mm (default: the issuing kiosk's printer's)"})
 
 
 class VersionQuery(In):
@@ -195,7 +271,7 @@ def KioskId() -> String:  # noqa: N802
 
 
 class UserIn(In):
-    username = String(required=True, validate=Regexp(USERNAME_RE, error=USERNAME_RULE),
+    username = String(required=True, validate=FullMatch(USERNAME_RE, error=USERNAME_RULE),
                       metadata={"example": "loket7"})
     role = Role()
     password = Password()
@@ -239,20 +315,54 @@ class TicketStatusOut(TicketOut):
                                            "people_ahead yet"})
 
 
+PRINTER_STATES = ["ok", "paper_near_end", "paper_out", "cover_open", "offline", "error"]
+
+
 class PrintOut(Schema):
     """What the kiosk is told about printing the ticket it just issued (printer/service.py)."""
 
     ticket = String()
-    kiosk = String(metadata={"description": "the kiosk whose printer prints it"})
+    kiosk = String(allow_none=True, metadata={
+        "description": "the kiosk whose printer prints it (null: not issued at a kiosk)"})
     state = String(metadata={"enum": ["queued", "printed", "failed", "none"], "description":
                              "failed or none: show the ticket on screen (preview, message)"})
     preview = String(metadata={"description": "the ticket as a PNG, for the on-screen fallback"})
     printer = String(metadata={"description": "the printer's state when known",
-                               "enum": ["ok", "paper_near_end", "paper_out", "cover_open",
-                                        "offline", "error"]})
+                               "enum": PRINTER_STATES})
     printer_message = String(metadata={"description": "the printer's state in Indonesian"})
     message = String(metadata={"description": "failed or none: what to tell the citizen"})
     message_en = String()
+
+
+class PrintStateOut(PrintOut):
+    """A ticket's print (its own class: apispec warns when a nested schema is reused)."""
+
+
+class ReprintOut(Schema):
+    print = Nested(PrintOut)
+
+
+class PrinterOut(Schema):
+    """One kiosk printer's state (printer/status.py PrinterStatus)."""
+
+    kiosk = String()
+    name = String()
+    type = String(metadata={"enum": ["network", "usb", "serial", "file", "cups", "agent"]})
+    paper = String(metadata={"enum": ["80", "58"]})
+    state = String(metadata={"enum": PRINTER_STATES})
+    alert = Boolean(metadata={"description": "tickets do not print in this state"})
+    warning = Boolean(metadata={"description": "prints, but see to it soon (paper near end)"})
+    message = String(metadata={"description": "the state in Indonesian"})
+    message_en = String()
+    detail = String(metadata={"description": "the last error, in words"})
+    since = Float(metadata={"description": "epoch seconds the state began"})
+    updated = Float()
+    seen = Float(metadata={"description": "agent printers: when the agent was last heard from"})
+    printer = String(metadata={"description": "which printer, e.g. network 10.0.0.5:9100"})
+
+
+class PrintersOut(Schema):
+    printers = List(Nested(PrinterOut))
 
 
 class IssuedOut(TicketStatusOut):
@@ -398,7 +508,7 @@ class ServiceFiguresOut(Schema):
     expired = Integer(metadata={"description": "still open when the day ended, or their "
                                                "service was removed from config.toml"})
     longest_wait_s = Integer(metadata={"description": "of the tickets waiting now"})
-    oldest_waiting_at = String(metadata={"format": "date-time"})
+    oldest_waiting_at = String(allow_none=True, metadata={"format": "date-time"})
     target_wait_s = Integer()
     over_target = Boolean()
     mean_wait_s = Integer(allow_none=True, metadata={"description": "issue -> call"})

@@ -162,13 +162,17 @@ def test_reprint_refusals(app, k1, clerk, manager):
     k1.post(f"/tickets/{ticket['id']}/reprint", 403)
     body = clerk.post(f"/tickets/{ticket['id']}/reprint", 409, json={"kiosk": "K3"}).get_json()
     assert body["error"] == "no_printer" and body["field"] == "kiosk"
-    body = clerk.post(f"/tickets/{ticket['id']}/reprint", 400, json={"kiosk": "K9"}).get_json()
+    body = clerk.post(f"/tickets/{ticket['id']}/reprint", 404, json={"kiosk": "K9"}).get_json()
+    assert body["error"] == "no_such_kiosk"
     assert body["field"] == "kiosk" and "K1" in body["message"]
+    body = clerk.post(f"/tickets/{ticket['id']}/reprint", 400, json={"kiosk": 7}).get_json()
+    assert body["field"] == "kiosk"
     clerk.post("/tickets/nosuchticket/reprint", 404)
     # a ticket a manager issued (no kiosk) needs the kiosk named
     own = manager.take_ticket("ktp")
     assert own["print"] is None  # no kiosk printer involved
-    assert clerk.post(f"/tickets/{own['id']}/reprint", 400).get_json()["field"] == "kiosk"
+    body = clerk.post(f"/tickets/{own['id']}/reprint", 409).get_json()
+    assert body["error"] == "kiosk_required" and body["field"] == "kiosk"
     clerk.post(f"/tickets/{own['id']}/reprint", 202, json={"kiosk": "k1"})
 
 

@@ -137,3 +137,13 @@ def test_bad_environment_overrides(monkeypatch: pytest.MonkeyPatch, name: str, v
 def test_counter_name_is_looked_up_in_one_place(config):
     assert config.counter_name("3") == "Loket 3"
     assert config.counter_name("") == "" and config.counter_name("99") == ""
+
+
+def test_the_safe_line_pattern_is_bad_characters_rule():
+    """The API's schemas publish bad_character's rule as SAFE_LINE_RE; they agree on every
+    character of the Basic Multilingual Plane."""
+    from satupintu.config import SAFE_LINE_RE, bad_character
+
+    refused = [c for c in map(chr, range(0x10000)) if SAFE_LINE_RE.fullmatch(c) is None]
+    assert refused == [c for c in map(chr, range(0x10000)) if bad_character(c)]
+    assert "\u202e" in refused and "\x00" in refused and "a" not in refused  # both ways

@@ -249,7 +249,7 @@
       try {
         result = await api("POST", path, {});
       } catch (err) {
-        // Not issued at a kiosk with a printer (400/409 naming `kiosk`): use a ready kiosk printer.
+        // Not issued at a kiosk with a printer (409 naming `kiosk`): use a ready kiosk printer.
         if (!(err instanceof SP.ApiError) || err.body.field !== "kiosk") throw err;
         const ready = reprinting.printers.find((p) => !p.alert);
         if (!ready) {

@@ -130,8 +130,8 @@
       if (err.code === "catalogue_changed") {
         SP.say(SP.errorText(err));
         await load(true);
-      } else if (err.status === 400) {
-        blame(err);
+      } else if (err.body && err.body.field) {
+        blame(err); // 400 for a broken rule, 409 for an id or prefix another service has
       } else {
         SP.say(SP.errorText(err));
       }

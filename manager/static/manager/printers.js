@@ -118,7 +118,7 @@
   /** What to say when the server refuses a reprint. */
   function refusalText(err) {
     if (err.code === "no_printer") return t("reprint_no_printer");
-    if (err.status === 400 && err.body.field === "kiosk") return t("reprint_pick_kiosk");
+    if (err.code === "kiosk_required" || err.code === "no_such_kiosk") return t("reprint_pick_kiosk");
     return SP.errorText(err);
   }
 
