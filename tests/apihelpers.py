@@ -16,6 +16,7 @@ Loaded for every test through `pytest_plugins` in tests/conftest.py:
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -114,6 +115,20 @@ class Actor:
 
     def snapshot(self) -> dict[str, Any]:
         return self.get("/snapshot").get_json()
+
+
+def api_routes(app: Any) -> set[tuple[str, str]]:
+    """Every (METHOD, /api/v1 path as OpenAPI writes it) the app serves, from its URL map.
+
+    APIFlask's own routes (the OpenAPI document and its docs page) are left out.
+    """
+    routes = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(API + "/") or rule.endpoint.startswith("openapi."):
+            continue
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        routes |= {(method, path) for method in rule.methods - {"HEAD", "OPTIONS"}}
+    return routes
 
 
 BACKENDS = ["sqlite", pytest.param("redis", marks=pytest.mark.redis)]
