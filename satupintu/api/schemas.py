@@ -65,7 +65,7 @@ class FullMatch(Regexp):
     """A pattern the whole string must match, as JSON Schema reads `^...$` (Python's `$` would
     also match before a final newline)."""
 
-    def __call__(self, value: str) -> str:
+    def __call__(self, value: Any) -> Any:
         if self.regex.fullmatch(value) is None:
             raise ValidationError(self._format_error(value))
         return value
