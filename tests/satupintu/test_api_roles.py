@@ -150,7 +150,7 @@ def fingerprint(w: World) -> tuple[Any, ...]:
     paper = w.paper.read_bytes() if w.paper.exists() else b""
     return (store.seq(eng.branch), store.day_tickets(eng.branch, eng.today()), eng.counters(),
             [(u.username, u.role, u.password_hash) for u in store.users()],
-            store.catalogue(eng.branch), prints, paper)
+            store.catalogue_edits(eng.branch), prints, paper)
 
 
 def call(w: World, method: str, path: str, rule: Rule, role: str) -> Any:
