@@ -97,8 +97,8 @@ def api_doc(summary: str, errors: tuple[int, ...] = (), tag: str = "",
             auth: bool = False, extra: dict[int, str] | None = None) -> Callable[[Any], Any]:
     """The OpenAPI summary, tag, error responses and security of one route.
 
-    Every route but logout may answer 401: a bad or expired token is refused even
-    where none is needed (check_request).
+    Every route may answer 401: a bad or expired token is refused even where none is
+    needed (check_request, the principal's lookup).
     """
     codes = set(errors) | {401} | ({403} if auth else set())
     responses: dict[int, str] = {code: ERRORS[code] for code in sorted(codes)}

@@ -57,7 +57,7 @@ def login_session(body: dict[str, Any]) -> dict[str, Any]:
 
 @bp.post("/auth/logout")
 @bp.output({}, status_code=204)
-@bp.doc(summary="Log out of the session", tags=["Auth"])
+@api_doc("Log out of the session", tag="Auth")
 def logout() -> Response:
     """End this login server-side: the session cookie's, and the bearer token's if one is sent.
 

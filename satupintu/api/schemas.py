@@ -260,7 +260,10 @@ def Role(**kwargs: Any) -> String:  # noqa: N802
 def Password(**kwargs: Any) -> String:  # noqa: N802
     """A new password (its sessions and tokens end when it changes)."""
     return String(required=True, validate=Length(MIN_PASSWORD, MAX_PASSWORD, error=PASSWORD_RULE),
-                  metadata={"example": "kata-sandi-panjang"}, **kwargs)
+                  metadata={"example": "kata-sandi-panjang", "description": (
+                      "also refused (400) when too easy to guess: a common password, a run "
+                      "like 12345678, the user name, fewer than 4 different characters, "
+                      "or shorter than 8 without the spaces at either end")}, **kwargs)
 
 
 def KioskId() -> String:  # noqa: N802
