@@ -62,6 +62,10 @@ class BackupError(Exception):
     """The backup or restore cannot be done; the message says why."""
 
 
+class StoreUnreachable(BackupError):
+    """The store to restore into cannot be reached (not the backup's fault)."""
+
+
 @dataclass(frozen=True)
 class Summary:
     """What a backup holds, for the operator."""
@@ -256,8 +260,8 @@ def restore_redis(path: str | Path, url: str, branch: str, prefix: str = "sp") -
         present = next(iter(client.scan_iter(match=f"{_glob_escape(base)}:*", count=1000)),
                        None)
         if present is not None or client.exists(f"{prefix}:users", f"{prefix}:secrets"):
-            raise BackupError(f"{url}: Redis already holds data of branch {branch!r}: restore "
-                              "only into an empty Redis")
+            raise BackupError(f"{_safe(url)}: Redis already holds data of branch {branch!r}: "
+                              "restore only into an empty Redis")
         pipe = client.pipeline(transaction=True)
         count = 0
         with gzip.open(path, "rt", encoding="utf-8") as fh:
@@ -270,8 +274,17 @@ def restore_redis(path: str | Path, url: str, branch: str, prefix: str = "sp") -
             raise BackupError(f"{path}: truncated ({count} of {header.get('keys')} keys)")
         pipe.execute()
     except redis.ResponseError as exc:
-        raise BackupError(f"{url}: Redis refused the restore ({exc}); it needs the same or "
+        raise BackupError(f"{_safe(url)}: Redis refused the restore ({exc}); it needs the same or "
                           "a newer Redis version than the backup's") from None
+    except redis.RedisError as exc:
+        raise StoreUnreachable(f"cannot reach Redis at {_safe(url)}: {exc}") from None
     finally:
         client.close()
     return f"{count} keys"
+
+
+def _safe(url: str) -> str:
+    """A Redis URL without its password, for messages."""
+    import re
+
+    return re.sub(r"//[^@/]*@", "//", url)

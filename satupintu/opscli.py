@@ -185,6 +185,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
                 lock.release()
         else:
             detail = backup.restore_redis(args.path, config.store.url, config.office.branch)
+    except backup.StoreUnreachable as exc:
+        raise Failure(f"restore failed: {exc}", 1) from None
     except backup.BackupError as exc:
         raise Failure(f"restore refused: {exc}", 2) from None
     print(f"restored {detail} (schema version {version})")

@@ -209,3 +209,23 @@ def test_restore_refuses_other_sqlite_files_newer_schemas_and_the_other_backend(
     done = restore(redis_config, target, tmp_path / "c")
     assert done.returncode == 2 and "a sqlite backup, but [store] backend is 'redis'" in \
         done.stderr
+
+
+def test_restore_refuses_a_redis_backup_of_a_newer_schema(tmp_path):
+    import json
+
+    header = {"format": "satupintu-backup", "backend": "redis", "branch": "main",
+              "prefix": "sp", "schema": migrations.CURRENT + 1, "created": 0, "keys": 0}
+    newer = tmp_path / "newer.redis.jsonl.gz"
+    newer.write_bytes(gzip.compress((json.dumps(header) + "\n").encode()))
+    config = write_config(tmp_path / "redis.toml", redis_url="redis://127.0.0.1:1/0")
+    done = restore(config, newer, tmp_path / "unused")
+    assert done.returncode == 2
+    assert f"schema version {migrations.CURRENT + 1}, newer than this satupintu" in done.stderr
+    header["schema"] = migrations.CURRENT  # control: the same file at today's schema gets
+    newer.write_bytes(gzip.compress((json.dumps(header) + "\n").encode()))  # past the check
+    done = restore(config, newer, tmp_path / "unused")
+    assert "newer than this satupintu" not in done.stderr
+    assert done.returncode == 1  # ... to the Redis, which is not there: said without a trace
+    assert "restore failed: cannot reach Redis at redis://127.0.0.1:1/0" in done.stderr
+    assert "Traceback" not in done.stderr
