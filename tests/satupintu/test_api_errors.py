@@ -247,3 +247,24 @@ def test_a_dead_redis_is_503_and_the_ticket_is_there_after_it_returns(config, tm
         assert kiosk_client.get(f"/api/v1/tickets/{first.get_json()['id']}").status_code == 200
     finally:
         server.stop()
+
+
+def test_openapi_states_what_schemathesis_once_found_missing(app):
+    """Fast checks of the document's fixes; the slow schemathesis test checks it all."""
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    paths, schemas = spec["paths"], spec["components"]["schemas"]
+    # mandatory bodies are required; an optional one (reprint's {kiosk?}) is not
+    assert paths["/api/v1/tickets"]["post"]["requestBody"]["required"] is True
+    assert paths["/api/v1/users"]["post"]["requestBody"]["required"] is True
+    assert "required" not in paths["/api/v1/tickets/{ticket_id}/reprint"]["post"]["requestBody"]
+    # the printers' 200 and the preview's PNG
+    assert "PrintersOut" in str(paths["/api/v1/printers"]["get"]["responses"]["200"])
+    png = paths["/api/v1/tickets/{ticket_id}/preview.png"]["get"]["responses"]["200"]
+    assert list(png["content"]) == ["image/png"]
+    # config.toml's ranges and patterns
+    edit = schemas["ServiceEditIn"]["properties"]
+    assert (edit["daily_quota"]["minimum"], edit["daily_quota"]["maximum"]) == (0, 100_000)
+    assert edit["target_wait_min"]["minimum"] == 1 and edit["prefix"]["pattern"] == "^[A-Z]$"
+    assert schemas["AssignmentIn"]["properties"]["weight"]["maximum"] == 100
+    # every route may answer 401 (a bad token is refused even where none is needed)
+    assert all("401" in op["responses"] for ops in paths.values() for op in ops.values())
