@@ -145,3 +145,12 @@ def test_clerk_reprints_the_ticket_at_the_counter(devices, office, printer):
         f"Tiket {own['number']} sudah dicetak ulang di Kiosk lobi.", timeout=10_000)
     fourth = read(printer.wait_for_jobs(4)[3])
     assert fourth.line(own["number"]) and fourth.line("(cetak ulang)")
+
+    # On the manager's panel, "the kiosk that issued it" has no answer for that ticket
+    # (409 kiosk_required): the board asks for a kiosk printer instead of printing.
+    expect(board.locator("#reprint-kiosk")).to_have_value("")
+    board.fill("#reprint-number", own["number"])
+    board.click("#reprint-button")
+    expect(board.locator("#flash")).to_have_text(
+        "Tiket ini tidak diambil di kios berprinter: pilih printer kios.")
+    assert len(printer.wait_for_jobs(4)) == 4  # nothing more printed
