@@ -24,25 +24,70 @@ set -euo pipefail
 user="kiosk"
 rotate="normal"
 reboot_after=1
+files_only=""
 while (($#)); do
   case "$1" in
     --user) user="$2"; shift 2 ;;
+    --files-only) files_only="$2"; shift 2 ;;  # only write the session files under DIR
     --rotate) rotate="$2"; shift 2 ;;   # normal, left, right, inverted (portrait kiosks)
     --no-reboot) reboot_after=0; shift ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     -*) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     *) url="$1"; shift ;;
   esac
 done
-if [[ -z "${url:-}" || ! "$url" =~ ^https?:// ]]; then
+# Only URL characters that are safe inside the session script's double quotes.
+if [[ -z "${url:-}" || ! "$url" =~ ^https?://[A-Za-z0-9._:/?=\&,%~+-]+$ ]] ||
+   [[ ! "$rotate" =~ ^(normal|left|right|inverted)$ ]]; then
   echo "usage: $0 [--user NAME] [--rotate left|right|inverted] [--no-reboot] http://SERVER:PORT/display" >&2
   exit 2
+fi
+here="$(cd "$(dirname "$0")" && pwd)"
+
+write_session() {  # $1 home folder, $2 Chromium command: the files that make the kiosk
+  local home="$1" browser_bin="$2"
+  install -m 0644 "$here/kiosk-start.html" "$home/satupintu-start.html"
+  local flags
+  flags="$(grep -v '^#' "$here/chromium-kiosk.flags" | tr '\n' ' ')"
+  cat > "$home/.bash_profile" <<'EOF'
+# satupintu kiosk: start X on the first console (kiosk-setup.sh)
+if [ -z "${DISPLAY:-}" ] && [ "$(tty)" = /dev/tty1 ]; then
+  exec startx -- -nocursor >"$HOME/.xsession.log" 2>&1
+fi
+EOF
+  cat > "$home/.xinitrc" <<EOF
+#!/bin/sh
+# satupintu kiosk session (kiosk-setup.sh): never blank, hide the pointer, Chromium forever.
+xset s off
+xset s noblank
+xset -dpms
+xrandr --output "\$(xrandr | awk '/ connected/ {print \$1; exit}')" --rotate $rotate || true
+unclutter -idle 0.5 -root &
+openbox &
+profile="\$HOME/.config/chromium/Default"
+while true; do
+  # After a power cut Chromium thinks it crashed and offers to restore pages: say it did not.
+  if [ -f "\$profile/Preferences" ]; then
+    sed -i 's/"exited_cleanly":false/"exited_cleanly":true/; s/"exit_type":"[^"]*"/"exit_type":"Normal"/' \\
+      "\$profile/Preferences"
+  fi
+  $browser_bin $flags --lang=id "file://\$HOME/satupintu-start.html#$url"
+  sleep 2
+done
+EOF
+  chmod 0755 "$home/.xinitrc"
+}
+
+if [[ -n "$files_only" ]]; then  # for reading them (and for tests/satupintu/test_service.py)
+  mkdir -p "$files_only"
+  write_session "$files_only" chromium
+  echo "wrote the kiosk session files to $files_only"
+  exit 0
 fi
 if [[ $EUID -ne 0 ]]; then
   echo "run as root (sudo $0 ...)" >&2
   exit 1
 fi
-here="$(cd "$(dirname "$0")" && pwd)"
 
 # -- packages -------------------------------------------------------------------
 export DEBIAN_FRONTEND=noninteractive
@@ -69,36 +114,8 @@ EOF
 systemctl set-default multi-user.target  # no desktop login screen in front of it
 
 # -- the session: X without blanking, Chromium in a loop -----------------------------
-install -o "$user" -g "$user" -m 0644 "$here/kiosk-start.html" "$home/satupintu-start.html"
-flags="$(grep -v '^#' "$here/chromium-kiosk.flags" | tr '\n' ' ')"
-cat > "$home/.bash_profile" <<'EOF'
-# satupintu kiosk: start X on the first console (kiosk-setup.sh)
-if [ -z "${DISPLAY:-}" ] && [ "$(tty)" = /dev/tty1 ]; then
-  exec startx -- -nocursor >"$HOME/.xsession.log" 2>&1
-fi
-EOF
-cat > "$home/.xinitrc" <<EOF
-#!/bin/sh
-# satupintu kiosk session (kiosk-setup.sh): never blank, hide the pointer, Chromium forever.
-xset s off
-xset s noblank
-xset -dpms
-xrandr --output "\$(xrandr | awk '/ connected/ {print \$1; exit}')" --rotate $rotate || true
-unclutter -idle 0.5 -root &
-openbox &
-profile="\$HOME/.config/chromium/Default"
-while true; do
-  # After a power cut Chromium thinks it crashed and offers to restore pages: say it did not.
-  if [ -f "\$profile/Preferences" ]; then
-    sed -i 's/"exited_cleanly":false/"exited_cleanly":true/; s/"exit_type":"[^"]*"/"exit_type":"Normal"/' \\
-      "\$profile/Preferences"
-  fi
-  $browser_bin $flags --lang=id "file://\$HOME/satupintu-start.html#$url"
-  sleep 2
-done
-EOF
-chown "$user:$user" "$home/.bash_profile" "$home/.xinitrc"
-chmod 0755 "$home/.xinitrc"
+write_session "$home" "$browser_bin"
+chown "$user:$user" "$home/satupintu-start.html" "$home/.bash_profile" "$home/.xinitrc"
 
 # -- console blanking off (the kernel's own, before X starts) ---------------------------
 for cmdline in /boot/firmware/cmdline.txt /boot/cmdline.txt; do

@@ -85,3 +85,42 @@ def test_install_service_refuses_unsafe_or_unusable_settings(tmp_path, args, mes
     assert done.returncode == 2
     assert message in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+KIOSK_SETUP = ROOT / "deploy" / "kiosk-setup.sh"
+
+
+def test_kiosk_setup_writes_a_session_with_every_kiosk_flag_and_no_blanking(tmp_path):
+    url = "http://10.0.0.5:8080/display?counters=1,2&services=ktp"
+    done = subprocess.run(["bash", str(KIOSK_SETUP), "--files-only", str(tmp_path), url],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    xinitrc = (tmp_path / ".xinitrc").read_text()
+    assert subprocess.run(["sh", "-n", str(tmp_path / ".xinitrc")]).returncode == 0
+    assert os.access(tmp_path / ".xinitrc", os.X_OK)
+    for line in ("xset s off", "xset s noblank", "xset -dpms"):  # the screen never blanks
+        assert line in xinitrc.splitlines()
+    [launch] = [line for line in xinitrc.splitlines() if "satupintu-start.html#" in line]
+    flags = [f for f in (ROOT / "deploy" / "chromium-kiosk.flags").read_text().splitlines()
+             if f and not f.startswith("#")]
+    assert "--autoplay-policy=no-user-gesture-required" in flags
+    for flag in flags:
+        assert f" {flag} " in launch, flag
+    assert launch.rstrip().endswith(f'satupintu-start.html#{url}"')
+    assert '"exited_cleanly":true' in xinitrc  # no restore bubble after a power cut
+    assert "while true" in xinitrc  # Chromium comes back if it exits
+    assert "startx" in (tmp_path / ".bash_profile").read_text()
+    assert (tmp_path / "satupintu-start.html").read_bytes() == (
+        ROOT / "deploy" / "kiosk-start.html").read_bytes()
+
+
+@pytest.mark.parametrize("args", [
+    ['http://x/"; rm -rf /tmp/nothing; "'],  # nothing that breaks out of the quotes
+    ["ftp://10.0.0.5/display"],
+    ["--rotate", "sideways", "http://10.0.0.5:8080/display"],
+])
+def test_kiosk_setup_refuses_a_bad_url_or_rotation(tmp_path, args):
+    done = subprocess.run(["bash", str(KIOSK_SETUP), "--files-only", str(tmp_path / "s"),
+                           *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "usage:" in done.stderr
+    assert not (tmp_path / "s").exists()
