@@ -10,6 +10,7 @@ a URL, a ticket id or a name.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -32,6 +33,7 @@ from prometheus_client.registry import Collector
 from . import events as ev
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+log = logging.getLogger(__name__)
 disable_created_metrics()  # the *_created samples only add noise to every scrape
 
 REQUEST_SECONDS = Histogram(
@@ -101,9 +103,20 @@ class StoreCollector(Collector):
         self.printing = printing
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        up = GaugeMetricFamily("satupintu_store_up",
+                               "1 if the store answered this scrape, 0 if it did not")
+        try:  # read everything first: a store that is down still leaves a useful scrape
+            counts = self.engine.store.waiting_counts(self.engine.branch, self.engine.today())
+            statuses = self.printing.jobs.statuses() if self.printing else []
+        except Exception:  # noqa: BLE001 - reported as satupintu_store_up 0
+            log.warning("metrics: the store did not answer", exc_info=True)
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
         waiting = GaugeMetricFamily("satupintu_tickets_waiting", "Tickets waiting now",
                                     labels=["service"])
-        counts = self.engine.store.waiting_counts(self.engine.branch, self.engine.today())
         for service in self.engine.config.service_ids:
             waiting.add_metric([service], counts.get(service, 0))
         for service, n in counts.items():
@@ -115,14 +128,14 @@ class StoreCollector(Collector):
             labels=["kiosk", "state"])
         ready = GaugeMetricFamily("satupintu_printer_ready", "1 if the kiosk printer prints",
                                   labels=["kiosk"])
-        for status in self.printing.jobs.statuses() if self.printing else []:
+        for status in statuses:
             printers.add_metric([status.kiosk, status.state.value], 1)
             ready.add_metric([status.kiosk], 1 if status.state.prints else 0)
         yield printers
         yield ready
-        up = GaugeMetricFamily("satupintu_scrape_timestamp_seconds", "When this was read")
-        up.add_metric([], time.time())
-        yield up
+        stamp = GaugeMetricFamily("satupintu_scrape_timestamp_seconds", "When this was read")
+        stamp.add_metric([], time.time())
+        yield stamp
 
 
 def exposition(engine: Any, printing: Any, socket_server: Any) -> tuple[bytes, str]:

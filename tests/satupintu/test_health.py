@@ -88,11 +88,16 @@ def test_readyz_follows_redis_going_away_and_coming_back(tmp_path, config):
                          overrides={"SATUPINTU_MESSAGE_QUEUE": None})
         client = app.test_client()
         assert client.get("/readyz").status_code == 200
+        assert value(scrape(client), "satupintu_store_up") == 1
         server.stop()
         r = client.get("/readyz")
         assert r.status_code == 503
         assert r.get_json()["checks"]["store"]["ok"] is False
         assert client.get("/healthz").status_code == 200
+        down = scrape(client)  # still a scrape: the process's own figures, store_up 0
+        assert value(down, "satupintu_store_up") == 0
+        assert value(down, "satupintu_http_request_duration_seconds_count", method="GET",
+                     route="/readyz", status="503") >= 1
         server.start()  # same port, same data directory: the store comes back
         assert client.get("/readyz").status_code == 200
         current.store.get(app).close()
