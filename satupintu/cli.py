@@ -315,8 +315,13 @@ def check_port(host: str, port: int) -> None:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    """Print OK and a summary of the config, or the error naming the key."""
-    config = _load(args.path or args.config)
+    """Print OK and a summary of the config (or city), or the error naming the key."""
+    from .city import is_city
+
+    path = args.path or args.config
+    if is_city(path):
+        return _check_city(path)
+    config = _load(path)
     store = config.store.url if config.store.backend == "redis" else config.store.path
     services = ", ".join(f"{s.prefix}={s.id}" for s in config.services)
     problem = async_library_problem(config.server.async_mode)
@@ -331,6 +336,33 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     print(f"  services ({len(config.services)}): {services}")
     print(f"  counters ({len(config.counters)}): {', '.join(c.id for c in config.counters)}")
     print(f"  kiosks ({len(config.kiosks)}): {', '.join(k.id for k in config.kiosks) or '-'}")
+    return 0
+
+
+def _check_city(path: str) -> int:
+    """Print OK and a summary of a city folder or city file (offices, services)."""
+    from .city import load_city
+    from .config import ConfigError
+
+    try:
+        city = load_city(path)
+    except ConfigError as exc:
+        raise Failure(f"config error: {exc}", 2) from None
+    levels = ", ".join(f"{n} {level}" for level, n in city.levels.items())
+    print(f"OK: {city.path}")
+    print(f"  city: {city.name} ({city.timezone})")
+    print(f"  offices ({len(city.offices)}): {levels}")
+    for office in city.offices[:20]:
+        print(f"    {office.id}: {office.name} [{office.level}] offers {len(office.offers)}, "
+              f"takes in {len(office.takes_in)}, counters {len(office.counters)}, "
+              f"kiosks {len(office.kiosks)}")
+    if len(city.offices) > 20:
+        print(f"    ... and {len(city.offices) - 20} more")
+    print(f"  services ({len(city.services)}):")
+    for service in city.services:
+        taking = sum(service.id in o.takes_in for o in city.offices)
+        print(f"    {service.service.prefix}={service.id}: decided by "
+              f"{len(service.competent)} office(s), taken in by {taking}")
     return 0
 
 
