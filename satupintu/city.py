@@ -65,7 +65,11 @@ class CityService:
 
 @dataclass(frozen=True)
 class CityOffice:
-    """One office of the city, as its own file states it."""
+    """One office of the city, as its own file states it.
+
+    A counter with no services listed takes every service the office offers or
+    takes in (not the whole catalogue).
+    """
 
     id: str
     name: str

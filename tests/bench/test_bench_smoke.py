@@ -137,3 +137,12 @@ def test_bench_limits_quick():
     assert [(r[0], r[1]) for r in rows] == [("sqlite", "50"), ("redis", "50")]
     for row in rows:
         assert all(float(v) > 0 for v in row[2:4]), row  # measured, not placeholders
+
+
+def test_bench_city_quick():
+    out = run_bench("bench_city.py")
+    assert "command: `.venv/bin/python bench/bench_city.py --quick`" in out
+    (row,) = table_rows(out, "generated Jakarta")
+    assert row[1] == "318" and float(row[3]) > 0, row
+    (demo,) = table_rows(out, "demo city")
+    assert demo[1] == "4", demo
