@@ -274,7 +274,9 @@ def _office(path: Path, services: dict[str, Service], city_tz: str) -> CityOffic
     raw = _read(path)
     chk = _Checker(str(path))
     chk.keys(raw, {"office", "hours", "counters", "kiosks"}, "")
-    data = chk.table(raw.get("office"), "office")
+    if "office" not in raw:
+        raise chk.fail("office", "an [office] table is required")
+    data = chk.table(raw["office"], "office")
     chk.keys(data, OFFICE_KEYS, "office")
     oid = chk.value(data, "id", str, "office", _REQUIRED)
     if not ID_RE.fullmatch(oid):
@@ -334,7 +336,7 @@ def _office(path: Path, services: dict[str, Service], city_tz: str) -> CityOffic
         takes_in=lists["takes_in"],
         counters=tuple(counters),
         kiosks=tuple(kiosks),
-        hours=_hours(chk, raw.get("hours", {})),
+        hours=_hours(chk, raw["hours"]) if "hours" in raw else None,
         hours_text=chk.value(data, "hours_text", str, "office", ""),
         email=email,
         path=str(path),
@@ -354,7 +356,10 @@ def _coordinate(chk: _Checker, data: dict[str, Any], name: str, limit: float) ->
 
 
 def _hours(chk: _Checker, data: Any) -> tuple[DayHours, ...]:
-    """[hours] mon..sun = "07:30-16:00" or ["07:30-12:00", "13:00-16:00"]; missing = closed."""
+    """[hours] mon..sun = "07:30-16:00" or ["07:30-12:00", "13:00-16:00"]; a missing day is closed.
+
+    A file without [hours] states none (open_at answers None): never "closed all week".
+    """
     data = chk.table(data, "hours")
     chk.keys(data, set(WEEKDAYS), "hours")
     week = []
@@ -372,7 +377,9 @@ def _hours(chk: _Checker, data: Any) -> tuple[DayHours, ...]:
                 raise chk.fail(f"hours.{day}", f"must be \"HH:MM-HH:MM\", got {span!r}")
             h1, m1, h2, m2 = map(int, match.groups())
             start, end = h1 * 60 + m1, h2 * 60 + m2
-            if end > 24 * 60 or start >= end:
+            if end > 24 * 60:
+                raise chk.fail(f"hours.{day}", f"{span!r} must close by 24:00")
+            if start >= end:
                 raise chk.fail(f"hours.{day}", f"{span!r} closes before it opens")
             if parsed and start < parsed[-1][1]:
                 raise chk.fail(f"hours.{day}", f"{span!r} overlaps or precedes the span "

@@ -69,6 +69,17 @@ def test_opening_hours_per_weekday_in_the_office_time_zone():
     assert kel.open_at(datetime(2026, 12, 3, 9, 15, tzinfo=UTC)) is False  # Thu 16:15 WIB
 
 
+def test_an_office_without_hours_states_none_rather_than_closed(tmp_path):
+    folder = copy_demo(tmp_path / "city")
+    path = folder / KEDOYA
+    text = path.read_text()
+    path.write_text(text[:text.index("[hours]")] + text[text.index("[[counters]]"):])
+    office = load_city(folder).office("kel-kedoya-utara")
+    assert office.hours is None and office.open_at(datetime.now(UTC)) is None
+    # The control: with [hours] the same office answers True or False.
+    assert load_city(DEMO).office("kel-kedoya-utara").open_at(datetime.now(UTC)) in (True, False)
+
+
 def test_a_city_file_path_loads_the_same_as_its_folder():
     assert load_city(DEMO / "city.toml") == load_city(DEMO)
     assert is_city(DEMO) and is_city(DEMO / "city.toml")
@@ -131,6 +142,9 @@ REFUSALS = [
     (KEDOYA, 'fri = "07:30-16:30"', 'fri = "16:30-07:30"', KEDOYA, "hours.fri",
      "closes before it opens"),
     (KEDOYA, 'mon = "07:30-16:00"', 'mon = "7.30-16.00"', KEDOYA, "hours.mon", "HH:MM-HH:MM"),
+    (KEDOYA, 'mon = "07:30-16:00"', 'mon = "07:30-24:30"', KEDOYA, "hours.mon",
+     "must close by 24:00"),
+    (KEDOYA, "[office]", "[kantor]", KEDOYA, "kantor", "unknown key"),
     (KEDOYA, 'mon = "07:30-16:00"', 'mon = ["13:00-16:00", "07:30-12:00"]', KEDOYA,
      "hours.mon", "overlaps or precedes"),
     (KEDOYA, 'mon = "07:30-16:00"', 'senin = "07:30-16:00"', KEDOYA, "hours.senin",
@@ -204,6 +218,8 @@ def test_an_office_file_that_is_not_toml_names_its_file(tmp_path):
     folder = copy_demo(tmp_path / "city")
     (folder / "offices" / "zz.toml").write_text("[office\n")
     assert refused(folder).startswith(f"{folder / 'offices' / 'zz.toml'}: not valid TOML")
+    (folder / "offices" / "zz.toml").write_text("[hours]\nmon = \"07:30-16:00\"\n")
+    assert refused(folder).startswith(f"{folder / 'offices' / 'zz.toml'}: office: an [office]")
 
 
 # --- check-config ----------------------------------------------------------------------
