@@ -9,22 +9,27 @@ from typing import Any
 
 
 def init_printing(app: Any, socketio: Any, engine: Any) -> Any:
-    """Register the printing routes and agent events, and print issued tickets."""
+    """Register the printing routes and agent events; the issuing route prints through the
+    service this sets as the app's `printing` part (satupintu/current.py).
+    """
     import os
 
+    from satupintu.sockets import make_notifier
+
+    from .config import check_kiosk_printers
     from .routes import bp
-    from .service import PrintService
+    from .service import PrintService, printing
     from .sockets import init_agent_sockets
 
     config = app.extensions["satupintu.config"]
+    check_kiosk_printers(config)  # ConfigError naming file and key, before anything starts
     public_url = app.config.get("SATUPINTU_PUBLIC_URL") or os.environ.get(
         "SATUPINTU_PUBLIC_URL", "")
-    service = PrintService(config, engine, socketio.server, public_url=public_url)
-    app.extensions["satupintu.printing"] = service
+    service = PrintService(config, engine, make_notifier(socketio.server), public_url=public_url)
+    printing.set(app, service)
     if "printer" not in app.blueprints:
         app.register_blueprint(bp)
     app.config["TAGS"] = [*app.config.get("TAGS", []), {
         "name": "Printing", "description": "ticket preview, print state, reprint, printers"}]
     init_agent_sockets(socketio)
-    engine.listeners.append(service.on_events)
     return service

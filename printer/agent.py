@@ -29,9 +29,12 @@ from typing import Any
 import requests
 import socketio
 
+from satupintu import events
+from satupintu.printer_settings import PrinterSettings
+from satupintu.printjobs import PrinterState
+
 from . import transports
-from .config import PrinterSettings
-from .status import PrinterState, PrintFailed
+from .status import PrintFailed
 
 log = logging.getLogger("satupintu.printer.agent")
 
@@ -110,7 +113,7 @@ class PrintAgent:
                                    reconnection_delay_max=5)
         self.sio.on("connect", lambda: self._inbox.put(("join", None)))
         self.sio.on("disconnect", self._disconnected)
-        self.sio.on("print_job", lambda job: self._inbox.put(("job", job)))
+        self.sio.on(events.PRINT_JOB, lambda job: self._inbox.put(("job", job)))
 
     # -- connection -------------------------------------------------------------------
 
@@ -144,7 +147,7 @@ class PrintAgent:
 
     def _join(self) -> None:
         for attempt in range(2):
-            ack = self.sio.call("printer_agent_join", {
+            ack = self.sio.call(events.PRINTER_AGENT_JOIN, {
                 "kiosk": self.kiosk, "token": self.token, "state": self.state.value,
                 "detail": self.detail}, timeout=15)
             if ack.get("ok"):
@@ -188,7 +191,7 @@ class PrintAgent:
         if self.drop_acks:
             return
         try:
-            self.sio.call("printer_agent_ack", {"job": job_id, "ok": ok, "state": state,
+            self.sio.call(events.PRINTER_AGENT_ACK, {"job": job_id, "ok": ok, "state": state,
                                                 "detail": detail}, timeout=10)
         except (socketio.exceptions.TimeoutError, socketio.exceptions.BadNamespaceError,
                 socketio.exceptions.ConnectionError) as exc:
@@ -201,7 +204,7 @@ class PrintAgent:
             self.state, detail = transports.probe(self.printer)
             self.detail = detail or self.detail
         try:
-            self.sio.call("printer_agent_status", {"state": self.state.value,
+            self.sio.call(events.PRINTER_AGENT_STATUS, {"state": self.state.value,
                                                    "detail": self.detail}, timeout=10)
         except socketio.exceptions.SocketIOError as exc:
             log.debug("heartbeat not sent: %s", exc)

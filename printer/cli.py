@@ -1,6 +1,8 @@
 """`satupintu printer ...`: the kiosk's print agent, and a test print for installers.
 
-Only the standard library is imported at module level (like satupintu/cli.py).
+satupintu/cli.py registers these commands and runs `check_config` wherever it
+loads the config. Only the standard library and satupintu.command are imported
+at module level (like satupintu/cli.py).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
+
+from satupintu.command import Failure, load_config_or_fail
 
 
 def register(subparsers: Any) -> None:
@@ -53,9 +57,14 @@ def register(subparsers: Any) -> None:
     test.set_defaults(func=cmd_test)
 
 
-def _settings(args: argparse.Namespace) -> Any:
-    from satupintu.cli import Failure
+def check_config(config: Any) -> None:
+    """The printer package's checks of a loaded config: profiles and driver packages."""
+    from .config import check_kiosk_printers
 
+    check_kiosk_printers(config)
+
+
+def _settings(args: argparse.Namespace) -> Any:
     from .config import PrinterConfigError, parse_spec
 
     try:
@@ -66,8 +75,6 @@ def _settings(args: argparse.Namespace) -> Any:
 
 def cmd_agent(args: argparse.Namespace) -> int:
     """Run the print agent until interrupted."""
-    from satupintu.cli import Failure
-
     try:
         from .agent import AgentError, PrintAgent
     except ImportError as exc:  # the client libraries are an extra
@@ -104,18 +111,18 @@ def cmd_test(args: argparse.Namespace) -> int:
     """Print a sample ticket (the first service of the config) and report the state."""
     from datetime import datetime
 
-    from satupintu.cli import Failure, _load
+    from satupintu.printjobs import MESSAGES
 
     from . import transports
-    from .layout import render
-    from .status import MESSAGES, PrintFailed
+    from .layout import PrintedTicket, render
+    from .status import PrintFailed
 
     settings = _settings(args)
-    config = _load(args.config)
+    config = load_config_or_fail(args.config, [check_config])
     service = config.services[0]
-    ticket = {"id": "contohtiket1", "number": f"{service.prefix}000", "priority": None,
-              "people_ahead": 2, "estimated_wait_s": 900, "url": "/t/contohtiket1",
-              "issued_at": datetime.now(config.office.tz).isoformat()}
+    ticket = PrintedTicket(id="contohtiket1", number=f"{service.prefix}000",
+                           issued_at=datetime.now(config.office.tz), people_ahead=2,
+                           estimated_wait_s=900, url="/t/contohtiket1")
     data = render(ticket, service, config.office, settings.profile,
                   base_url="http://contoh.invalid")
     try:

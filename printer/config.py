@@ -1,140 +1,58 @@
-"""Printer settings of a kiosk: checked once at start-up, typed afterwards.
+"""Printer settings, checked against the printing libraries; printers named on a command line.
 
-`[[kiosks]] printer = { type = ..., ... }` in config.toml:
+The settings themselves are plain values of the core (satupintu/printer_settings.py,
+checked when config.toml is read). What needs python-escpos or a driver package
+is checked here: the profile must be one python-escpos knows (with the code page
+the layout prints in), and a usb, serial or cups printer needs its package on
+this machine. `check_kiosk_printers` runs at start-up (create_app) and in
+`satupintu check-config`; its errors name the file and the key.
 
-    none                                       no printer (the kiosk shows the ticket on screen)
-    network  host, port = 9100, status = true  a LAN printer, printed to by the server
-    usb      vendor, product, status = true    e.g. vendor = 0x04b8, product = 0x0e15
-    serial   device, baudrate = 9600, status   e.g. device = "/dev/ttyS0"
-    file     path                              e.g. path = "/dev/usb/lp0"
-    cups     name                              a CUPS queue of the server machine
-    agent                                      the kiosk PC runs `satupintu printer agent`
-
-and for every type: paper = "80" | "58" (default "80"), profile = a python-escpos
-printer profile (default TM-T20II for 80 mm, POS-5890 for 58 mm), timeout =
-seconds for connecting, writing and status answers (default 3), job_ttl =
-seconds a print job waits for an agent before it is dropped (default 120).
-
-The same printers are named on the agent's command line as
-`network:HOST[:PORT]`, `usb:VENDOR:PRODUCT`, `serial:DEVICE[:BAUD]`,
-`file:PATH` or `cups:NAME` (`parse_spec`).
+The agent names its printer on the command line as `network:HOST[:PORT]`,
+`usb:VENDOR:PRODUCT`, `serial:DEVICE[:BAUD]`, `file:PATH` or `cups:NAME`
+(`parse_spec`).
 """
 
 from __future__ import annotations
 
 import importlib.util
-import re
-from dataclasses import dataclass
 from typing import Any
 
-TYPES: dict[str, frozenset[str]] = {
-    "none": frozenset(),
-    "network": frozenset({"host", "port", "status"}),
-    "usb": frozenset({"vendor", "product", "status"}),
-    "serial": frozenset({"device", "baudrate", "status"}),
-    "file": frozenset({"path"}),
-    "cups": frozenset({"name"}),
-    "agent": frozenset(),
-}
-COMMON = frozenset({"paper", "profile", "timeout", "job_ttl"})
-PAPERS = {"80": "TM-T20II", "58": "POS-5890"}
+from satupintu.config import Config, ConfigError
+from satupintu.printer_settings import (
+    PrinterConfigError,
+    PrinterSettings,
+    printer_settings,
+    spec_int,
+)
+
 # python-escpos needs these packages for some transports (imported by module name).
 DRIVERS = {"usb": ("usb", "pyusb"), "serial": ("serial", "pyserial"), "cups": ("cups", "pycups")}
-HOST_RE = re.compile(r"^[A-Za-z0-9.-]{1,253}$|^\[?[0-9A-Fa-f:]+\]?$")
-SERVER_SIDE = ("network", "usb", "serial", "file", "cups")
 
 
-class PrinterConfigError(ValueError):
-    """A wrong printer option; `key` is the option's name under `printer`."""
-
-    def __init__(self, key: str, message: str):
-        super().__init__(f"{key}: {message}")
-        self.key = key
-        self.message = message
-
-
-@dataclass(frozen=True)
-class PrinterSettings:
-    """One printer, typed and checked."""
-
-    type: str = "none"
-    paper: str = "80"
-    profile: str = PAPERS["80"]
-    timeout: float = 3.0
-    job_ttl: float = 120.0
-    host: str = ""
-    port: int = 9100
-    status: bool = True  # ask for the printer's status (DLE EOT) before each ticket
-    vendor: int = 0
-    product: int = 0
-    device: str = ""
-    baudrate: int = 9600
-    path: str = ""
-    name: str = ""
-
-    @property
-    def server_side(self) -> bool:
-        """True if the server itself sends the tickets to this printer."""
-        return self.type in SERVER_SIDE
-
-    def describe(self) -> str:
-        """A short human name of the printer, for logs and the manager page."""
-        return {
-            "none": "tanpa printer",
-            "network": f"network {self.host}:{self.port}",
-            "usb": f"usb {self.vendor:04x}:{self.product:04x}",
-            "serial": f"serial {self.device}",
-            "file": f"file {self.path}",
-            "cups": f"cups {self.name}",
-            "agent": "print agent",
-        }[self.type]
+def check_transport(settings: PrinterSettings) -> PrinterSettings:
+    """Check what the printing libraries decide; raise PrinterConfigError naming the option."""
+    _profile(settings.profile)
+    if settings.type in DRIVERS:
+        module, package = DRIVERS[settings.type]
+        if importlib.util.find_spec(module) is None:
+            raise PrinterConfigError("type", f"a {settings.type} printer needs the {package} "
+                                             f"package on this machine: pip install {package}")
+    return settings
 
 
 def check_printer(ptype: str, options: dict[str, Any]) -> PrinterSettings:
-    """Check a kiosk's printer table; raise PrinterConfigError naming the option."""
-    if ptype not in TYPES:
-        raise PrinterConfigError("type", f"must be one of {', '.join(TYPES)}, got {ptype!r}")
-    allowed = TYPES[ptype] | COMMON
-    for name in options:
-        if name not in allowed:
-            raise PrinterConfigError(
-                name, f"unknown option for a {ptype} printer (allowed: "
-                      f"{', '.join(sorted(allowed | {'type'}))})")
-    values: dict[str, Any] = {"type": ptype, "status": _get(options, "status", bool, True)}
-    paper = _get(options, "paper", str, "80")
-    if paper not in PAPERS:
-        raise PrinterConfigError("paper", f"must be \"80\" or \"58\", got {paper!r}")
-    values["paper"] = paper
-    profile = _get(options, "profile", str, PAPERS[paper])
-    # (the none type still has a paper: the on-screen preview is drawn for it)
-    values["profile"] = _profile(profile) if ptype != "none" or "profile" in options else profile
-    values["timeout"] = _number(options, "timeout", 3.0, 0.1, 60)
-    values["job_ttl"] = _number(options, "job_ttl", 120.0, 5, 86_400)
-    if ptype == "network":
-        host = _get(options, "host", str, None)
-        if not HOST_RE.match(host):
-            raise PrinterConfigError("host", f"must be a host name or IP address, got {host!r}")
-        values["host"] = host.strip("[]")
-        values["port"] = _port(_get(options, "port", int, 9100))
-    elif ptype == "usb":
-        values["vendor"] = _usb_id(options, "vendor")
-        values["product"] = _usb_id(options, "product")
-    elif ptype == "serial":
-        values["device"] = _nonempty(options, "device")
-        values["baudrate"] = _get(options, "baudrate", int, 9600)
-        if values["baudrate"] not in (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200):
-            raise PrinterConfigError("baudrate", f"must be a standard rate such as 9600 or "
-                                                 f"115200, got {values['baudrate']}")
-    elif ptype == "file":
-        values["path"] = _nonempty(options, "path")
-    elif ptype == "cups":
-        values["name"] = _nonempty(options, "name")
-    if ptype in DRIVERS:
-        module, package = DRIVERS[ptype]
-        if importlib.util.find_spec(module) is None:
-            raise PrinterConfigError("type", f"a {ptype} printer needs the {package} package "
-                                             f"on this machine: pip install {package}")
-    return PrinterSettings(**values)
+    """A printer table checked whole (values, profile, driver); raises PrinterConfigError."""
+    return check_transport(printer_settings(ptype, options))
+
+
+def check_kiosk_printers(config: Config) -> None:
+    """Check every kiosk's printer against the printing libraries; ConfigError names the key."""
+    for i, kiosk in enumerate(config.kiosks):
+        try:
+            check_transport(kiosk.printer)
+        except PrinterConfigError as exc:
+            raise ConfigError(f"{config.path}: kiosks[{i}].printer.{exc.key}: "
+                              f"{exc.message}") from None
 
 
 def parse_spec(spec: str, paper: str = "80", profile: str = "",
@@ -150,18 +68,18 @@ def parse_spec(spec: str, paper: str = "80", profile: str = "",
         host, _, port = rest.rpartition(":") if rest.count(":") == 1 else (rest, "", "")
         options["host"] = host
         if port:
-            options["port"] = _spec_int(port, "port")
+            options["port"] = spec_int(port, "port")
     elif kind == "usb":
         parts = rest.split(":")
         if len(parts) != 2:
             raise PrinterConfigError("printer", "usb printers are usb:VENDOR:PRODUCT, "
                                                 "e.g. usb:04b8:0e15")
-        options["vendor"], options["product"] = (_spec_int(p, "usb id", 16) for p in parts)
+        options["vendor"], options["product"] = (spec_int(p, "usb id", 16) for p in parts)
     elif kind == "serial":
         device, _, baud = rest.rpartition(":") if rest.count(":") == 1 else (rest, "", "")
         options["device"] = device
         if baud:
-            options["baudrate"] = _spec_int(baud, "baudrate")
+            options["baudrate"] = spec_int(baud, "baudrate")
     elif kind == "file":
         options["path"] = rest
     elif kind == "cups":
@@ -171,61 +89,6 @@ def parse_spec(spec: str, paper: str = "80", profile: str = "",
                                             "usb:VENDOR:PRODUCT, serial:DEVICE[:BAUD] or "
                                             f"cups:NAME, got {spec!r}")
     return check_printer(kind, options)
-
-
-# -- helpers --------------------------------------------------------------------
-
-
-def _get(options: dict[str, Any], name: str, kind: type, default: Any) -> Any:
-    if name not in options:
-        if default is None:
-            raise PrinterConfigError(name, "is required")
-        return default
-    value = options[name]
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise PrinterConfigError(name, f"must be {kind.__name__}, got {value!r}")
-    return value
-
-
-def _nonempty(options: dict[str, Any], name: str) -> str:
-    value = _get(options, name, str, None)
-    if not value.strip():
-        raise PrinterConfigError(name, "must not be empty")
-    return value
-
-
-def _number(options: dict[str, Any], name: str, default: float, low: float,
-            high: float) -> float:
-    value = options.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise PrinterConfigError(name, f"must be a number of seconds, got {value!r}")
-    if not low <= value <= high:
-        raise PrinterConfigError(name, f"must be between {low:g} and {high:g} seconds")
-    return float(value)
-
-
-def _port(port: int) -> int:
-    if not 1 <= port <= 65535:
-        raise PrinterConfigError("port", f"must be between 1 and 65535, got {port}")
-    return port
-
-
-def _usb_id(options: dict[str, Any], name: str) -> int:
-    value = options.get(name)
-    if isinstance(value, str):
-        value = _spec_int(value.removeprefix("0x"), name, 16)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise PrinterConfigError(name, f"is required: the USB {name} id, e.g. 0x04b8")
-    if not 0 < value <= 0xFFFF:
-        raise PrinterConfigError(name, f"must be between 0x0001 and 0xffff, got {value!r}")
-    return value
-
-
-def _spec_int(text: str, what: str, base: int = 10) -> int:
-    try:
-        return int(text, base)
-    except ValueError:
-        raise PrinterConfigError(what, f"must be a number, got {text!r}") from None
 
 
 def _profile(name: str) -> str:

@@ -1,6 +1,7 @@
 """The ticket layout: one list of blocks, written as ESC/POS (here) or drawn as a PNG (preview).
 
-`ticket_blocks` decides what the ticket says; `write_escpos` puts the blocks on
+`PrintedTicket` is what a ticket says on paper (built once from the ticket in
+hand); `ticket_blocks` lays it out; `write_escpos` puts the blocks on
 any python-escpos printer (tests pass `Dummy`); `render` does both and returns
 the bytes a printer receives. Every text goes through `sanitize` first, so
 what is printed (and previewed) is exactly what the code page can print: the
@@ -13,7 +14,6 @@ import textwrap
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from urllib.parse import urljoin
 
 from escpos.capabilities import CAPABILITIES, get_profile
@@ -22,9 +22,8 @@ from escpos.escpos import Escpos
 from escpos.printer import Dummy
 
 from satupintu.config import Office, Service
+from satupintu.printer_settings import PAPERS
 
-# Default python-escpos profile per paper width.
-PAPER_PROFILES = {"80": "TM-T20II", "58": "POS-5890"}
 CODEPAGE = "CP437"  # slot 0 after ESC @ on nearly every printer; has the Latin letters we need
 FONT_A_DOTS = (12, 24)  # width, height of one Font A character in dots
 QR_MODULE_DOTS = 6
@@ -53,6 +52,20 @@ REPLACEMENTS = {
     "\u0141": "L", "\u0142": "l", "\u0110": "D", "\u0111": "d", "\u00d8": "O", "\u00f8": "o",
     "\u0152": "OE", "\u0153": "oe",
 }
+
+
+@dataclass(frozen=True)
+class PrintedTicket:
+    """What one ticket says on paper; `issued_at` in the office's time zone."""
+
+    id: str
+    number: str
+    issued_at: datetime
+    priority: str = ""
+    people_ahead: int = 0
+    estimated_wait_s: int | None = None
+    url: str = ""  # the citizen's page; relative ones are joined to the base URL
+    reprint: bool = False
 
 
 @dataclass(frozen=True)
@@ -160,9 +173,9 @@ def wait_text(seconds: int | float | None) -> str:
     return "sekitar " + " ".join(parts)
 
 
-def ticket_url(ticket: dict[str, Any], base_url: str = "") -> str:
+def ticket_url(ticket: PrintedTicket, base_url: str = "") -> str:
     """The citizen's page of the ticket, absolute when a base URL is known."""
-    url = ticket.get("url") or f"/t/{ticket['id']}"
+    url = ticket.url or f"/t/{ticket.id}"
     if base_url and not url.startswith(("http://", "https://")):
         url = urljoin(base_url.rstrip("/") + "/", url.lstrip("/"))
     return url
@@ -171,7 +184,7 @@ def ticket_url(ticket: dict[str, Any], base_url: str = "") -> str:
 # -- layout ---------------------------------------------------------------------
 
 
-def ticket_blocks(ticket: dict[str, Any], service: Service, office: Office, paper: Paper,
+def ticket_blocks(ticket: PrintedTicket, service: Service, office: Office, paper: Paper,
                   base_url: str = "") -> list[Block]:
     """What the ticket says, top to bottom, already wrapped and sanitised for `paper`."""
     cols = paper.columns
@@ -197,22 +210,18 @@ def ticket_blocks(ticket: dict[str, Any], service: Service, office: Office, pape
     blocks.append(Rule())
     text(service.name.id, size=2, bold=True)
     text("Nomor antrean Anda")
-    number = str(ticket["number"])
+    number = ticket.number
     text(number, size=max(1, min(NUMBER_MAX_SIZE, cols // max(4, len(number)))), bold=True)
-    priority = ticket.get("priority")
-    if priority:
-        text(f" PRIORITAS: {PRIORITY_LABELS.get(priority, priority).upper()} ", bold=True,
-             invert=True)
-    issued = ticket.get("issued_at")
-    if issued:
-        when = issued if isinstance(issued, datetime) else datetime.fromisoformat(issued)
-        text(indonesian_datetime(when))
-    if ticket.get("reprint"):
+    if ticket.priority:
+        label = PRIORITY_LABELS.get(ticket.priority, ticket.priority)
+        text(f" PRIORITAS: {label.upper()} ", bold=True, invert=True)
+    text(indonesian_datetime(ticket.issued_at))
+    if ticket.reprint:
         text("(cetak ulang)")
     blocks.append(Rule())
-    ahead = int(ticket.get("people_ahead") or 0)
+    ahead = ticket.people_ahead
     text(f"Di depan Anda: {ahead} orang" if ahead else "Tidak ada antrean di depan Anda")
-    wait = wait_text(ticket.get("estimated_wait_s"))
+    wait = wait_text(ticket.estimated_wait_s)
     if wait and ahead:
         pair("Perkiraan menunggu", wait)
     url = ticket_url(ticket, base_url)
@@ -268,8 +277,8 @@ def paper_for(profile: str | Paper) -> Paper:
     return profile if isinstance(profile, Paper) else Paper.for_profile(profile)
 
 
-def render(ticket: dict[str, Any], service: Service, office: Office,
-           profile: str | Paper = PAPER_PROFILES["80"], base_url: str = "") -> bytes:
+def render(ticket: PrintedTicket, service: Service, office: Office,
+           profile: str | Paper = PAPERS["80"], base_url: str = "") -> bytes:
     """The ESC/POS bytes of one ticket for a printer profile (e.g. 'TM-T20II', 'POS-5890')."""
     paper = paper_for(profile)
     printer = Dummy(profile=paper.profile)

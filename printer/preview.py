@@ -7,22 +7,24 @@ characters fills the paper width exactly as on the thermal printer.
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from zoneinfo import ZoneInfo
 
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
 from satupintu.config import Office, Service
+from satupintu.printer_settings import PAPERS
 
 from .layout import (
     FONT_A_DOTS,
-    PAPER_PROFILES,
     QR,
     Block,
     Line,
     Paper,
+    PrintedTicket,
     Rule,
     paper_for,
     ticket_blocks,
@@ -93,8 +95,8 @@ def draw(blocks: list[Block], paper: Paper) -> Image.Image:
     return image
 
 
-def png_bytes(ticket: dict[str, Any], service: Service, office: Office,
-              profile: str | Paper = PAPER_PROFILES["80"], base_url: str = "") -> bytes:
+def png_bytes(ticket: PrintedTicket, service: Service, office: Office,
+              profile: str | Paper = PAPERS["80"], base_url: str = "") -> bytes:
     """The ticket as a PNG, laid out as the printer with `profile` prints it."""
     paper = paper_for(profile)
     image = draw(ticket_blocks(ticket, service, office, paper, base_url), paper)
@@ -103,10 +105,12 @@ def png_bytes(ticket: dict[str, Any], service: Service, office: Office,
     return out.getvalue()
 
 
-SAMPLE: dict[str, Any] = {
-    "id": "k7m2p9x4q8rt", "number": "A012", "service": "ktp", "priority": "lansia",
-    "people_ahead": 3, "estimated_wait_s": 1500, "issued_at": "2026-11-27T09:15:00+07:00",
-    "url": "https://antrean.example.go.id/t/k7m2p9x4q8rt"}
+SAMPLE = PrintedTicket(
+    id="k7m2p9x4q8rt", number="A012", priority="lansia", people_ahead=3,
+    estimated_wait_s=1500,
+    issued_at=datetime(2026, 11, 27, 9, 15, tzinfo=ZoneInfo("Asia/Jakarta")),
+    url="https://antrean.example.go.id/t/k7m2p9x4q8rt")
+SAMPLE_SERVICE = "ktp"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -120,8 +124,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default="docs")
     args = parser.parse_args(argv)
     config = load_config(args.config)
-    service = config.service(SAMPLE["service"]) or config.services[0]
-    for paper, profile in PAPER_PROFILES.items():
+    service = config.service(SAMPLE_SERVICE) or config.services[0]
+    for paper, profile in PAPERS.items():
         path = Path(args.out) / f"ticket-{paper}mm.png"
         path.write_bytes(png_bytes(SAMPLE, service, config.office, profile))
         print(f"wrote {path}")

@@ -8,8 +8,8 @@
 Their schemas are in satupintu/api/schemas.py with the rest of the API's.
 
 The issuing response (POST /api/v1/tickets) also has a `print` field: the
-printing listener leaves it in `g.satupintu_print` while the engine issues, and
-the API's handler returns it (schema `PrintOut` in satupintu/api/schemas.py).
+issuing route hands the ticket to PrintService.print_issued and returns what it
+answers (schema `PrintOut` in satupintu/api/schemas.py).
 """
 
 from __future__ import annotations
@@ -17,17 +17,17 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIBlueprint, FileSchema
-from flask import Response, current_app, request
+from flask import Response, request
 
 from satupintu.access import find_ticket
 from satupintu.api import ERRORS, SECURITY
 from satupintu.api.schemas import PreviewQuery, PrintersOut, PrintStateOut, ReprintIn, ReprintOut
 from satupintu.auth import is_staff, require
 from satupintu.errors import KioskRequired, NoSuchKiosk, QueueError
+from satupintu.printer_settings import PAPERS
 
-from .config import PAPERS
 from .preview import png_bytes
-from .service import PrintService
+from .service import PrintService, printing
 
 bp = APIBlueprint("printer", __name__, url_prefix="/api/v1")
 
@@ -38,7 +38,7 @@ class NoPrinter(QueueError):
 
 
 def service() -> PrintService:
-    return current_app.extensions["satupintu.printing"]
+    return printing()
 
 
 TAG = "Printing"
@@ -68,8 +68,9 @@ def preview(ticket_id: str, query: dict[str, Any]) -> Response:
     else:
         same = kiosk is not None and kiosk.printer.paper == paper
         profile = kiosk.printer.profile if same and kiosk else PAPERS[paper]
-    data = svc.ticket_data(ticket, svc.public_url or request.host_url)
-    png = png_bytes(data, svc.engine.service(ticket.service), svc.config.office, profile)
+    ahead, wait = svc.engine.position(ticket)
+    face = svc.printed_ticket(ticket, ahead, wait, request.host_url)
+    png = png_bytes(face, svc.engine.service(ticket.service), svc.config.office, profile)
     response = Response(png, mimetype="image/png")
     response.headers["Cache-Control"] = "no-store"  # people ahead changes
     return response
@@ -112,7 +113,7 @@ def reprint(ticket_id: str, body: dict[str, Any]) -> dict[str, Any]:
                             f"kiosk whose printer to use (kiosks: {known})", field="kiosk")
     if kiosk.printer.type == "none":
         raise NoPrinter(f"kiosk {kiosk.id} has no printer", field="kiosk")
-    return {"print": svc.submit(ticket, kiosk, request.host_url, reprint=True)}
+    return {"print": svc.reprint(ticket, kiosk, request.host_url)}
 
 
 @bp.get("/printers")

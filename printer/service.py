@@ -1,17 +1,21 @@
 """Printing tickets in the background: one small worker per kiosk printer.
 
-The engine calls `on_events` after every commit. For `ticket_issued` the
+The issuing route hands the ticket it just issued to `print_issued` (with its
+place in line and estimated wait, as the engine's Outcome has them). The
 service looks up the kiosk that issued it (the ticket's kiosk is the kiosk
 user's bound [[kiosks]] id, or its name for a user named after the kiosk id,
-case-insensitively) and queues a print: issuing never
-waits on a printer. The kiosk's worker renders the ticket, stores it as a job,
-then either sends it to the printer itself (network, usb, serial, file, cups;
-short timeout) or hands it to the kiosk's print agent over Socket.IO.
+case-insensitively), queues the print and returns what
+the kiosk is told now: issuing never waits on a printer. The kiosk's worker
+renders the ticket from what it was handed (no store read), stores it as a
+print job (Store.add_print_job), then either sends it to the printer itself
+(network, usb, serial, file, cups; short timeout) or hands it to the kiosk's
+print agent.
 
-Outcomes go out as Socket.IO events outside the branch sequence (no `seq`):
-`ticket_printed` and `print_failed` to `ticket:<id>` (the kiosk that issued it
-listens there) and `manager`, and `printer_status` to `manager` when a
-printer's state changes. Print jobs for an agent go to `printer:<kiosk>`.
+Outcomes go out through the Socket.IO adapter's notifier (satupintu/sockets.py),
+outside the branch sequence: events.TICKET_PRINTED to the ticket's room (the
+kiosk that issued it listens there), events.PRINT_FAILED to the ticket's room
+and managers, events.PRINTER_STATUS to managers when a printer's state
+changes, and events.PRINT_JOB to the kiosk's print agent.
 """
 
 from __future__ import annotations
@@ -22,19 +26,21 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
-from satupintu.config import Config
-from satupintu.events import TICKET_ISSUED, Event
+from satupintu import events
+from satupintu.config import Config, Service
+from satupintu.current import Part
 from satupintu.model import Ticket
-from satupintu.shapes import ticket_json
+from satupintu.printer_settings import PrinterSettings
+from satupintu.printjobs import MESSAGES, JobState, PrinterState, PrinterStatus, PrintJob
+from satupintu.sockets import MANAGER_ROOM, Notify, printer_agent_room, ticket_room
 
 from . import transports
-from .config import PrinterSettings, check_printer
-from .jobs import Job, JobQueue, JobState, make_jobs
-from .layout import render
-from .status import MESSAGES, PrinterState, PrinterStatus, PrintFailed
+from .layout import PrintedTicket, render
+from .status import PrintFailed
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +51,20 @@ FAILED_TEXT = ("Tiket tidak dapat dicetak. Catat nomor Anda atau pindai kode QR 
                "The ticket could not be printed. Note your number or scan the QR code on screen.")
 
 
-def agent_room(kiosk: str) -> str:
-    return f"printer:{kiosk}"
-
-
 @dataclass(frozen=True)
 class Kiosk:
     id: str
     name: str
     printer: PrinterSettings
+
+
+@dataclass(frozen=True)
+class PrintRequest:
+    """One print, with everything the worker needs: it reads nothing back."""
+
+    kiosk: Kiosk
+    ticket: PrintedTicket
+    service: Service
 
 
 class Worker:
@@ -97,16 +108,17 @@ class Worker:
 class PrintService:
     """Prints issued tickets and keeps printer statuses; one per app."""
 
-    def __init__(self, config: Config, engine: Any, server: Any, public_url: str = "",
+    def __init__(self, config: Config, engine: Any, notify: Notify, public_url: str = "",
                  clock: Callable[[], float] = time.time):
         self.config = config
         self.engine = engine
-        self.server = server  # the python-socketio server, for emits
+        self.store = engine.store
+        self.branch = engine.branch
+        self.notify = notify
         self.public_url = public_url
         self.clock = clock
-        self.jobs: JobQueue = make_jobs(engine.store, engine.branch)
         self.kiosks = {
-            k.id: Kiosk(k.id, k.name, check_printer(k.printer.type, k.printer.options))
+            k.id: Kiosk(k.id, k.name, k.printer)
             for k in config.kiosks
         }
         self._workers: dict[str, Worker] = {}
@@ -121,32 +133,57 @@ class PrintService:
 
     # -- submitting -----------------------------------------------------------------
 
-    def on_events(self, events: list[Event]) -> None:
-        """Engine listener: queue a print for every ticket issued at a kiosk with a printer."""
-        for event in events:
-            if event.name != TICKET_ISSUED or not event.ticket:
-                continue
-            try:
-                # the ticket as the issue wrote it: no read back (one store round trip less)
-                ticket = event.record or self.engine.store.ticket(self.engine.branch,
-                                                                  event.ticket)
-                kiosk = self.kiosk(ticket.kiosk) if ticket else None
-                if ticket is None or kiosk is None:
-                    continue
-                info = self.submit(ticket, kiosk, _request_base_url())
-                _remember_for_response(ticket.id, info)
-            except Exception:  # noqa: BLE001 - the ticket is issued; printing must not undo that
-                # The number, not the id: a ticket id in a log would let a reader follow it.
-                number = event.data.get("ticket", {}).get("number", "?")
-                log.exception("could not queue the print of ticket %s", number)
+    def printed_ticket(self, ticket: Ticket, people_ahead: int, wait: int | None,
+                       base_url: str = "", reprint: bool = False) -> PrintedTicket:
+        """What `ticket` says on paper, from the ticket and its place in line in hand."""
+        base = (self.public_url or base_url).rstrip("/")
+        return PrintedTicket(
+            id=ticket.id, number=ticket.number, priority=ticket.priority,
+            issued_at=datetime.fromtimestamp(ticket.issued_at, self.engine.tz),
+            people_ahead=people_ahead, estimated_wait_s=wait,
+            url=f"{base}/t/{ticket.id}", reprint=reprint)
 
-    def submit(self, ticket: Ticket, kiosk: Kiosk, base_url: str = "",
-               reprint: bool = False) -> dict[str, Any]:
-        """Queue one print of `ticket` on `kiosk`'s printer; what the kiosk is told now."""
+    def print_issued(self, ticket: Ticket, people_ahead: int, wait: int | None,
+                     base_url: str = "") -> dict[str, Any] | None:
+        """Queue the first print of a ticket just issued; what the kiosk is told about it
+        (None when it was not issued at a kiosk in [[kiosks]]).
+        """
+        kiosk = self.kiosk(ticket.kiosk)
+        if kiosk is None:
+            return None
+        try:
+            return self.submit(ticket, kiosk, self.printed_ticket(
+                ticket, people_ahead, wait, base_url))
+        except Exception:  # noqa: BLE001 - the ticket is issued; printing must not undo that
+            # The number, not the id: a ticket id in a log would let a reader follow it.
+            log.exception("could not queue the print of ticket %s", ticket.number)
+            return self.info(ticket.id, kiosk, "failed", PrinterState.ERROR)
+
+    def print_replayed(self, ticket: Ticket, people_ahead: int, wait: int | None,
+                       base_url: str = "") -> dict[str, Any] | None:
+        """The print of a ticket issued again by its Idempotency-Key: its state, or queued
+        now if the first request died before its print was (the kiosk never got the ticket).
+        """
+        kiosk = self.kiosk(ticket.kiosk)
+        if kiosk is None:
+            return None
+        if kiosk.printer.type != "none" and not self.store.ticket_print_jobs(self.branch,
+                                                                             ticket.id):
+            return self.print_issued(ticket, people_ahead, wait, base_url)
+        return self.print_info(ticket)
+
+    def reprint(self, ticket: Ticket, kiosk: Kiosk, base_url: str = "") -> dict[str, Any]:
+        """Queue the ticket again on `kiosk`'s printer, with its place in line now."""
+        ahead, wait = self.engine.position(ticket)
+        return self.submit(ticket, kiosk, self.printed_ticket(ticket, ahead, wait, base_url,
+                                                              reprint=True))
+
+    def submit(self, ticket: Ticket, kiosk: Kiosk, face: PrintedTicket) -> dict[str, Any]:
+        """Queue one print of `face` on `kiosk`'s printer; what the kiosk is told now."""
         if kiosk.printer.type == "none":
             return self.info(ticket.id, kiosk, "none")
-        self._worker(kiosk).put(("print", kiosk.id, ticket.id, self.public_url or base_url,
-                                 reprint))
+        service = self.engine.service(ticket.service)
+        self._worker(kiosk).put(PrintRequest(kiosk, face, service))
         if kiosk.printer.type == "agent" and not self.agent_online(kiosk.id):
             return self.info(ticket.id, kiosk, "failed", PrinterState.OFFLINE)
         return self.info(ticket.id, kiosk, "queued")
@@ -165,23 +202,11 @@ class PrintService:
 
     # -- the worker -------------------------------------------------------------------
 
-    def ticket_data(self, ticket: Ticket, base_url: str, reprint: bool = False) -> dict[str, Any]:
-        """The ticket as the layout reads it: public view, place in line, tracking URL."""
-        ahead, wait = self.engine.position(ticket)
-        url = f"{base_url.rstrip('/')}/t/{ticket.id}" if base_url else f"/t/{ticket.id}"
-        return {**ticket_json(ticket, self.engine.tz), "people_ahead": ahead,
-                "estimated_wait_s": wait, "url": url, "reprint": reprint}
-
-    def render(self, ticket: Ticket, kiosk: Kiosk, base_url: str, reprint: bool = False) -> bytes:
-        service = self.engine.service(ticket.service)
-        return render(self.ticket_data(ticket, base_url, reprint), service, self.config.office,
-                      kiosk.printer.profile)
-
-    def _handle(self, item: tuple[Any, ...]) -> None:
-        if item[0] == "probe":
-            self._probe(self.kiosks[item[1]])
+    def _handle(self, item: PrintRequest | Kiosk) -> None:
+        if isinstance(item, Kiosk):
+            self._probe(item)
         else:
-            self._print(*item[1:])
+            self._print(item)
 
     def refresh(self, max_age: float = STATUS_MAX_AGE_S) -> None:
         """Ask server-side printers whose status is older than `max_age` for it, in the
@@ -192,72 +217,62 @@ class PrintService:
             if not (kiosk.printer.server_side and kiosk.printer.status
                     and kiosk.printer.type in transports.READS_STATUS):
                 continue
-            status = self.jobs.status(kiosk.id)
+            status = self.store.printer_status(self.branch, kiosk.id)
             if status is None or now - status.updated > max_age:
-                self._worker(kiosk).put(("probe", kiosk.id))
+                self._worker(kiosk).put(kiosk)
 
     def _probe(self, kiosk: Kiosk) -> None:
-        status = self.jobs.status(kiosk.id)
+        status = self.store.printer_status(self.branch, kiosk.id)
         if status is not None and self.clock() - status.updated < 1.0:
             return  # a print or another probe just told us
         state, detail = transports.probe(kiosk.printer)
         self.set_status(kiosk.id, state, detail)
 
-    def _print(self, kiosk_id: str, ticket_id: str, base_url: str, reprint: bool) -> None:
-        kiosk = self.kiosks[kiosk_id]
-        ticket = self.engine.store.ticket(self.engine.branch, ticket_id)
-        if ticket is None:
-            return
-        data = self.render(ticket, kiosk, base_url, reprint)
-        job = Job(Job.new_id(), kiosk.id, ticket.id, base64.b64encode(data).decode("ascii"),
-                  self.clock())
-        self.jobs.add(job)
-        self.jobs.delivered(job.id)
+    def _print(self, request: PrintRequest) -> None:
+        kiosk, face = request.kiosk, request.ticket
+        data = render(face, request.service, self.config.office, kiosk.printer.profile)
+        # Stored with its first delivery counted: the worker sends it (or hands it on) now.
+        job = PrintJob(PrintJob.new_id(), kiosk.id, face.id,
+                       base64.b64encode(data).decode("ascii"), self.clock(), attempts=1)
+        self.store.add_print_job(self.branch, job)
         if kiosk.printer.server_side:
             try:
                 state = transports.send(kiosk.printer, data)
             except PrintFailed as failed:
-                self.finish(job.id, False, failed.state, failed.detail)
+                self.finish(job, False, failed.state, failed.detail)
             else:
-                self.finish(job.id, True, state)
+                self.finish(job, True, state)
         elif self.agent_online(kiosk.id):
-            self.server.emit("print_job", job.message(), to=agent_room(kiosk.id), namespace="/")
+            self.notify(events.PRINT_JOB, job.message(), printer_agent_room(kiosk.id))
         else:
             self.set_status(kiosk.id, PrinterState.OFFLINE, "print agent not connected")
-            self._emit_failed(job.ticket, kiosk, PrinterState.OFFLINE)
+            self._notify_failed(job.ticket, kiosk, PrinterState.OFFLINE)
 
     # -- outcomes ---------------------------------------------------------------------
 
-    def finish(self, job_id: str, printed: bool, state: PrinterState,
+    def finish(self, job: PrintJob, printed: bool, state: PrinterState,
                detail: str = "") -> bool:
         """Record a job's outcome once and tell the kiosk and managers; False for a repeat."""
-        job = self.jobs.get(job_id)
-        if job is None:
-            return False
-        done = JobState.PRINTED if printed else JobState.FAILED
-        if not self.jobs.finish(job_id, done, detail, self.clock()):
-            return False
-        kiosk = self.kiosks.get(job.kiosk)
+        if job.state is not JobState.PENDING:
+            return False  # a repeat: it must not set the printer's state of back then again
+        # The printer's state first: whoever sees the job finished sees why it failed too.
         self.set_status(job.kiosk, state, "" if printed else detail)
+        done = JobState.PRINTED if printed else JobState.FAILED
+        if not self.store.finish_print_job(self.branch, job.id, done, detail, self.clock()):
+            return False  # another process finished it meanwhile (the same outcome)
+        kiosk = self.kiosks.get(job.kiosk)
         if kiosk is None:
             return True
         if printed:
             payload = self.info(job.ticket, kiosk, "printed", state)
-            self._emit("ticket_printed", payload, f"ticket:{job.ticket}")
+            self.notify(events.TICKET_PRINTED, payload, ticket_room(job.ticket))
         else:
-            self._emit_failed(job.ticket, kiosk, state)
+            self._notify_failed(job.ticket, kiosk, state)
         return True
 
-    def _emit_failed(self, ticket_id: str, kiosk: Kiosk, state: PrinterState) -> None:
+    def _notify_failed(self, ticket_id: str, kiosk: Kiosk, state: PrinterState) -> None:
         payload = self.info(ticket_id, kiosk, "failed", state)
-        self._emit("print_failed", payload, f"ticket:{ticket_id}", "manager")
-
-    def _emit(self, name: str, payload: dict[str, Any], *rooms: str) -> None:
-        for room in rooms:
-            try:
-                self.server.emit(name, payload, to=room, namespace="/")
-            except Exception:  # noqa: BLE001 - the job and status are stored; pages refetch
-                log.exception("could not emit %s to %s", name, room)
+        self.notify(events.PRINT_FAILED, payload, ticket_room(ticket_id), MANAGER_ROOM)
 
     def set_status(self, kiosk_id: str, state: PrinterState, detail: str = "",
                    seen: float | None = None) -> PrinterStatus:
@@ -265,7 +280,7 @@ class PrintService:
         when the state changes.
         """
         now = self.clock()
-        old = self.jobs.status(kiosk_id)
+        old = self.store.printer_status(self.branch, kiosk_id)
         kiosk = self.kiosks.get(kiosk_id)
         status = PrinterStatus(
             kiosk=kiosk_id, state=state,
@@ -275,23 +290,30 @@ class PrintService:
             printer=kiosk.printer.describe() if kiosk else "",
             seen=seen if seen is not None else (old.seen if old else 0.0),
         )
-        self.jobs.set_status(status)
+        self.store.put_printer_status(self.branch, status)
         if old is None or old.state is not state:
             log.log(logging.INFO if state.prints else logging.WARNING,
                     "printer of kiosk %s: %s %s", kiosk_id, state.value, detail)
-            self._emit("printer_status", self.status_view(kiosk_id, status), "manager")
+            self.notify(events.PRINTER_STATUS, self.status_view(kiosk_id, status), MANAGER_ROOM)
         return status
+
+    def heard(self, kiosk_id: str) -> None:
+        """The kiosk's print agent was just heard from (it stays online)."""
+        status = self.store.printer_status(self.branch, kiosk_id)
+        if status is not None:
+            self.store.put_printer_status(self.branch, replace(status, seen=self.clock()))
 
     # -- views --------------------------------------------------------------------------
 
     def agent_online(self, kiosk_id: str) -> bool:
-        status = self.jobs.status(kiosk_id)
+        """True if the kiosk's print agent was heard from lately."""
+        status = self.store.printer_status(self.branch, kiosk_id)
         return status is not None and self.clock() - status.seen < AGENT_TIMEOUT_S
 
     def status_view(self, kiosk_id: str, status: PrinterStatus | None = None) -> dict[str, Any]:
         """A printer's status for managers (an agent not heard from lately shows offline)."""
         kiosk = self.kiosks[kiosk_id]
-        status = status or self.jobs.status(kiosk_id) or PrinterStatus(
+        status = status or self.store.printer_status(self.branch, kiosk_id) or PrinterStatus(
             kiosk_id, since=0.0, updated=0.0, printer=kiosk.printer.describe())
         if (kiosk.printer.type == "agent" and status.state.prints
                 and not self.agent_online(kiosk_id)):
@@ -317,7 +339,7 @@ class PrintService:
 
     def print_info(self, ticket: Ticket) -> dict[str, Any] | None:
         """The latest print of a ticket, as `info` gives it; None if it is not printed."""
-        jobs = self.jobs.for_ticket(ticket.id)
+        jobs = self.store.ticket_print_jobs(self.branch, ticket.id)
         kiosk = self.kiosks.get(jobs[-1].kiosk) if jobs else self.kiosk(ticket.kiosk)
         if kiosk is None:
             return None
@@ -325,7 +347,7 @@ class PrintService:
             return self.info(ticket.id, kiosk, "none" if kiosk.printer.type == "none"
                              else "queued")
         job = jobs[-1]
-        status = self.jobs.status(kiosk.id)
+        status = self.store.printer_status(self.branch, kiosk.id)
         printer = status.state if status else None
         state = {JobState.PENDING: "queued", JobState.PRINTED: "printed",
                  JobState.FAILED: "failed", JobState.EXPIRED: "failed"}[job.state]
@@ -335,15 +357,4 @@ class PrintService:
         return self.info(ticket.id, kiosk, state, printer)
 
 
-def _request_base_url() -> str:
-    from flask import has_request_context, request
-
-    return request.host_url if has_request_context() else ""
-
-
-def _remember_for_response(ticket_id: str, info: dict[str, Any]) -> None:
-    """Keep the print info for the issuing response (satupintu/api/tickets.py reads it)."""
-    from flask import g, has_app_context
-
-    if has_app_context():
-        g.satupintu_print = {**getattr(g, "satupintu_print", {}), ticket_id: info}
+printing: Part[PrintService] = Part("printing")  # the app's service; init_printing sets it

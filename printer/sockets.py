@@ -16,19 +16,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, session
+from flask import session
 from flask_socketio import SocketIO, join_room
 
-from satupintu.sockets import _principal, _refuse
+from satupintu import events
+from satupintu.printjobs import PrinterState
+from satupintu.sockets import _principal, _refuse, printer_agent_room
 
-from .service import PrintService, agent_room
-from .status import PrinterState
+from .service import PrintService, printing
 
 SESSION_KEY = "satupintu_printer_agent"
 
 
 def _service() -> PrintService:
-    return current_app.extensions["satupintu.printing"]
+    return printing()
 
 
 def _state(data: dict[str, Any]) -> tuple[PrinterState | None, str]:
@@ -65,16 +66,17 @@ def on_join(data: Any = None) -> dict[str, Any]:
                                     f"{kiosk.id.lower()!r}) or a manager may run this kiosk's "
                                     "print agent")
     session[SESSION_KEY] = kiosk.id
-    join_room(agent_room(kiosk.id))
+    room = printer_agent_room(kiosk.id)
+    join_room(room)
     state, detail = _state(data)
     now = svc.clock()
-    old = svc.jobs.status(kiosk.id)
+    old = svc.store.printer_status(svc.branch, kiosk.id)
     svc.set_status(kiosk.id, state or (old.state if old and old.seen else PrinterState.OK),
                    detail, seen=now)
-    jobs = svc.jobs.pending(kiosk.id, now, kiosk.printer.job_ttl)
+    jobs = svc.store.pending_print_jobs(svc.branch, kiosk.id, now, kiosk.printer.job_ttl)
     for job in jobs:
-        svc.jobs.delivered(job.id)
-    return {"ok": True, "room": agent_room(kiosk.id), "kiosk": kiosk.id,
+        svc.store.print_job_delivered(svc.branch, job.id)
+    return {"ok": True, "room": room, "kiosk": kiosk.id,
             "jobs": [job.message() for job in jobs]}
 
 
@@ -90,7 +92,7 @@ def on_ack(data: Any = None) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("job"), str):
         return _refuse("bad_request", "send {job: string, ok: bool, state?, detail?}")
     svc = _service()
-    job = svc.jobs.get(data["job"][:64])
+    job = svc.store.print_job(svc.branch, data["job"][:64])
     if job is None or job.kiosk != kiosk_id:
         return _refuse("no_such_job", "no such print job for this kiosk")
     state, detail = _state(data)
@@ -99,8 +101,8 @@ def on_ack(data: Any = None) -> dict[str, Any]:
         state = state if state and state.prints else PrinterState.OK
     else:
         state = state if state and not state.prints else PrinterState.ERROR
-    first = svc.finish(job.id, printed, state, detail)
-    _heard(svc, kiosk_id)
+    first = svc.finish(job, printed, state, detail)
+    svc.heard(kiosk_id)
     return {"ok": True, "job": job.id, "duplicate": not first}
 
 
@@ -111,21 +113,14 @@ def on_status(data: Any = None) -> dict[str, Any]:
         return _refuse("unauthorized", "join with printer_agent_join first")
     svc = _service()
     state, detail = _state(data if isinstance(data, dict) else {})
-    old = svc.jobs.status(kiosk_id)
+    old = svc.store.printer_status(svc.branch, kiosk_id)
     svc.set_status(kiosk_id, state or (old.state if old else PrinterState.OK), detail,
                    seen=svc.clock())
     return {"ok": True}
 
 
-def _heard(svc: PrintService, kiosk_id: str) -> None:
-    status = svc.jobs.status(kiosk_id)
-    if status is not None:
-        status.seen = svc.clock()
-        svc.jobs.set_status(status)
-
-
 def init_agent_sockets(socketio: SocketIO) -> None:
     """Bind the print agent's events on the server `init_app` just made."""
-    socketio.on_event("printer_agent_join", on_join)
-    socketio.on_event("printer_agent_ack", on_ack)
-    socketio.on_event("printer_agent_status", on_status)
+    socketio.on_event(events.PRINTER_AGENT_JOIN, on_join)
+    socketio.on_event(events.PRINTER_AGENT_ACK, on_ack)
+    socketio.on_event(events.PRINTER_AGENT_STATUS, on_status)

@@ -1,41 +1,12 @@
-"""Printer states, what the printer's status bytes mean, and what people are told.
+"""What a printer's status bytes mean, and the failure a transport raises.
 
-A printer is in one state: ok, paper_near_end (a warning: it still prints),
-paper_out, cover_open, offline or error. The last four mean a ticket was not
-printed: the kiosk shows it on screen and managers get an alert.
+The states themselves (PrinterState) and the stored status (PrinterStatus) are
+records of the core: satupintu/printjobs.py.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import asdict, dataclass, field
-from enum import StrEnum
-from typing import Any
-
-
-class PrinterState(StrEnum):
-    OK = "ok"
-    PAPER_NEAR_END = "paper_near_end"
-    PAPER_OUT = "paper_out"
-    COVER_OPEN = "cover_open"
-    OFFLINE = "offline"
-    ERROR = "error"
-
-    @property
-    def prints(self) -> bool:
-        """True if a ticket gets printed in this state."""
-        return self in (PrinterState.OK, PrinterState.PAPER_NEAR_END)
-
-
-# What a manager (and the kiosk screen) is told, Indonesian first.
-MESSAGES = {
-    PrinterState.OK: ("Printer siap", "Printer ready"),
-    PrinterState.PAPER_NEAR_END: ("Kertas printer hampir habis", "Printer paper nearly out"),
-    PrinterState.PAPER_OUT: ("Kertas printer habis", "Printer out of paper"),
-    PrinterState.COVER_OPEN: ("Tutup printer terbuka", "Printer cover open"),
-    PrinterState.OFFLINE: ("Printer tidak terhubung", "Printer unreachable"),
-    PrinterState.ERROR: ("Printer bermasalah", "Printer error"),
-}
+from satupintu.printjobs import PrinterState
 
 # DLE EOT answers (Epson ESC/POS; most clones follow it).
 OFFLINE_BIT = 0x08  # DLE EOT 1: printer offline
@@ -60,43 +31,6 @@ def state_from_status(printer: int, offline_cause: int | None, paper: int) -> Pr
     if paper & NEAR_END_BITS == NEAR_END_BITS:
         return PrinterState.PAPER_NEAR_END
     return PrinterState.OK
-
-
-@dataclass
-class PrinterStatus:
-    """What managers see of one kiosk's printer."""
-
-    kiosk: str
-    state: PrinterState = PrinterState.OK
-    detail: str = ""  # the last error, in words
-    since: float = field(default_factory=time.time)  # when the state began
-    updated: float = field(default_factory=time.time)
-    printer: str = ""  # which printer (PrinterSettings.describe)
-    seen: float = 0.0  # when the kiosk's print agent was last heard from (agent printers)
-
-    @property
-    def alert(self) -> bool:
-        return not self.state.prints
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["state"] = self.state.value
-        data["alert"] = self.alert
-        data["warning"] = self.state is PrinterState.PAPER_NEAR_END
-        data["message"], data["message_en"] = MESSAGES[self.state]
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PrinterStatus:
-        return cls(
-            kiosk=str(data["kiosk"]),
-            state=PrinterState(data.get("state") or "ok"),
-            detail=str(data.get("detail") or ""),
-            since=float(data.get("since") or 0),
-            updated=float(data.get("updated") or 0),
-            printer=str(data.get("printer") or ""),
-            seen=float(data.get("seen") or 0),
-        )
 
 
 class PrintFailed(Exception):

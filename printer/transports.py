@@ -16,8 +16,10 @@ from escpos.escpos import Escpos
 from escpos.exceptions import DeviceNotFoundError
 from escpos.printer import Network
 
-from .config import PrinterSettings
-from .status import PrinterState, PrintFailed, state_from_status
+from satupintu.printer_settings import PrinterSettings
+from satupintu.printjobs import PrinterState
+
+from .status import PrintFailed, state_from_status
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,10 @@ import getpass
 import os
 import sys
 import tomllib
+from types import ModuleType
 from typing import Any
+
+from .command import Failure, load_config_or_fail, open_store_or_fail, store_failure
 
 DEFAULT_CONFIG = "config.toml"
 DEFAULT_DATA_DIR = "var"
@@ -32,12 +35,13 @@ PAGES = (
 ASYNC_LIBRARIES = {"gevent": "gevent", "eventlet": "eventlet", "threading": None}
 
 
-class Failure(Exception):
-    """A message for the operator and the exit code to leave with."""
+def role_commands() -> list[ModuleType]:
+    """The role packages' command-line parts, registered here as create_app registers their
+    blueprints: each has register(subparsers) and check_config(config).
+    """
+    import printer.cli  # `satupintu printer agent|test`; checks the kiosk printers
 
-    def __init__(self, message: str, code: int = 2):
-        super().__init__(message)
-        self.code = code
+    return [printer.cli]
 
 
 # --- arguments -----------------------------------------------------------------
@@ -86,10 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     rm = users_sub.add_parser("remove", parents=[where], help="remove a user")
     rm.add_argument("name")
     rm.set_defaults(func=cmd_users_remove)
-    from printer.cli import register as register_printer  # `satupintu printer agent|test`
-    register_printer(sub)
     from .opscli import register as register_ops  # migrate, backup, restore, install-service
     register_ops(sub, where)
+    for commands in role_commands():
+        commands.register(sub)
     return parser
 
 
@@ -168,26 +172,7 @@ def _patch_for_async_mode(config_path: str) -> None:
 
 
 def _load(path: str) -> Any:
-    from .config import ConfigError, load_config
-
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        raise Failure(f"config error: {exc}", 2) from None
-
-
-def _open_store(config: Any, data_dir: str) -> Any:
-    from .store import make_store
-
-    try:
-        return make_store(config, data_dir)
-    except Exception as exc:  # noqa: BLE001 - any backend failure is reported the same way
-        raise Failure(_store_failure(config, exc), 1) from None
-
-
-def _store_failure(config: Any, exc: Exception) -> str:
-    where = config.store.url if config.store.backend == "redis" else config.store.path
-    return f"cannot open the {config.store.backend} store ({where}): {exc}"
+    return load_config_or_fail(path, [commands.check_config for commands in role_commands()])
 
 
 def _base_url(host: str, port: int) -> str:
@@ -234,14 +219,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     # Held until this process exits (gunicorn's worker inherits it): one server per folder.
     lock = hold_data_dir(config, args.data_dir, f"satupintu serve on {args.host}:{args.port}")
-    store = _open_store(config, args.data_dir)
+    store = open_store_or_fail(config, args.data_dir)
     try:
         upgrade_schema(store)  # an older data folder or Redis is upgraded in place, logged
         managers = [u for u in store.users() if u.role == "manager"]
     except Failure:
         raise
     except Exception as exc:  # noqa: BLE001
-        raise Failure(_store_failure(config, exc), 1) from None
+        raise Failure(store_failure(config, exc), 1) from None
     finally:
         store.close()  # the serving process opens its own; nothing crosses a fork
 
@@ -398,7 +383,7 @@ def _users_call(args: argparse.Namespace, action: str, *extra: Any,
     config = _load(args.config)
     if with_kiosks:  # a kiosk binding must name one of config.toml's kiosks
         options["kiosks"] = tuple(k.id for k in config.kiosks)
-    store = _open_store(config, args.data_dir)
+    store = open_store_or_fail(config, args.data_dir)
     try:
         return getattr(users, action)(store, *extra, **options)
     except reraise:

@@ -2,6 +2,9 @@
 
 A wrong key, a wrong type, a duplicate prefix, an unknown service in a
 counter or a bad time zone raises ConfigError naming the file and the key.
+(What only the printing libraries can tell, a kiosk printer's python-escpos
+profile and driver package, the printer package checks the same way at
+start-up and in check-config: printer/config.py.)
 Environment variables SATUPINTU_<SECTION>_<KEY> override scalar keys of the
 single-table sections (e.g. SATUPINTU_STORE_BACKEND=redis).
 """
@@ -16,6 +19,8 @@ from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .printer_settings import PrinterConfigError, PrinterSettings, printer_settings
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 COLOUR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -143,16 +148,10 @@ class CounterConfig:
 
 
 @dataclass(frozen=True)
-class PrinterConfig:
-    type: str = "none"
-    options: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class KioskConfig:
     id: str
     name: str
-    printer: PrinterConfig = field(default_factory=PrinterConfig)
+    printer: PrinterSettings = field(default_factory=PrinterSettings)
 
 
 @dataclass(frozen=True)
@@ -453,13 +452,11 @@ def _kiosk(chk: _Checker, data: Any, key: str) -> KioskConfig:
     printer = chk.table(data.get("printer", {"type": "none"}), f"{key}.printer")
     ptype = chk.value(printer, "type", str, f"{key}.printer", "none")
     options = {k: v for k, v in printer.items() if k != "type"}
-    from printer.config import PrinterConfigError, check_printer  # the printer package owns them
-
     try:
-        check_printer(ptype, options)
+        settings = printer_settings(ptype, options)
     except PrinterConfigError as exc:
         raise chk.fail(f"{key}.printer.{exc.key}", exc.message) from None
-    return KioskConfig(kid, chk.value(data, "name", str, key, kid), PrinterConfig(ptype, options))
+    return KioskConfig(kid, chk.value(data, "name", str, key, kid), settings)
 
 
 def _unique(chk: _Checker, items: list[Any], attr: str, section: str) -> None:

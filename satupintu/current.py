@@ -15,6 +15,7 @@ from flask import Flask, current_app
 if TYPE_CHECKING:
     from .config import Config
     from .engine import Engine
+    from .printjobs import TicketPrinter
     from .socketcap import SocketCap
     from .store.base import Store
     from .usercache import UserCache
@@ -57,3 +58,4 @@ store: Part[Store] = Part("store")
 engine: Part[Engine] = Part("engine")
 socket_cap: Part[SocketCap] = Part("socket_cap")  # the websocket limits (for inspection)
 users: Part[UserCache] = Part("users")  # the token and session check's users
+printing: Part[TicketPrinter] = Part("printing")  # the printer package's (init_printing)

@@ -20,6 +20,19 @@ CATALOGUE_UPDATED = "catalogue_updated"  # a manager edited the services: reload
 ALL = (TICKET_ISSUED, TICKET_CALLED, TICKET_UPDATED, COUNTER_UPDATED, QUEUE_UPDATED,
        CATALOGUE_UPDATED)
 
+# Printing notices: outside the branch sequence (no `seq`, no resync on a gap; a
+# page that missed one asks GET /api/v1/tickets/<id>/print or GET /api/v1/printers).
+TICKET_PRINTED = "ticket_printed"  # to ticket:<id>: the kiosk that issued it
+PRINT_FAILED = "print_failed"  # to ticket:<id> and manager: show the ticket on screen
+PRINTER_STATUS = "printer_status"  # to manager: a kiosk printer's state changed
+NOTICES = (TICKET_PRINTED, PRINT_FAILED, PRINTER_STATUS)
+
+# The print agent's protocol (printer/sockets.py): a job to it, its answers to the server.
+PRINT_JOB = "print_job"
+PRINTER_AGENT_JOIN = "printer_agent_join"
+PRINTER_AGENT_ACK = "printer_agent_ack"
+PRINTER_AGENT_STATUS = "printer_agent_status"
+
 
 @dataclass(frozen=True)
 class Event:

@@ -27,8 +27,8 @@ def healthz() -> Response:
 
 
 def _printers() -> dict[str, Any]:
-    printing = current_app.extensions.get("satupintu.printing")
-    statuses = printing.jobs.statuses() if printing else []
+    engine = current.engine()
+    statuses = engine.store.printer_statuses(engine.branch)
     not_ready = sorted(s.kiosk for s in statuses if not s.state.prints)
     return {"known": len(statuses), "ready": len(statuses) - len(not_ready),
             "not_ready": not_ready}
@@ -86,9 +86,7 @@ def metrics_page() -> Response:
         return _refuse(403, "forbidden", "metrics are served to internal addresses "
                        "([metrics] allow) or with the [metrics] token only")
     socketio = current_app.extensions["socketio"]  # Flask-SocketIO's, set by its init_app
-    body, content_type = metrics.exposition(
-        current.engine(),
-        current_app.extensions.get("satupintu.printing"), socketio.server)
+    body, content_type = metrics.exposition(current.engine(), socketio.server)
     return Response(body, content_type=content_type)
 
 

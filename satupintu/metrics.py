@@ -98,16 +98,15 @@ _seen_kinds: set[str] = set()
 class StoreCollector(Collector):
     """Waiting tickets per service and printer states, read from the store when scraped."""
 
-    def __init__(self, engine: Any, printing: Any):
+    def __init__(self, engine: Any):
         self.engine = engine
-        self.printing = printing
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         up = GaugeMetricFamily("satupintu_store_up",
                                "1 if the store answered this scrape, 0 if it did not")
         try:  # read everything first: a store that is down still leaves a useful scrape
             counts = self.engine.store.waiting_counts(self.engine.branch, self.engine.today())
-            statuses = self.printing.jobs.statuses() if self.printing else []
+            statuses = self.engine.store.printer_statuses(self.engine.branch)
         except Exception:  # noqa: BLE001 - reported as satupintu_store_up 0
             log.warning("metrics: the store did not answer", exc_info=True)
             up.add_metric([], 0)
@@ -138,7 +137,7 @@ class StoreCollector(Collector):
         yield stamp
 
 
-def exposition(engine: Any, printing: Any, socket_server: Any) -> tuple[bytes, str]:
+def exposition(engine: Any, socket_server: Any) -> tuple[bytes, str]:
     """The /metrics body and content type: this process (or all of them) plus the store."""
     count_sockets(socket_server)
     registry = CollectorRegistry()
@@ -147,7 +146,7 @@ def exposition(engine: Any, printing: Any, socket_server: Any) -> tuple[bytes, s
     else:
         for collector in (REQUEST_SECONDS, ISSUED, CALLED, COMPLETED, STORE_ERRORS, SOCKETS):
             registry.register(collector)
-    registry.register(StoreCollector(engine, printing))
+    registry.register(StoreCollector(engine))
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 

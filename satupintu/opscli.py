@@ -56,7 +56,7 @@ def register(sub: Any, where: argparse.ArgumentParser) -> None:
 
 def hold_data_dir(config: Any, data_dir: str, purpose: str) -> Any:
     """Lock a SQLite data folder for this process (None on Redis); Failure if held."""
-    from .cli import Failure
+    from .command import Failure
     from .datalock import DataDirLock, FolderHeld
 
     if config.store.backend != "sqlite":
@@ -70,7 +70,7 @@ def hold_data_dir(config: Any, data_dir: str, purpose: str) -> Any:
 
 def refuse_other_redis_clients(store: Any) -> None:
     """Failure if other satupintu processes are connected to the Redis store."""
-    from .cli import Failure
+    from .command import Failure
 
     if store.name != "redis":
         return
@@ -87,7 +87,7 @@ def refuse_other_redis_clients(store: Any) -> None:
 
 def upgrade_schema(store: Any, check: bool = False) -> int:
     """Print the schema plan; upgrade unless `check`. Failure on a newer schema."""
-    from .cli import Failure
+    from .command import Failure
     from .store import migrations
 
     plan = migrations.plan(store)
@@ -120,9 +120,9 @@ def _sqlite_file(config: Any, args: argparse.Namespace) -> Any:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     """Upgrade the store's schema in place (or, with --check, say what would happen)."""
-    from .cli import _load, _open_store
+    from .command import load_config_or_fail, open_store_or_fail
 
-    config = _load(args.config)
+    config = load_config_or_fail(args.config)
     if args.check and config.store.backend == "sqlite" and not _sqlite_file(config, args).exists():
         from .store import migrations
 
@@ -130,7 +130,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
               f"it at schema version {migrations.CURRENT}")
         return 0
     lock = None if args.check else hold_data_dir(config, args.data_dir, "satupintu migrate")
-    store = _open_store(config, args.data_dir)
+    store = open_store_or_fail(config, args.data_dir)
     try:
         if not args.check:
             refuse_other_redis_clients(store)
@@ -144,13 +144,13 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_backup(args: argparse.Namespace) -> int:
     """Back up the office while it runs (no downtime)."""
     from .backup import BackupError, backup
-    from .cli import Failure, _load, _open_store
+    from .command import Failure, load_config_or_fail, open_store_or_fail
 
-    config = _load(args.config)
+    config = load_config_or_fail(args.config)
     if config.store.backend == "sqlite" and not _sqlite_file(config, args).exists():
         raise Failure(f"{_sqlite_file(config, args)}: no data to back up "
                       "(wrong --data-dir?)", 2)
-    store = _open_store(config, args.data_dir)
+    store = open_store_or_fail(config, args.data_dir)
     try:
         summary = backup(store, args.path)
     except (BackupError, OSError) as exc:
@@ -166,10 +166,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from . import backup
-    from .cli import Failure, _load
+    from .command import Failure, load_config_or_fail
     from .store import migrations
 
-    config = _load(args.config)
+    config = load_config_or_fail(args.config)
     try:
         version = backup.check_restorable(args.path, config.store.backend)
         if config.store.backend == "sqlite":
@@ -210,7 +210,7 @@ def cmd_install_service(args: argparse.Namespace) -> int:
     import subprocess
     from pathlib import Path
 
-    from .cli import Failure
+    from .command import Failure
     from .service import ServiceOptions, units
 
     exec_path = os.path.abspath(args.exec_path or _this_command())

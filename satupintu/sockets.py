@@ -20,11 +20,16 @@ from POST /api/v1/auth/token; without it the page's session cookie counts)
 and gets the ack {ok: true, room, seq} or {ok: false, error, message}.
 `leave` {room} leaves a room. `ticket_called` carries `announcement`
 {id, en}: the text to speak, in Indonesian and English.
+
+Printing notices (events.NOTICES) and print jobs go out through `make_notifier`
+to `ticket:<id>`, `manager` and `printer:<kiosk>` (the kiosk's print agent);
+they carry no `seq`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask_socketio import SocketIO, join_room, leave_room
@@ -49,6 +54,36 @@ def make_publisher(server: Any) -> Any:
             log.exception("could not publish %s", ", ".join(
                 f"{e.name} seq {e.seq}" for e in events))
     return publish
+
+
+MANAGER_ROOM = "manager"
+
+Notify = Callable[..., None]  # notify(event name, payload, *rooms)
+
+
+def ticket_room(ticket_id: str) -> str:
+    """The room of one ticket: the citizen's phone, the kiosk that issued it."""
+    return f"ticket:{ticket_id}"
+
+
+def printer_agent_room(kiosk: str) -> str:
+    """The room the print agent of a kiosk joins to receive its print jobs."""
+    return f"printer:{kiosk}"
+
+
+def make_notifier(server: Any) -> Notify:
+    """A function that emits one notice outside the branch sequence to some rooms.
+
+    A failed emit is logged, never raised: what the notice tells is stored
+    already, and pages ask again (see events.NOTICES).
+    """
+    def notify(name: str, payload: dict[str, Any], *rooms: str) -> None:
+        for room in rooms:
+            try:
+                server.emit(name, payload, to=room, namespace="/")
+            except Exception:  # noqa: BLE001 - stored already; pages refetch
+                log.exception("could not emit %s to %s", name, room)
+    return notify
 
 
 def _refuse(error: str, message: str) -> dict[str, Any]:

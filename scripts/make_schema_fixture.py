@@ -34,7 +34,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from printer.jobs import Job, JobState, make_jobs  # noqa: E402
+# printer/jobs.py is the old release's (gone since print jobs joined the Store contract):
+# this script only runs in a checkout of that release, see above.
+from printer.jobs import Job, JobState, make_jobs  # noqa: E402, I001
 from printer.status import PrinterState, PrinterStatus  # noqa: E402
 from satupintu.config import load_config  # noqa: E402
 from satupintu.engine import Engine  # noqa: E402

@@ -166,6 +166,9 @@ def make_app(api_backend: str, request: pytest.FixtureRequest, tmp_path: Path,
 
     yield build
     for app in apps:
+        printing = current.printing.find(app)
+        if printing is not None:  # a print the test's last request queued writes to the store
+            printing.wait_idle()
         current.store.get(app).close()
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from flask import current_app, g, request
+from flask import request
 
+from .. import current
 from ..access import find_ticket
 from ..auth import current_principal, is_staff, require
 from ..errors import QuotaFull, RateLimited
@@ -70,31 +71,17 @@ def issue_ticket(headers: dict[str, Any], body: dict[str, Any]) -> Any:
         raise
     t = outcome.ticket
     assert t is not None
-    # The printing listener (printer/service.py) ran during engine().issue and left what the
-    # kiosk is told about the print in g; None when no kiosk printer is involved.
-    printing = (g.get("satupintu_print") or {}).get(t.id)
-    if outcome.replayed:
-        printing = replayed_print(t)
+    printer = current.printing.find()
+    printing = None
+    if printer is not None:  # a replay answers for the first request's print (or prints now)
+        how = printer.print_replayed if outcome.replayed else printer.print_issued
+        printing = how(t, outcome.people_ahead, outcome.estimated_wait_s, request.host_url)
     answer = {**ticket_json(t, engine().tz), "people_ahead": outcome.people_ahead,
               "estimated_wait_s": outcome.estimated_wait_s, "url": ticket_url(t.id),
               "print": printing}
     if outcome.replayed:
         return answer, 201, {"Idempotent-Replayed": "true"}
     return answer
-
-
-def replayed_print(t: Ticket) -> dict[str, Any] | None:
-    """The print of a ticket issued again by its key: its state, or printed now if the
-    first request died before its print was queued (the kiosk never got the ticket)."""
-    printing = current_app.extensions.get("satupintu.printing")
-    if printing is None:
-        return None
-    kiosk = printing.kiosk(t.kiosk)
-    if kiosk is None:
-        return None
-    if not printing.jobs.for_ticket(t.id) and kiosk.printer.type != "none":
-        return printing.submit(t, kiosk, request.host_url)
-    return printing.print_info(t)
 
 
 @bp.get("/tickets/<ticket_id>")

@@ -8,6 +8,10 @@ reads again and retries.
 `issue` is the other atomic write: it allocates the day's next number;
 `put_catalogue_edits` stores the managers' edits of the service catalogue.
 All three allocate the branch sequence numbers of the events they cause.
+
+Print jobs and printer statuses (satupintu/printjobs.py) live in the same
+store, each write atomic on its own: printing never takes part in a queue
+operation and allocates no sequence numbers.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import Call, Counter, Ticket, TicketStatus
+from ..printjobs import JobState, PrinterStatus, PrintJob
 
 
 @dataclass(frozen=True)
@@ -304,6 +309,58 @@ class Store(ABC):
     @abstractmethod
     def session_ended(self, session_id: str, now: float) -> bool:
         """True if `end_session` was called for this id and `until` is still ahead of `now`."""
+
+    # -- print jobs and printer statuses ---------------------------------------
+
+    @abstractmethod
+    def add_print_job(self, branch: str, job: PrintJob) -> None:
+        """Store a new job (pending unless `job.state` says otherwise), atomically.
+
+        Jobs are kept at least JOB_TTL_S (two days) after they were added.
+        """
+
+    @abstractmethod
+    def print_job(self, branch: str, job_id: str) -> PrintJob | None:
+        """The job, or None."""
+
+    @abstractmethod
+    def pending_print_jobs(self, branch: str, kiosk: str, now: float,
+                           ttl: float) -> list[PrintJob]:
+        """The kiosk's pending jobs, oldest first (by created, then id).
+
+        First moves the kiosk's pending jobs created before `now - ttl` to
+        `expired` (acked = now), each exactly once, as `finish_print_job` would.
+        """
+
+    @abstractmethod
+    def print_job_delivered(self, branch: str, job_id: str) -> None:
+        """Count one more delivery attempt of a job (atomic increment); no-op if it is gone."""
+
+    @abstractmethod
+    def finish_print_job(self, branch: str, job_id: str, state: JobState, detail: str,
+                         now: float) -> bool:
+        """Atomically move a pending job to `state` (detail, acked = now).
+
+        True for the one call that changed it; False if it was not pending (a
+        repeated acknowledgement, an expired job) or does not exist. Racing
+        calls from several processes: exactly one gets True.
+        """
+
+    @abstractmethod
+    def ticket_print_jobs(self, branch: str, ticket_id: str) -> list[PrintJob]:
+        """Every job of a ticket (first print and reprints), oldest first."""
+
+    @abstractmethod
+    def printer_status(self, branch: str, kiosk: str) -> PrinterStatus | None:
+        """The kiosk printer's last stored status, or None."""
+
+    @abstractmethod
+    def printer_statuses(self, branch: str) -> list[PrinterStatus]:
+        """Every stored printer status of the branch, ordered by kiosk."""
+
+    @abstractmethod
+    def put_printer_status(self, branch: str, status: PrinterStatus) -> None:
+        """Create or replace the status of `status.kiosk`'s printer, atomically."""
 
 
 def is_waiting(ticket: Ticket | None) -> bool:

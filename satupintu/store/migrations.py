@@ -27,7 +27,7 @@ from .base import Step, Store
 log = logging.getLogger(__name__)
 
 BASELINE = 1  # what a store written before schema versions existed holds
-CURRENT = 5  # the version this code writes and needs
+CURRENT = 6  # the version this code writes and needs
 
 
 def _sqlite_idempotency(db: sqlite3.Connection) -> None:
@@ -51,6 +51,24 @@ def _sqlite_user_kiosk(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE users ADD COLUMN kiosk TEXT NOT NULL DEFAULT ''")
 
 
+def _sqlite_print_tables(db: sqlite3.Connection) -> None:
+    """The print tables, as printer/jobs.py made them on every app start until print jobs
+    joined the Store contract: a file only the command line had opened has none yet."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS print_jobs (id TEXT PRIMARY KEY, branch TEXT NOT NULL, "
+        "kiosk TEXT NOT NULL, ticket TEXT NOT NULL, payload TEXT NOT NULL, "
+        "created REAL NOT NULL, attempts INTEGER NOT NULL, state TEXT NOT NULL, "
+        "acked REAL NOT NULL, detail TEXT NOT NULL)")
+    db.execute("CREATE INDEX IF NOT EXISTS print_jobs_pending "
+               "ON print_jobs (branch, kiosk, state, created)")
+    db.execute("CREATE INDEX IF NOT EXISTS print_jobs_ticket ON print_jobs (branch, ticket)")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS printer_status (branch TEXT NOT NULL, kiosk TEXT NOT NULL, "
+        "state TEXT NOT NULL, detail TEXT NOT NULL, since REAL NOT NULL, "
+        "updated REAL NOT NULL, printer TEXT NOT NULL, seen REAL NOT NULL, "
+        "PRIMARY KEY (branch, kiosk))")
+
+
 def _redis_nothing(client: Any, pipe: Any, keys: Any) -> None:
     """Redis needs no change: a missing key is an empty one."""
 
@@ -70,6 +88,9 @@ STEPS: list[Step] = [  # in order: STEPS[i].version == BASELINE + 1 + i
     Step(5, "kiosk users bound to a kiosk: users.kiosk (Redis: the user's JSON gets a "
             "kiosk field, absent = none)",
          _sqlite_user_kiosk, _redis_nothing),
+    Step(6, "print jobs and printer statuses in the store's own schema: the print_jobs and "
+            "printer_status tables if missing (Redis: the same sp:{branch}:print* keys)",
+         _sqlite_print_tables, _redis_nothing),
 ]
 
 

@@ -26,6 +26,11 @@ so one branch lives in one cluster slot):
     sp:{main}:config_services          string   JSON list: config.toml's services last applied
     sp:{main}:schema                   string   schema version of these keys (migrations.py)
     sp:{main}:schema:lock              string   held while an upgrade runs (SET NX EX)
+    sp:{main}:print:job:<id>           hash     print job (PrintJob.to_record)
+    sp:{main}:print:pending:<kiosk>    zset     the kiosk's pending job ids, score created
+    sp:{main}:print:ticket:<ticket>    set      the ticket's job ids
+    sp:{main}:printer:<kiosk>          hash     printer status (PrinterStatus.to_record)
+    sp:{main}:printers                 set      kiosks that have a printer status
     sp:users                           hash     username -> JSON
     sp:secrets                         hash     name -> value (HSETNX: first value wins)
     sp:hits:<key>                      zset     rate-limit hits (member -> time), expire with
@@ -33,10 +38,11 @@ so one branch lives in one cluster slot):
     sp:ended:<session id>              string   a login ended by logout; expires when it would
 
 Day-scoped keys and tickets expire DAY_TTL_S (40 days) after their last write,
-long enough for monthly reports; counters, the sequence, the call log, users,
-secrets and the catalogue edits never expire. Equal sort_keys order by ticket
-id (sorted-set members with equal scores sort by member), like SQLite's
-`ORDER BY sort_key, id`.
+long enough for monthly reports; print jobs and a ticket's job set JOB_TTL_S
+(two days) after they were added; counters, the sequence, the call log, users,
+secrets, the catalogue edits and printer statuses never expire. Equal
+sort_keys order by ticket id (sorted-set members with equal scores sort by
+member), like SQLite's `ORDER BY sort_key, id`.
 
 Durability: production Redis must run with `appendonly yes` and
 `appendfsync always`, so a ticket the kiosk was told about survives a crash or
@@ -60,6 +66,7 @@ import redis
 
 from ..errors import IdempotencyKeyReused, QuotaFull
 from ..model import OPEN, Call, Counter, Ticket, TicketStatus
+from ..printjobs import JOB_TTL_S, JobState, PrinterStatus, PrintJob
 from . import migrations, scripts
 from .base import Change, ChangedMeanwhile, IdempotencyKey, Issued, Store, User
 from .userswatch import UsersWatch
@@ -143,6 +150,21 @@ class Keys:
     @property
     def schema_lock(self) -> str:
         return f"{self.base}:schema:lock"
+    def print_job(self, job_id: str) -> str:
+        return f"{self.base}:print:job:{job_id}"
+
+    def print_pending(self, kiosk: str) -> str:
+        return f"{self.base}:print:pending:{kiosk}"
+
+    def print_ticket(self, ticket_id: str) -> str:
+        return f"{self.base}:print:ticket:{ticket_id}"
+
+    def printer(self, kiosk: str) -> str:
+        return f"{self.base}:printer:{kiosk}"
+
+    @property
+    def printers(self) -> str:
+        return f"{self.base}:printers"
 
 
 class _Plan:
@@ -223,6 +245,9 @@ class RedisStore(Store):
         self._read_counters = self.redis.register_script(scripts.READ_COUNTERS)
         self._put_catalogue = self.redis.register_script(scripts.PUT_CATALOGUE)
         self._hit = self.redis.register_script(scripts.HIT)
+        self._add_print_job = self.redis.register_script(scripts.ADD_PRINT_JOB)
+        self._finish_print_job = self.redis.register_script(scripts.FINISH_PRINT_JOB)
+        self._print_job_delivered = self.redis.register_script(scripts.PRINT_JOB_DELIVERED)
         self.check_durability()
         self._mark_version()
 
@@ -573,6 +598,75 @@ class RedisStore(Store):
     def session_ended(self, session_id: str, now: float) -> bool:
         until = self.redis.get(f"{self.prefix}:ended:{session_id}")
         return until is not None and float(cast(str, until)) > now
+
+    # -- print jobs and printer statuses ---------------------------------------
+
+    def add_print_job(self, branch: str, job: PrintJob) -> None:
+        k = self.keys(branch)
+        self._add_print_job(
+            keys=[k.print_job(job.id), k.print_ticket(job.ticket), k.print_pending(job.kiosk)],
+            args=[job.id, job.created, "1" if job.state is JobState.PENDING else "0",
+                  JOB_TTL_S, *_flat(job.to_record())])
+
+    def print_job(self, branch: str, job_id: str) -> PrintJob | None:
+        rec = cast("dict[str, str]", self.redis.hgetall(self.keys(branch).print_job(job_id)))
+        return PrintJob.from_record(rec) if rec else None
+
+    def _print_jobs(self, branch: str, ids: list[str]) -> list[PrintJob]:
+        k = self.keys(branch)
+        pipe = self.redis.pipeline(transaction=False)
+        for job_id in ids:
+            pipe.hgetall(k.print_job(job_id))
+        jobs = [PrintJob.from_record(rec) for rec in pipe.execute() if rec]
+        return sorted(jobs, key=lambda j: (j.created, j.id))
+
+    def pending_print_jobs(self, branch: str, kiosk: str, now: float,
+                           ttl: float) -> list[PrintJob]:
+        k = self.keys(branch)
+        pending = k.print_pending(kiosk)
+        for old in cast("list[str]", self.redis.zrangebyscore(pending, "-inf",
+                                                              f"({now - ttl!r}")):
+            # One FINISH each: an agent acknowledging the job meanwhile wins or loses whole.
+            self._finish_print_job(keys=[pending, k.print_job(old)],
+                                   args=[old, JobState.EXPIRED.value, "", repr(now)])
+        ids = cast("list[str]", self.redis.zrange(pending, 0, -1))
+        return self._print_jobs(branch, ids)
+
+    def print_job_delivered(self, branch: str, job_id: str) -> None:
+        self._print_job_delivered(keys=[self.keys(branch).print_job(job_id)])
+
+    def finish_print_job(self, branch: str, job_id: str, state: JobState, detail: str,
+                         now: float) -> bool:
+        k = self.keys(branch)
+        kiosk = cast("str | None", self.redis.hget(k.print_job(job_id), "kiosk"))
+        if kiosk is None:
+            return False  # a job's kiosk never changes: reading it first is safe
+        return bool(self._finish_print_job(keys=[k.print_pending(kiosk), k.print_job(job_id)],
+                                           args=[job_id, state.value, detail, repr(now)]))
+
+    def ticket_print_jobs(self, branch: str, ticket_id: str) -> list[PrintJob]:
+        ids = cast("set[str]", self.redis.smembers(self.keys(branch).print_ticket(ticket_id)))
+        return self._print_jobs(branch, list(ids))
+
+    def printer_status(self, branch: str, kiosk: str) -> PrinterStatus | None:
+        rec = cast("dict[str, str]", self.redis.hgetall(self.keys(branch).printer(kiosk)))
+        return PrinterStatus.from_dict(rec) if rec else None
+
+    def printer_statuses(self, branch: str) -> list[PrinterStatus]:
+        k = self.keys(branch)
+        kiosks = sorted(cast("set[str]", self.redis.smembers(k.printers)))
+        pipe = self.redis.pipeline(transaction=False)
+        for kiosk in kiosks:
+            pipe.hgetall(k.printer(kiosk))
+        return [PrinterStatus.from_dict(rec) for rec in pipe.execute() if rec]
+
+    def put_printer_status(self, branch: str, status: PrinterStatus) -> None:
+        k = self.keys(branch)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(k.printer(status.kiosk),
+                  mapping={f: str(v) for f, v in status.to_record().items()})
+        pipe.sadd(k.printers, status.kiosk)
+        pipe.execute()
 
 
 __all__ = ["DAY_TTL_S", "Keys", "RedisStore"]

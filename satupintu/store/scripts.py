@@ -215,3 +215,42 @@ redis.call('ZADD', KEYS[1], now, ARGV[4])
 redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000))
 return '0'
 """
+
+# Store a new print job; a pending one joins its kiosk's pending set.
+#
+# KEYS[1]  the job                                          hash
+# KEYS[2]  job ids of the ticket                            set
+# KEYS[3]  pending job ids of the kiosk                     sorted set
+# ARGV[1]  job id    ARGV[2] created (the pending score)    ARGV[3] "1" if pending
+# ARGV[4]  TTL of the job and the ticket's set, seconds    ARGV[5..] field, value, ...
+# Returns 1.
+ADD_PRINT_JOB = """
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+if ARGV[3] == '1' then redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1]) end
+return 1
+"""
+
+# Move a pending print job to its final state, exactly once.
+#
+# KEYS[1]  pending job ids of the job's kiosk               sorted set
+# KEYS[2]  the job                                          hash
+# ARGV[1]  job id    ARGV[2] new state    ARGV[3] detail    ARGV[4] now (acked)
+# Returns 1 if this call finished it, 0 if it was not pending (a repeat).
+FINISH_PRINT_JOB = """
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end  -- gone by TTL: never recreate it
+redis.call('HSET', KEYS[2], 'state', ARGV[2], 'detail', ARGV[3], 'acked', ARGV[4])
+return 1
+"""
+
+# Count one delivery attempt of a print job that still exists.
+#
+# KEYS[1]  the job                                          hash
+# Returns the attempts so far, or 0 if the job is gone (expired by TTL).
+PRINT_JOB_DELIVERED = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+return redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+"""

@@ -17,6 +17,7 @@ from typing import Any, TypeVar, cast
 
 from ..errors import IdempotencyKeyReused, QuotaFull
 from ..model import OPEN, Call, Counter, Ticket, TicketStatus
+from ..printjobs import JobState, PrinterStatus, PrintJob
 from . import migrations
 from .base import Change, ChangedMeanwhile, IdempotencyKey, Issued, Store, User
 
@@ -94,12 +95,26 @@ CREATE INDEX IF NOT EXISTS hits_expires ON hits (expires);
 CREATE TABLE IF NOT EXISTS ended_sessions (id TEXT PRIMARY KEY, until REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS config_services (branch TEXT PRIMARY KEY, services TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS ended_sessions_until ON ended_sessions (until);
+CREATE TABLE IF NOT EXISTS print_jobs (
+    id TEXT PRIMARY KEY, branch TEXT NOT NULL, kiosk TEXT NOT NULL, ticket TEXT NOT NULL,
+    payload TEXT NOT NULL, created REAL NOT NULL, attempts INTEGER NOT NULL,
+    state TEXT NOT NULL, acked REAL NOT NULL, detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS print_jobs_pending ON print_jobs (branch, kiosk, state, created);
+CREATE INDEX IF NOT EXISTS print_jobs_ticket ON print_jobs (branch, ticket);
+CREATE TABLE IF NOT EXISTS printer_status (
+    branch TEXT NOT NULL, kiosk TEXT NOT NULL, state TEXT NOT NULL, detail TEXT NOT NULL,
+    since REAL NOT NULL, updated REAL NOT NULL, printer TEXT NOT NULL, seen REAL NOT NULL,
+    PRIMARY KEY (branch, kiosk)
+);
 """
 
 TICKET_COLUMNS = tuple(Ticket.__dataclass_fields__)
 COUNTER_COLUMNS = ("branch", "id", "name", "state", "services", "current", "clerk", "routing",
                    "version")
 _ORDER = "(priority = ''), sort_key, id"
+JOB_COLUMNS = tuple(PrintJob.__dataclass_fields__)
+STATUS_COLUMNS = tuple(PrinterStatus.__dataclass_fields__)
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
@@ -696,6 +711,76 @@ class SQLiteStore(Store):
             "SELECT 1 FROM ended_sessions WHERE id=? AND until > ?", (session_id, now)
         ).fetchone()
         return row is not None
+
+    # -- print jobs and printer statuses ---------------------------------------
+
+    @on_one_thread
+    def add_print_job(self, branch: str, job: PrintJob) -> None:
+        rec = job.to_record()
+        with self._tx() as db:
+            db.execute(
+                f"INSERT INTO print_jobs (branch, {', '.join(JOB_COLUMNS)}) "
+                f"VALUES (?, {', '.join('?' * len(JOB_COLUMNS))})",
+                [branch, *(rec[c] for c in JOB_COLUMNS)])
+
+    @on_one_thread
+    def print_job(self, branch: str, job_id: str) -> PrintJob | None:
+        row = self._db().execute("SELECT * FROM print_jobs WHERE branch=? AND id=?",
+                                 (branch, job_id)).fetchone()
+        return PrintJob.from_record(dict(row)) if row else None
+
+    @on_one_thread
+    def pending_print_jobs(self, branch: str, kiosk: str, now: float,
+                           ttl: float) -> list[PrintJob]:
+        with self._tx() as db:
+            db.execute("UPDATE print_jobs SET state='expired', acked=? WHERE branch=? AND "
+                       "kiosk=? AND state='pending' AND created < ?",
+                       (now, branch, kiosk, now - ttl))
+            rows = db.execute("SELECT * FROM print_jobs WHERE branch=? AND kiosk=? AND "
+                              "state='pending' ORDER BY created, id", (branch, kiosk)).fetchall()
+        return [PrintJob.from_record(dict(r)) for r in rows]
+
+    @on_one_thread
+    def print_job_delivered(self, branch: str, job_id: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE print_jobs SET attempts = attempts + 1 WHERE branch=? AND id=?",
+                       (branch, job_id))
+
+    @on_one_thread
+    def finish_print_job(self, branch: str, job_id: str, state: JobState, detail: str,
+                         now: float) -> bool:
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE print_jobs SET state=?, detail=?, acked=? WHERE branch=? AND id=? AND "
+                "state='pending'", (state.value, detail, now, branch, job_id))
+            return cur.rowcount == 1
+
+    @on_one_thread
+    def ticket_print_jobs(self, branch: str, ticket_id: str) -> list[PrintJob]:
+        rows = self._db().execute("SELECT * FROM print_jobs WHERE branch=? AND ticket=? "
+                                  "ORDER BY created, id", (branch, ticket_id)).fetchall()
+        return [PrintJob.from_record(dict(r)) for r in rows]
+
+    @on_one_thread
+    def printer_status(self, branch: str, kiosk: str) -> PrinterStatus | None:
+        row = self._db().execute("SELECT * FROM printer_status WHERE branch=? AND kiosk=?",
+                                 (branch, kiosk)).fetchone()
+        return PrinterStatus.from_dict(dict(row)) if row else None
+
+    @on_one_thread
+    def printer_statuses(self, branch: str) -> list[PrinterStatus]:
+        rows = self._db().execute("SELECT * FROM printer_status WHERE branch=? ORDER BY kiosk",
+                                  (branch,)).fetchall()
+        return [PrinterStatus.from_dict(dict(r)) for r in rows]
+
+    @on_one_thread
+    def put_printer_status(self, branch: str, status: PrinterStatus) -> None:
+        rec = status.to_record()
+        with self._tx() as db:
+            db.execute(
+                f"INSERT OR REPLACE INTO printer_status (branch, {', '.join(STATUS_COLUMNS)}) "
+                f"VALUES (?, {', '.join('?' * len(STATUS_COLUMNS))})",
+                [branch, *(rec[c] for c in STATUS_COLUMNS)])
 
 
 __all__ = ["SQLiteStore", "TicketStatus"]

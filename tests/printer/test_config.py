@@ -6,11 +6,13 @@ import re
 import subprocess
 import sys
 import tomllib
+from dataclasses import replace
 
 import pytest
 
-from printer.config import PrinterConfigError, check_printer, parse_spec
-from satupintu.config import ConfigError, parse_config
+from printer.config import check_kiosk_printers, check_printer, parse_spec
+from satupintu.config import ConfigError, KioskConfig, parse_config
+from satupintu.printer_settings import PrinterConfigError, printer_settings
 from tests.conftest import ROOT
 
 
@@ -38,16 +40,18 @@ def with_printer(printer: str) -> dict:
 ])
 def test_bad_printer_config_names_the_key(printer, key, says):
     with pytest.raises(ConfigError) as refused:
-        parse_config(with_printer(printer))
+        # the core checks the values; the printer package what python-escpos decides
+        check_kiosk_printers(parse_config(with_printer(printer)))
     message = str(refused.value)
     assert message.startswith(f"config.toml: kiosks[0].printer.{key}: "), message
     assert says in message
 
 
 def test_missing_driver_package_is_refused():
+    config = parse_config(with_printer('{ type = "cups", name = "kasir" }'))
     with pytest.raises(ConfigError, match=r"kiosks\[0\]\.printer\.type: a cups printer needs "
                                           r"the pycups package"):
-        parse_config(with_printer('{ type = "cups", name = "kasir" }'))
+        check_kiosk_printers(config)
 
 
 def test_good_printer_configs_load():
@@ -56,8 +60,9 @@ def test_good_printer_configs_load():
                     'paper = "58", timeout = 2.5 }',
                     '{ type = "file", path = "/dev/usb/lp0", profile = "TM-T88V" }',
                     '{ type = "agent", paper = "58" }', '{ type = "none" }'):
-        kiosk = parse_config(with_printer(printer)).kiosks[0]
-        assert kiosk.printer.type in ("network", "file", "agent", "none")
+        config = parse_config(with_printer(printer))
+        check_kiosk_printers(config)
+        assert config.kiosks[0].printer.type in ("network", "file", "agent", "none")
 
 
 def test_settings_are_typed():
@@ -89,3 +94,35 @@ def test_check_config_command_refuses_a_bad_printer(tmp_path):
                           capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.returncode == 2
     assert f"{path}: kiosks[0].printer.port: must be between 1 and 65535" in done.stderr
+
+
+def test_check_config_command_refuses_a_profile_python_escpos_does_not_know(tmp_path):
+    text = (ROOT / "config.toml").read_text(encoding="utf-8").replace(
+        'name = "Kiosk lobi"', 'name = "Kiosk lobi"\nprinter = { type = "network", host = "x", '
+                               'profile = "TM-NOPE" }')
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "satupintu", "check-config", str(path)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.returncode == 2, done.stdout
+    assert f"{path}: kiosks[0].printer.profile: unknown printer profile 'TM-NOPE'" in done.stderr
+    good = subprocess.run([sys.executable, "-m", "satupintu", "check-config",
+                           str(ROOT / "config.toml")],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert good.returncode == 0 and good.stdout.startswith("OK: ")  # control
+
+
+def test_start_up_refuses_a_profile_python_escpos_does_not_know(config, tmp_path):
+    from satupintu.app import create_app
+
+    bad = replace(config, kiosks=(KioskConfig("K1", "Kiosk lobi", printer_settings(
+        "network", {"host": "10.0.0.5", "profile": "TM-NOPE"})),))
+    with pytest.raises(ConfigError) as refused:
+        create_app(bad, data_dir=tmp_path / "bad")
+    assert str(refused.value).startswith(
+        f"{config.path}: kiosks[0].printer.profile: unknown printer profile 'TM-NOPE'")
+    good = replace(config, kiosks=(KioskConfig("K1", "Kiosk lobi", printer_settings(
+        "network", {"host": "10.0.0.5", "profile": "TM-T88V"})),))
+    app = create_app(good, data_dir=tmp_path / "good")  # control: a known profile starts
+    assert app.extensions["satupintu.printing"].kiosks["K1"].printer.profile == "TM-T88V"
+    app.extensions["satupintu.store"].close()

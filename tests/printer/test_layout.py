@@ -13,15 +13,15 @@ from escpos.printer import Dummy
 from PIL import Image
 
 from printer import layout, preview
-from printer.layout import Paper, indonesian_datetime, render, sanitize, wait_text
+from printer.layout import Paper, PrintedTicket, indonesian_datetime, render, sanitize, wait_text
 from tests.printer.escpos_reader import read
 
 BASE = "https://antrean.kebonjeruk.example"
-TICKET = {
-    "id": "k7m2p9x4q8rt", "number": "A012", "service": "ktp", "priority": None,
-    "people_ahead": 3, "estimated_wait_s": 1500, "issued_at": "2026-11-27T09:15:00+07:00",
-    "url": "/t/k7m2p9x4q8rt",
-}
+TICKET = PrintedTicket(
+    id="k7m2p9x4q8rt", number="A012", people_ahead=3, estimated_wait_s=1500,
+    issued_at=datetime(2026, 11, 27, 9, 15, tzinfo=ZoneInfo("Asia/Jakarta")),
+    url="/t/k7m2p9x4q8rt",
+)
 URL = f"{BASE}/t/k7m2p9x4q8rt"
 
 
@@ -75,7 +75,7 @@ def test_58mm_prints_qr_as_image_and_feeds_without_cutter(config):
 
 
 def test_priority_mark_is_inverted(config):
-    r = printed(config, ticket={**TICKET, "priority": "ibu_hamil"})
+    r = printed(config, ticket=replace(TICKET, priority="ibu_hamil"))
     mark = r.line("PRIORITAS")
     assert mark.text == "PRIORITAS: IBU HAMIL"
     assert mark.invert and mark.bold
@@ -99,7 +99,7 @@ def test_long_label_and_value_split_on_58mm(config):
 
 
 def test_nobody_ahead(config):
-    r = printed(config, ticket={**TICKET, "people_ahead": 0, "estimated_wait_s": 0})
+    r = printed(config, ticket=replace(TICKET, people_ahead=0, estimated_wait_s=0))
     assert r.line("Tidak ada antrean di depan Anda")
     assert "Perkiraan" not in r.text
 
@@ -151,7 +151,7 @@ def test_unknown_profile_is_refused():
 
 @pytest.mark.parametrize("profile, width", [("TM-T20II", 576), ("POS-5890", 384)])
 def test_preview_png_has_paper_width_and_a_readable_qr(config, profile, width):
-    png = preview.png_bytes({**TICKET, "priority": "lansia"}, config.service("ktp"),
+    png = preview.png_bytes(replace(TICKET, priority="lansia"), config.service("ktp"),
                             config.office, profile, base_url=BASE)
     image = Image.open(io.BytesIO(png))
     assert image.format == "PNG" and image.width == width

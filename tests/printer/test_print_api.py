@@ -11,7 +11,8 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from satupintu.config import KioskConfig, PrinterConfig
+from satupintu.config import KioskConfig
+from satupintu.printer_settings import printer_settings
 from tests.apihelpers import Actor, actor, received
 from tests.printer.escpos_reader import read
 from tests.printer.fake_printer import FakePrinter
@@ -27,9 +28,9 @@ def fake():
 @pytest.fixture
 def app(make_app, fake):
     kiosks = (
-        KioskConfig("K1", "Kiosk lobi", PrinterConfig(
+        KioskConfig("K1", "Kiosk lobi", printer_settings(
             "network", {"host": "127.0.0.1", "port": fake.port, "timeout": 0.5})),
-        KioskConfig("K3", "Kiosk tanpa printer", PrinterConfig("none", {"paper": "58"})),
+        KioskConfig("K3", "Kiosk tanpa printer", printer_settings("none", {"paper": "58"})),
     )
     return make_app(overrides={"SATUPINTU_MESSAGE_QUEUE": None}, kiosks=kiosks)
 
@@ -63,6 +64,25 @@ def test_issued_ticket_is_printed_in_the_background(app, k1, fake, anon, manager
     [status] = manager.get("/printers").get_json()["printers"]
     assert (status["kiosk"], status["state"], status["alert"]) == ("K1", "ok", False)
     assert status["printer"] == f"network 127.0.0.1:{fake.port}"
+
+
+def test_printing_an_issued_ticket_reads_no_ticket_back(app, k1, fake, clerk, monkeypatch):
+    """The issuing route hands the ticket it has to the printer; nobody reads it again."""
+    store = app.extensions["satupintu.store"]
+    reads: list[str] = []
+    real = store.ticket
+
+    def counted(branch: str, ticket_id: str):
+        reads.append(ticket_id)
+        return real(branch, ticket_id)
+
+    monkeypatch.setattr(store, "ticket", counted)
+    ticket = k1.take_ticket("ktp")
+    printing(app).wait_idle()
+    assert read(fake.wait_for_jobs(1)[0]).line(ticket["number"])
+    assert reads == []  # issued, rendered, stored, printed: no ticket read
+    clerk.post(f"/tickets/{ticket['id']}/reprint", 202)  # control: a reprint looks it up
+    assert reads == [ticket["id"]]
 
 
 @pytest.mark.parametrize("mode, state", [
@@ -101,7 +121,7 @@ def test_issuing_does_not_wait_for_a_slow_printer(make_app, fake):
     fake.delay = 5.0
     fake.set_mode("slow")
     app = make_app(overrides={"SATUPINTU_MESSAGE_QUEUE": None}, kiosks=(KioskConfig(
-        "K1", "Kiosk lobi", PrinterConfig("network", {"host": "127.0.0.1", "port": fake.port,
+        "K1", "Kiosk lobi", printer_settings("network", {"host": "127.0.0.1", "port": fake.port,
                                                       "timeout": 3})),))
     started = time.monotonic()
     ticket = actor(app, "k1", "kiosk").take_ticket("ktp")

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from printer.config import check_printer
-from printer.layout import render
-from printer.status import PrinterState, PrintFailed
+from printer.layout import PrintedTicket, render
+from printer.status import PrintFailed
 from printer.transports import probe, send
+from satupintu.printjobs import PrinterState
 from tests.printer.escpos_reader import read
 from tests.printer.fake_printer import FakePrinter
 
-TICKET = {"id": "abcdefghijkm", "number": "B007", "service": "kk", "priority": None,
-          "people_ahead": 1, "estimated_wait_s": 600, "issued_at": "2026-11-27T09:15:00+07:00",
-          "url": "http://127.0.0.1/t/abcdefghijkm"}
+TICKET = PrintedTicket(id="abcdefghijkm", number="B007", people_ahead=1, estimated_wait_s=600,
+                       issued_at=datetime(2026, 11, 27, 9, 15, tzinfo=ZoneInfo("Asia/Jakarta")),
+                       url="http://127.0.0.1/t/abcdefghijkm")
 
 
 @pytest.fixture

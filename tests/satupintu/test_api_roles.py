@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from satupintu.config import KioskConfig, PrinterConfig
+from satupintu.config import KioskConfig
 from satupintu.engine import Engine
+from satupintu.printer_settings import printer_settings
 from tests.apihelpers import PASSWORD, Actor, actor, api_routes, put_user
 
 ROLES = ("anon", "kiosk", "clerk", "manager")
@@ -130,7 +131,7 @@ def api_backend() -> str:
 
 @pytest.fixture
 def world(make_app, tmp_path) -> World:
-    kiosks = (KioskConfig("K1", "Kiosk lobi", PrinterConfig(
+    kiosks = (KioskConfig("K1", "Kiosk lobi", printer_settings(
         "file", {"path": str(tmp_path / "k1.prn")})),)
     app = make_app(overrides={"SATUPINTU_MESSAGE_QUEUE": None}, kiosks=kiosks)
     actors = {role: actor(app, f"{role}1", role) for role in ROLES if role != "anon"}

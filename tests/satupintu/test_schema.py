@@ -24,6 +24,7 @@ from satupintu.app import create_app
 from satupintu.config import load_config
 from satupintu.datalock import DataDirLock
 from satupintu.engine import Engine
+from satupintu.printjobs import PrintJob
 from satupintu.store import make_store, migrations
 from satupintu.store.sqlite import SQLiteStore
 from tests.serverproc import cli
@@ -123,11 +124,10 @@ def test_the_v1_fixture_upgrades_and_every_record_is_there_and_usable(tmp_path, 
     assert store.catalogue_edits(branch) == (expected["catalogue"]["version"],
                                        expected["catalogue"]["overrides"])
 
-    printing = app.extensions["satupintu.printing"]
-    for job in expected["print_jobs"]:
-        got = printing.jobs.get(job["id"])
+    for job in expected["print_jobs"]:  # the old printer/jobs.py rows, now the store's
+        got = store.print_job(branch, job["id"])
         assert got is not None and got.state.value == job["state"] and got.ticket == job["ticket"]
-    assert [(s.kiosk, s.state.value) for s in printing.jobs.statuses()] == [
+    assert [(s.kiosk, s.state.value) for s in store.printer_statuses(branch)] == [
         (p["kiosk"], p["state"]) for p in expected["printers"]]
 
     # Usable: on the fixture's day the queue carries on where the old release left it.
@@ -174,6 +174,28 @@ def test_an_upgraded_v1_file_has_the_same_tables_as_a_fresh_one(tmp_path, config
     assert columns_and_indexes(old / "satupintu.db") == columns_and_indexes(
         fresh / "satupintu.db")
     assert SQLiteStore(fresh / "satupintu.db").schema_version() == migrations.CURRENT
+
+
+def test_a_file_the_command_line_made_gets_the_print_tables(tmp_path, config):
+    """Until print jobs joined the Store contract the app made their tables on start; a
+    file only `satupintu users add` (or migrate) had opened has none: a step adds them."""
+    step = next(s for s in migrations.STEPS if s.sqlite is migrations._sqlite_print_tables)
+    path = tmp_path / "old" / "satupintu.db"
+    SQLiteStore(path).close()
+    db = sqlite3.connect(path)  # as the code before that step left such a file
+    db.executescript("DROP TABLE print_jobs; DROP TABLE printer_status; "
+                     f"PRAGMA user_version = {step.version - 1};")
+    db.close()
+    store = SQLiteStore(path)
+    with pytest.raises(sqlite3.OperationalError, match="no such table: print_jobs"):
+        store.print_job("main", "x")  # control: what printing met before the step
+    assert [s.version for s in migrations.upgrade(store).steps][0] == step.version
+    store.add_print_job("main", PrintJob("j1", "K1", "t1", "G0A=", 1000.0))
+    assert store.print_job("main", "j1") is not None
+    store.close()
+    fresh = tmp_path / "fresh"
+    create_app(config, fresh).extensions["satupintu.store"].close()
+    assert columns_and_indexes(path) == columns_and_indexes(fresh / "satupintu.db")
 
 
 def add_column_step(version: int, fail: bool = False) -> migrations.Step:

@@ -15,6 +15,7 @@ from satupintu.engine import Engine
 from satupintu.errors import QuotaFull
 from satupintu.model import Call, Counter, CounterState, Ticket, TicketStatus
 from satupintu.operation import Outcome
+from satupintu.printjobs import JobState, PrinterState, PrinterStatus, PrintJob
 from satupintu.store.base import Change, ChangedMeanwhile, Issued, Store, User
 from tests.conftest import Clock, make_backend
 
@@ -522,6 +523,137 @@ def test_racing_catalogue_writes_from_one_version_only_one_wins(store: Store):
     version, stored = store.catalogue_edits(B)
     assert version == 1 and f"won {stored['ktp']['daily_quota']}" == winners[0]
     assert store.seq(B) == 1
+
+
+# -- print jobs and printer statuses -------------------------------------------
+
+def job(kiosk: str = "K1", ticket: str = "t1", created: float = 1000.0,
+        payload: str = "G0A=") -> PrintJob:
+    return PrintJob(PrintJob.new_id(), kiosk, ticket, payload, created)
+
+
+def twin(store: Store) -> Store:
+    """A second store on the same data, as another server process opens it."""
+    if store.name == "sqlite":
+        from satupintu.store.sqlite import SQLiteStore
+
+        return SQLiteStore(store.path)  # type: ignore[attr-defined]
+    from satupintu.store.redis import RedisStore
+
+    kw = store.redis.connection_pool.connection_kwargs  # type: ignore[attr-defined]
+    return RedisStore(f"redis://{kw['host']}:{kw['port']}/{kw.get('db', 0)}")
+
+
+def test_print_jobs_wait_until_finished_oldest_first(store: Store):
+    first, second, other = job(created=1000), job(ticket="t2", created=1001), job(kiosk="K2")
+    for j in (second, first, other):
+        store.add_print_job(B, j)
+    assert [j.id for j in store.pending_print_jobs(B, "K1", now=1010, ttl=120)] == [
+        first.id, second.id]
+    assert store.finish_print_job(B, first.id, JobState.PRINTED, "", now=1011)
+    assert [j.id for j in store.pending_print_jobs(B, "K1", now=1012, ttl=120)] == [second.id]
+    got = store.print_job(B, first.id)
+    assert got is not None and got.state is JobState.PRINTED and got.acked == 1011
+    assert got == replace(first, state=JobState.PRINTED, acked=1011.0)
+    assert [j.id for j in store.pending_print_jobs(B, "K2", now=1012, ttl=120)] == [other.id]
+    assert store.print_job(B, "no-such-job") is None
+    assert store.print_job("other-branch", first.id) is None
+
+
+def test_a_print_job_finishes_once(store: Store):
+    j = job()
+    store.add_print_job(B, j)
+    assert store.finish_print_job(B, j.id, JobState.FAILED, "kertas habis", now=1001) is True
+    assert store.finish_print_job(B, j.id, JobState.PRINTED, "", now=1002) is False  # a repeat
+    got = store.print_job(B, j.id)
+    assert got is not None and (got.state, got.detail, got.acked) == (
+        JobState.FAILED, "kertas habis", 1001.0)
+    assert store.finish_print_job(B, "no-such-job", JobState.PRINTED, "", now=1004) is False
+    assert store.pending_print_jobs(B, "K1", now=1005, ttl=120) == []
+
+
+def test_racing_finishes_of_one_print_job_one_wins(store: Store):
+    j = job()
+    store.add_print_job(B, j)
+    other = twin(store)
+    results: dict[int, bool] = {}
+    barrier = threading.Barrier(8)
+
+    def ack(n: int) -> None:
+        mine = other if n % 2 else store  # half of them through another process's store
+        barrier.wait()
+        results[n] = mine.finish_print_job(B, j.id, JobState.PRINTED, str(n), now=1001)
+
+    threads = [threading.Thread(target=ack, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    other.close()
+    assert sorted(results.values()) == [False] * 7 + [True]
+    winner = next(n for n, won in results.items() if won)
+    got = store.print_job(B, j.id)
+    assert got is not None and got.detail == str(winner)
+
+
+def test_stale_print_jobs_expire_instead_of_printing_late(store: Store):
+    old, fresh = job(created=1000), job(created=1100)
+    store.add_print_job(B, old)
+    store.add_print_job(B, fresh)
+    assert [j.id for j in store.pending_print_jobs(B, "K1", now=1150, ttl=120)] == [fresh.id]
+    got = store.print_job(B, old.id)
+    assert got is not None and (got.state, got.acked) == (JobState.EXPIRED, 1150.0)
+    # expired is final: the agent's late acknowledgement changes nothing
+    assert store.finish_print_job(B, old.id, JobState.PRINTED, "", now=1160) is False
+    assert store.finish_print_job(B, fresh.id, JobState.PRINTED, "", now=1160) is True
+
+
+def test_print_job_attempts_and_jobs_of_a_ticket(store: Store):
+    a, b = job(ticket="tx", created=1000), job(ticket="tx", created=1001)
+    for j in (b, a, job(ticket="ty")):
+        store.add_print_job(B, j)
+    store.print_job_delivered(B, a.id)
+    store.print_job_delivered(B, a.id)
+    store.print_job_delivered(B, "no-such-job")  # a no-op, not an error
+    got = store.print_job(B, a.id)
+    assert got is not None and (got.attempts, got.payload) == (2, "G0A=")
+    assert [j.id for j in store.ticket_print_jobs(B, "tx")] == [a.id, b.id]
+    assert store.ticket_print_jobs(B, "tz") == []
+    assert store.print_job(B, "no-such-job") is None
+
+
+def test_a_finished_print_job_added_is_never_pending(store: Store):
+    done = replace(job(), state=JobState.PRINTED, acked=1000.5)
+    store.add_print_job(B, done)
+    assert store.pending_print_jobs(B, "K1", now=1001, ttl=120) == []
+    assert store.print_job(B, done.id) == done
+    assert store.finish_print_job(B, done.id, JobState.FAILED, "", now=1002) is False
+
+
+def test_printer_statuses_are_kept_per_branch(store: Store):
+    assert store.printer_status(B, "K1") is None and store.printer_statuses(B) == []
+    k2 = PrinterStatus("K2", PrinterState.OK, since=1.0, updated=2.0, seen=2.0)
+    k1 = PrinterStatus("K1", PrinterState.PAPER_OUT, "kertas habis", since=5.0, updated=6.0,
+                       printer="network 10.0.0.5:9100")
+    store.put_printer_status(B, k2)
+    store.put_printer_status(B, k1)
+    assert store.printer_status(B, "K1") == k1
+    assert store.printer_statuses(B) == [k1, k2]  # by kiosk
+    replaced = replace(k1, state=PrinterState.OK, detail="", updated=9.0)
+    store.put_printer_status(B, replaced)
+    assert store.printer_status(B, "K1") == replaced
+    assert store.printer_statuses("other-branch") == []
+    assert store.printer_status("other-branch", "K1") is None
+
+
+def test_printing_allocates_no_sequence_numbers(store: Store):
+    take(store)
+    before = store.seq(B)
+    j = job()
+    store.add_print_job(B, j)
+    store.finish_print_job(B, j.id, JobState.PRINTED, "", now=1001)
+    store.put_printer_status(B, PrinterStatus("K1"))
+    assert store.seq(B) == before
 
 
 # -- both backends, same answers ----------------------------------------------
