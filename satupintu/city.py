@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -126,6 +126,22 @@ class City:
     def levels(self) -> dict[str, int]:
         """How many offices of each level (in LEVELS order, stated levels only)."""
         return {lv: n for lv in LEVELS if (n := sum(o.level == lv for o in self.offices))}
+
+
+def office_config(base: Config, city: City, office_id: str) -> Config:
+    """The one-office Config of `office_id` (what the engine runs), the rest from `base`.
+
+    Its services are those the office offers or takes in, in catalogue order;
+    store, server, routing, auth, log and metrics come from `base`.
+    """
+    office = city.office(office_id)
+    if office is None:
+        raise KeyError(office_id)
+    head = replace(base.office, branch=office.id, name=office.name, address=office.address,
+                   timezone=office.timezone, hours=office.hours_text or base.office.hours)
+    services = tuple(s.service for s in city.services if office.serves(s.id))
+    return replace(base, office=head, services=services, counters=office.counters,
+                   kiosks=office.kiosks, path=office.path)
 
 
 # --- loading -----------------------------------------------------------------------

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from satupintu.city import City, is_city, load_city
+from satupintu.city import City, city_of_one, is_city, load_city, office_config
 from satupintu.config import ConfigError, load_config
 from tests.cityfiles import DEMO, copy_demo, generate_city, office_text
 from tests.serverproc import ROOT, cli
@@ -101,6 +101,21 @@ def test_config_toml_loads_as_a_city_of_one_office():
     assert [s.service for s in city.services] == list(config.services)
     assert all(s.competent == (office.id,) for s in city.services)
     assert office.open_at(datetime.now(UTC)) is None  # hours only as free text there
+
+
+def test_each_office_gives_the_one_office_config_the_engine_runs():
+    base = load_config(ROOT / "config.toml")
+    # A city of one gives back exactly its config.toml.
+    assert office_config(base, city_of_one(base), base.office.branch) == base
+    city = load_city(DEMO)
+    kel = office_config(base, city, "kel-kedoya-utara")
+    assert kel.office.branch == "kel-kedoya-utara"
+    assert kel.office.name == "PTSP Kelurahan Kedoya Utara"
+    assert kel.service_ids == ("ktp", "kk", "akta", "pbg", "nib", "pbb", "info")
+    assert [c.id for c in kel.counters] == ["1", "2"]
+    assert kel.store == base.store and kel.path.endswith(KEDOYA)
+    with pytest.raises(KeyError):
+        office_config(base, city, "no-such-office")
 
 
 def test_a_broken_config_toml_is_refused_as_before(tmp_path):
