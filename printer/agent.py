@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -137,11 +138,7 @@ class PrintAgent:
 
     def _disconnected(self, *args: Any) -> None:
         self.joined.clear()
-        # python-engineio leaves the dead websocket open after a transport error (it only
-        # drops it on reconnect): close its socket now rather than when it is collected.
-        ws = getattr(self.sio.eio, "ws", None)
-        if ws is not None:
-            ws.shutdown()
+        self._drop_socket()
         if not self._stop.is_set():
             log.warning("disconnected from %s; reconnecting", self.server)
 
@@ -161,6 +158,25 @@ class PrintAgent:
         self.joined.set()
         for job in ack["jobs"]:
             self._handle(job)
+
+    def _drop_socket(self) -> None:
+        """Shut the websocket's TCP socket down, so its reader thread wakes up and ends.
+
+        python-engineio leaves a dead websocket open after a transport error (it
+        only drops it on reconnect), and on disconnect() it joins the reader
+        thread, which sits in recv() until the server's ping timeout: closing
+        the file descriptor does not wake a recv() blocked in another thread,
+        shutdown() does (recv returns end-of-stream at once).
+        """
+        ws = getattr(self.sio.eio, "ws", None)
+        sock = getattr(ws, "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed by the peer
+        if ws is not None:
+            ws.shutdown()
 
     # -- printing -------------------------------------------------------------------
 

@@ -201,6 +201,16 @@ class FakePrinter:
                 self._changed.wait(left)
             return self.printed()[:count]
 
+    def wait_closed(self, count: int, timeout: float = 10.0) -> None:
+        """Wait until `count` connections have ended (each one's bytes are in `jobs` then)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while len(self.jobs) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"{len(self.jobs)} connections ended, expected {count}")
+                self._changed.wait(left)
+
     def printed(self) -> list[bytes]:
         """Connections that sent more than status queries (the tickets)."""
         return [job for job in self.jobs if _strip_queries(job)]

@@ -16,6 +16,7 @@ import socketio
 
 from printer.agent import PrintAgent
 from printer.config import parse_spec
+from satupintu import events
 from tests.netcut import NetCut
 from tests.printer.escpos_reader import read
 from tests.printer.fake_printer import FakePrinter
@@ -98,26 +99,46 @@ def test_agent_prints_and_acknowledges(server, agents, fake):
     boss.close()
 
 
+def numbers_printed(fake) -> list[str]:
+    """The ticket numbers on the paper the fake printer got, in order."""
+    return [line.text for job in fake.printed() for line in read(job, "POS-5890").lines
+            if line.size > 2]
+
+
+def print_another(server, kiosk: Api, fake, printed_before: int) -> dict:
+    """Control: one more ticket through the same agent, waited for until it is on paper.
+
+    The agent handles its jobs in order, so a duplicate of anything before it
+    would be on paper by then too.
+    """
+    ticket = kiosk.issue("ktp")
+    fake.wait_for_jobs(printed_before + 1, timeout=20)
+    assert print_state(server, ticket["id"], "printed")["state"] == "printed"
+    return ticket
+
+
 def test_missed_jobs_are_redelivered_after_a_disconnect(server, agents, fake):
     proxy = NetCut(server.port)
     try:
         agent = agents("K2", url=proxy.url)
         proxy.cut()  # the kiosk PC loses the network
-        time.sleep(0.3)
+        deadline = time.monotonic() + 15
+        while agent.joined.is_set() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not agent.joined.is_set(), "the agent did not notice the cut"
         kiosk = Api(server, "k2")  # the kiosk's screen still reaches the server
         tickets = [kiosk.issue("kk"), kiosk.issue("kk")]
-        time.sleep(0.5)
+        for t in tickets:  # stored, not printed: nobody could take the job
+            assert print_state(server, t["id"], "queued", timeout=0)["state"] == "queued"
         assert fake.printed() == []
-        assert print_state(server, tickets[0]["id"], "queued", timeout=0)["state"] == "queued"
         proxy.restore()  # the agent reconnects on its own and gets what it missed
-        jobs = fake.wait_for_jobs(2, timeout=20)
-        numbers = sorted(line.text for job in jobs for line in read(job, "POS-5890").lines
-                         if line.size > 2)
-        assert numbers == sorted(t["number"] for t in tickets)
+        fake.wait_for_jobs(2, timeout=20)
+        assert sorted(numbers_printed(fake)) == sorted(t["number"] for t in tickets)
         for t in tickets:
             assert print_state(server, t["id"], "printed")["state"] == "printed"
-        time.sleep(1)
-        assert len(fake.printed()) == 2  # nothing printed twice
+        control = print_another(server, kiosk, fake, 2)
+        assert sorted(numbers_printed(fake)) == sorted(
+            [t["number"] for t in tickets] + [control["number"]])  # nothing printed twice
         assert agent.joined.is_set()
         kiosk.close()
     finally:
@@ -129,16 +150,18 @@ def test_a_lost_acknowledgement_never_prints_twice(server, agents, fake):
     kiosk = Api(server, "k3")
     ticket = kiosk.issue("ktp")
     fake.wait_for_jobs(1)
-    time.sleep(0.5)
+    first.stop()  # its thread has ended: an ack it sent would have been answered by now
+    assert first.printed.outcomes and all(
+        e["state"] == "printed" for e in first.printed.outcomes.values())
     assert print_state(server, ticket["id"], "queued", timeout=0)["state"] == "queued"
-    first.stop()
     second = agents("K3")  # restarted, same printed-jobs file: the job comes back
     assert print_state(server, ticket["id"], "printed")["state"] == "printed"
-    time.sleep(0.5)
-    assert len(fake.printed()) == 1
+    control = print_another(server, kiosk, fake, 1)
+    assert numbers_printed(fake) == [ticket["number"], control["number"]]  # once each
     # and the server counts a repeated ack once
-    [job_id] = [e["id"] for e in second.printed.outcomes.values()]
-    again = second.sio.call("printer_agent_ack", {"job": job_id, "ok": True}, timeout=5)
+    job_id = next(i for i, e in second.printed.outcomes.items()
+                  if e["state"] == "printed" and i in first.printed.outcomes)
+    again = second.sio.call(events.PRINTER_AGENT_ACK, {"job": job_id, "ok": True}, timeout=5)
     assert again == {"ok": True, "job": job_id, "duplicate": True}
     kiosk.close()
 
@@ -155,9 +178,21 @@ def test_agent_failures_reach_the_kiosk_and_managers(server, agents, fake):
     boss = Api(server, "boss")
     status = {p["kiosk"]: p for p in boss.request("GET", "/printers").json()["printers"]}
     assert status["K4"]["state"] == "paper_out" and status["K4"]["alert"] is True
-    assert fake.printed() == []
+    assert fake.printed() == []  # the agent asked first and sent no ticket
+    fake.set_mode("ok")  # control: the same agent prints the next one
+    control = print_another(server, kiosk, fake, 0)
+    assert numbers_printed(fake) == [control["number"]]
     kiosk.close()
     boss.close()
+
+
+def test_stopping_the_agent_is_quick(server, agents):
+    agent = agents("K1")
+    started = time.monotonic()
+    agent.stop()
+    took = time.monotonic() - started
+    assert agent._thread is not None and not agent._thread.is_alive()
+    assert took < 3, f"stop() took {took:.1f} s"  # it used to wait out a 15 s join
 
 
 def test_only_the_kiosks_own_user_may_run_its_agent(server):
@@ -197,11 +232,14 @@ def test_agent_command_line(server, fake, tmp_path):
         assert Path(tmp_path / "k5.jsonl").read_text().count('"printed"') >= 1
         kiosk.close()
     finally:
-        proc.send_signal(signal.SIGINT)  # Ctrl-C: disconnects and exits 130
+        proc.send_signal(signal.SIGINT)  # Ctrl-C: disconnects and exits 130, at once
+        started = time.monotonic()
         try:
             code = proc.wait(30)
         except subprocess.TimeoutExpired:
             proc.kill()
             code = proc.wait(10)
+        took = time.monotonic() - started
         proc.stdout.close()
         assert code == 130
+        assert took < 5, f"Ctrl-C took {took:.1f} s"

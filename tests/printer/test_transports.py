@@ -60,9 +60,12 @@ def test_paper_out_and_cover_open_print_nothing(fake, ticket_bytes, mode):
     with pytest.raises(PrintFailed) as failed:
         send(network(fake), ticket_bytes)
     assert failed.value.state is PrinterState(mode)
-    time.sleep(0.1)
+    fake.wait_closed(1)  # the connection is over: everything it sent is recorded
     assert fake.printed() == []  # only the status queries reached it
     assert fake.connections == 1
+    fake.set_mode("ok")  # control: the same send prints once the printer can
+    assert send(network(fake), ticket_bytes) is PrinterState.OK
+    assert len(fake.wait_for_jobs(1)) == 1 and fake.connections == 2
 
 
 def test_unreachable_printer_fails_fast(fake, ticket_bytes):
