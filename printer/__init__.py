@@ -14,6 +14,7 @@ def init_printing(app: Any, socketio: Any, engine: Any) -> Any:
     """
     import os
 
+    from satupintu import current
     from satupintu.sockets import make_notifier
 
     from .config import check_kiosk_printers
@@ -21,7 +22,7 @@ def init_printing(app: Any, socketio: Any, engine: Any) -> Any:
     from .service import PrintService, printing
     from .sockets import init_agent_sockets
 
-    config = app.extensions["satupintu.config"]
+    config = current.config.get(app)
     check_kiosk_printers(config)  # ConfigError naming file and key, before anything starts
     public_url = app.config.get("SATUPINTU_PUBLIC_URL") or os.environ.get(
         "SATUPINTU_PUBLIC_URL", "")

@@ -11,6 +11,8 @@ from dataclasses import replace
 import pytest
 
 from printer.config import check_kiosk_printers, check_printer, parse_spec
+from printer.service import printing
+from satupintu import current
 from satupintu.config import ConfigError, KioskConfig, parse_config
 from satupintu.printer_settings import PrinterConfigError, printer_settings
 from tests.conftest import ROOT
@@ -124,5 +126,5 @@ def test_start_up_refuses_a_profile_python_escpos_does_not_know(config, tmp_path
     good = replace(config, kiosks=(KioskConfig("K1", "Kiosk lobi", printer_settings(
         "network", {"host": "10.0.0.5", "profile": "TM-T88V"})),))
     app = create_app(good, data_dir=tmp_path / "good")  # control: a known profile starts
-    assert app.extensions["satupintu.printing"].kiosks["K1"].printer.profile == "TM-T88V"
-    app.extensions["satupintu.store"].close()
+    assert printing.get(app).kiosks["K1"].printer.profile == "TM-T88V"
+    current.store.get(app).close()

@@ -11,6 +11,8 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from printer.service import printing as printing_part
+from satupintu import current
 from satupintu.config import KioskConfig
 from satupintu.printer_settings import printer_settings
 from tests.apihelpers import Actor, actor, received
@@ -48,7 +50,7 @@ def by_name(events):
 
 
 def printing(app):
-    return app.extensions["satupintu.printing"]
+    return printing_part.get(app)
 
 
 def test_issued_ticket_is_printed_in_the_background(app, k1, fake, anon, manager):
@@ -68,7 +70,7 @@ def test_issued_ticket_is_printed_in_the_background(app, k1, fake, anon, manager
 
 def test_printing_an_issued_ticket_reads_no_ticket_back(app, k1, fake, clerk, monkeypatch):
     """The issuing route hands the ticket it has to the printer; nobody reads it again."""
-    store = app.extensions["satupintu.store"]
+    store = current.store.get(app)
     reads: list[str] = []
     real = store.ticket
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from printer.service import printing
+from satupintu import current
 from satupintu.config import KioskConfig
 from satupintu.engine import Engine
 from satupintu.printer_settings import printer_settings
@@ -38,7 +40,7 @@ class World:
 
     @property
     def engine(self) -> Engine:
-        return self.app.extensions["satupintu.engine"]
+        return current.engine.get(self.app)
 
 
 def opened(w: World) -> None:
@@ -146,7 +148,7 @@ def fingerprint(w: World) -> tuple[Any, ...]:
     """Everything a call could change: tickets, counters, users, catalogue, prints, seq."""
     eng = w.engine
     store = eng.store
-    w.app.extensions["satupintu.printing"].wait_idle()  # prints are sent in the background
+    printing.get(w.app).wait_idle()  # prints are sent in the background
     prints = w.actors["manager"].get(f"/tickets/{w.ticket}/print").get_json()
     paper = w.paper.read_bytes() if w.paper.exists() else b""
     return (store.seq(eng.branch), store.day_tickets(eng.branch, eng.today()), eng.counters(),

@@ -7,6 +7,7 @@ import time
 import pytest
 import redis
 
+from satupintu import current
 from tests.apihelpers import actor, join, received
 
 WAIT = 5.0
@@ -81,7 +82,7 @@ def test_line_room_join_rules(app, socket_client):
 def test_one_redis_publish_per_operation(make_app, redis_server):
     """Three events to six rooms go out as one PUBLISH; before, one per room per event."""
     app = make_app()
-    assert app.extensions["satupintu.store"].name == "redis"
+    assert current.store.get(app).name == "redis"
 
     kiosk, clerk = actor(app, "kiosk1", "kiosk"), actor(app, "clerk1", "clerk")
     clerk.open("1")

@@ -194,7 +194,7 @@ def test_a_file_the_command_line_made_gets_the_print_tables(tmp_path, config):
     assert store.print_job("main", "j1") is not None
     store.close()
     fresh = tmp_path / "fresh"
-    create_app(config, fresh).extensions["satupintu.store"].close()
+    current.store.get(create_app(config, fresh)).close()
     assert columns_and_indexes(path) == columns_and_indexes(fresh / "satupintu.db")
 
 
