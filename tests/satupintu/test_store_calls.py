@@ -40,3 +40,12 @@ def test_nothing_is_read_back_after_the_write(calls: dict[str, list[str]],
     assert set(after) <= {"waiting_counts"}, names
     # Positive control: the reads the operation needs do happen, before the write.
     assert set(names[:writes[0]]) & READS_OF_RECORDS, names
+
+
+def test_issuing_does_not_read_the_new_ticket_back(calls: dict[str, list[str]]) -> None:
+    # The route hands the issued ticket to printing and builds its answer from the
+    # Outcome; after the write only the counters are read, for the estimates.
+    names = calls["issue (POST /tickets)"]
+    assert names.count("issue") == 1, names
+    after = names[names.index("issue") + 1:]
+    assert after == ["counters"], names
