@@ -29,6 +29,7 @@ from .access import find_ticket
 from .config import Service, Text
 from .errors import NoSuchService, NoSuchTicket
 from .i18n import LANGUAGES, current_lang, init_i18n
+from .printjobs import MESSAGES
 
 bp = Blueprint("pages", __name__)
 
@@ -102,12 +103,9 @@ def staff_strings() -> dict[str, str]:
         "state_closed": _("Tutup"),
         "status_called": _("Dipanggil"),
         "status_serving": _("Sedang dilayani"),
-        "printer_ok": _("Siap"),
-        "printer_paper_near_end": _("Kertas hampir habis"),
-        "printer_paper_out": _("Kertas habis"),
-        "printer_cover_open": _("Tutup printer terbuka"),
-        "printer_offline": _("Tidak terhubung"),
-        "printer_error": _("Bermasalah (tidak menjawab)"),
+        # printer states: the API's own words for them (printjobs.MESSAGES)
+        **{f"printer_{state.value}": texts[1 if current_lang() == "en" else 0]
+           for state, texts in MESSAGES.items()},
         "reprint_sent": _("Tiket {number} dikirim ke printer {kiosk} untuk dicetak ulang."),
         "reprint_failed": _("Tiket {number} tidak dapat dicetak ulang di {kiosk}: {state}."),
     }

@@ -84,14 +84,15 @@ class PrinterState(StrEnum):
         return self in (PrinterState.OK, PrinterState.PAPER_NEAR_END)
 
 
-# What a manager (and the kiosk screen) is told, Indonesian first.
+# A printer's state in words, Indonesian first: the one wording of the API's
+# message/message_en, the CLI and the staff pages (pages.staff_strings).
 MESSAGES = {
-    PrinterState.OK: ("Printer siap", "Printer ready"),
-    PrinterState.PAPER_NEAR_END: ("Kertas printer hampir habis", "Printer paper nearly out"),
-    PrinterState.PAPER_OUT: ("Kertas printer habis", "Printer out of paper"),
+    PrinterState.OK: ("Siap", "Ready"),
+    PrinterState.PAPER_NEAR_END: ("Kertas hampir habis", "Paper nearly out"),
+    PrinterState.PAPER_OUT: ("Kertas habis", "Out of paper"),
     PrinterState.COVER_OPEN: ("Tutup printer terbuka", "Printer cover open"),
-    PrinterState.OFFLINE: ("Printer tidak terhubung", "Printer unreachable"),
-    PrinterState.ERROR: ("Printer bermasalah", "Printer error"),
+    PrinterState.OFFLINE: ("Tidak terhubung", "Unreachable"),
+    PrinterState.ERROR: ("Bermasalah", "Error"),
 }
 
 

@@ -152,7 +152,7 @@ def test_paper_near_end_prints_and_warns(app, k1, fake, manager):
     [status] = manager.get("/printers").get_json()["printers"]
     assert status["state"] == "paper_near_end"
     assert status["warning"] is True and status["alert"] is False
-    assert status["message"] == "Kertas printer hampir habis"
+    assert status["message"] == "Kertas hampir habis"
 
 
 def test_recovery_clears_the_alert_and_keeps_the_last_error(app, k1, fake, manager, anon):

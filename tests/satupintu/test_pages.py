@@ -134,3 +134,12 @@ def test_pages_listen_for_the_events_events_py_names(pages):
     script = (ROOT / "satupintu" / "static" / "js" / "satupintu.js").read_text(encoding="utf-8")
     assert 'getElementById("live-events")' in script
     assert '"ticket_issued"' not in script and '"queue_updated"' not in script
+
+
+@pytest.mark.parametrize("lang, index", [("id", 0), ("en", 1)])
+def test_staff_pages_word_printer_states_as_the_api_does(pages, lang, index):
+    from satupintu.printjobs import MESSAGES
+
+    strings = page_strings(pages.get(f"/manager?lang={lang}").get_data(as_text=True))
+    assert {s.value: strings[f"printer_{s.value}"] for s in MESSAGES} == \
+        {s.value: texts[index] for s, texts in MESSAGES.items()}
