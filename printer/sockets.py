@@ -21,7 +21,7 @@ from flask_socketio import SocketIO, join_room
 
 from satupintu import events
 from satupintu.printjobs import PrinterState
-from satupintu.sockets import _principal, _refuse, printer_agent_room
+from satupintu.sockets import printer_agent_room, refuse, socket_principal
 
 from .service import PrintService, printing
 
@@ -46,23 +46,23 @@ def _state(data: dict[str, Any]) -> tuple[PrinterState | None, str]:
 def on_join(data: Any = None) -> dict[str, Any]:
     """A print agent joins its kiosk's room and gets every pending job."""
     if not isinstance(data, dict) or not isinstance(data.get("kiosk"), str):
-        return _refuse("bad_request", "send {kiosk: string, token: string}")
+        return refuse("bad_request", "send {kiosk: string, token: string}")
     svc = _service()
     kiosk = svc.kiosk(data["kiosk"])
     if kiosk is None:
-        return _refuse("no_such_kiosk", f"unknown kiosk {data['kiosk'][:40]!r}")
+        return refuse("no_such_kiosk", f"unknown kiosk {data['kiosk'][:40]!r}")
     if kiosk.printer.type != "agent":
-        return _refuse("not_an_agent_kiosk",
+        return refuse("not_an_agent_kiosk",
                        f"kiosk {kiosk.id} has printer type {kiosk.printer.type!r}; set "
                        "printer = { type = \"agent\" } in config.toml to use the print agent")
-    principal, refusal = _principal(data)
+    principal, refusal = socket_principal(data)
     if refusal:
         return refusal
     if principal is None:
-        return _refuse("unauthorized", "log in first (token)")
+        return refuse("unauthorized", "log in first (token)")
     if not (principal.role == "manager"
             or (principal.role == "kiosk" and principal.kiosk_id.lower() == kiosk.id.lower())):
-        return _refuse("forbidden", f"only a kiosk user bound to {kiosk.id!r} (or named "
+        return refuse("forbidden", f"only a kiosk user bound to {kiosk.id!r} (or named "
                                     f"{kiosk.id.lower()!r}) or a manager may run this kiosk's "
                                     "print agent")
     session[SESSION_KEY] = kiosk.id
@@ -88,13 +88,13 @@ def on_ack(data: Any = None) -> dict[str, Any]:
     """The agent printed a job (ok) or could not (state, detail)."""
     kiosk_id = _agent_kiosk()
     if kiosk_id is None:
-        return _refuse("unauthorized", "join with printer_agent_join first")
+        return refuse("unauthorized", "join with printer_agent_join first")
     if not isinstance(data, dict) or not isinstance(data.get("job"), str):
-        return _refuse("bad_request", "send {job: string, ok: bool, state?, detail?}")
+        return refuse("bad_request", "send {job: string, ok: bool, state?, detail?}")
     svc = _service()
     job = svc.store.print_job(svc.branch, data["job"][:64])
     if job is None or job.kiosk != kiosk_id:
-        return _refuse("no_such_job", "no such print job for this kiosk")
+        return refuse("no_such_job", "no such print job for this kiosk")
     state, detail = _state(data)
     printed = data.get("ok") is True
     if printed:
@@ -110,7 +110,7 @@ def on_status(data: Any = None) -> dict[str, Any]:
     """The agent's heartbeat with its printer's state."""
     kiosk_id = _agent_kiosk()
     if kiosk_id is None:
-        return _refuse("unauthorized", "join with printer_agent_join first")
+        return refuse("unauthorized", "join with printer_agent_join first")
     svc = _service()
     state, detail = _state(data if isinstance(data, dict) else {})
     old = svc.store.printer_status(svc.branch, kiosk_id)

@@ -86,17 +86,19 @@ def make_notifier(server: Any) -> Notify:
     return notify
 
 
-def _refuse(error: str, message: str) -> dict[str, Any]:
+def refuse(error: str, message: str) -> dict[str, Any]:
+    """The ack that refuses a Socket.IO request (this module's and the print agent's)."""
     return {"ok": False, "error": error, "message": message}
 
 
-def _principal(data: dict[str, Any]) -> tuple[Principal | None, dict[str, Any] | None]:
+def socket_principal(data: dict[str, Any]) -> tuple[Principal | None, dict[str, Any] | None]:
+    """Who sent `data`: its bearer token, else the page's session; or the refusal."""
     token = data.get("token")
     if token is None:
         return session_principal(), None
     principal = verify_token(token) if isinstance(token, str) else None
     if principal is None:
-        return None, _refuse("unauthorized", "the token is invalid or expired")
+        return None, refuse("unauthorized", "the token is invalid or expired")
     return principal, None
 
 
@@ -110,39 +112,39 @@ def _check_room(room: str, data: dict[str, Any]) -> dict[str, Any] | None:
         try:  # by id only, for staff too: events go to the room of the ticket's id
             find_ticket(engine, ident, staff=False)
         except NoSuchTicket as exc:
-            return _refuse(exc.code, exc.message)
+            return refuse(exc.code, exc.message)
         return None
     if kind == "line" and ident:
         try:
             engine.service(ident)
         except NoSuchService as exc:
-            return _refuse(exc.code, exc.message)
+            return refuse(exc.code, exc.message)
         return None
     if room != "manager" and not (kind == "counter" and ident):
-        return _refuse("bad_request", "room must be display, manager, counter:<id>, "
+        return refuse("bad_request", "room must be display, manager, counter:<id>, "
                                       "ticket:<id> or line:<service>")
-    principal, refusal = _principal(data)
+    principal, refusal = socket_principal(data)
     if refusal:
         return refusal
     if principal is None:
-        return _refuse("unauthorized", f"log in to join {room}")
+        return refuse("unauthorized", f"log in to join {room}")
     if room == "manager":
-        return None if principal.role == "manager" else _refuse(
+        return None if principal.role == "manager" else refuse(
             "forbidden", "only managers may join the manager room")
     if not principal.is_staff:
-        return _refuse("forbidden", "only clerks and managers may join a counter room")
+        return refuse("forbidden", "only clerks and managers may join a counter room")
     if engine.config.counter(ident) is None:
-        return _refuse("no_such_counter", f"unknown counter {ident!r}")
+        return refuse("no_such_counter", f"unknown counter {ident!r}")
     return None
 
 
 def on_join(data: Any = None) -> dict[str, Any]:
     """Join a room; the ack says whether it worked and the current seq."""
     if not isinstance(data, dict) or not isinstance(data.get("room"), str):
-        return _refuse("bad_request", "send {room: string, token?: string}")
+        return refuse("bad_request", "send {room: string, token?: string}")
     room = data["room"]
     if not room or len(room) > MAX_ROOM:
-        return _refuse("bad_request", f"room must be 1-{MAX_ROOM} characters")
+        return refuse("bad_request", f"room must be 1-{MAX_ROOM} characters")
     refusal = _check_room(room, data)
     if refusal:
         return refusal
@@ -154,7 +156,7 @@ def on_join(data: Any = None) -> dict[str, Any]:
 def on_leave(data: Any = None) -> dict[str, Any]:
     """Leave a room."""
     if not isinstance(data, dict) or not isinstance(data.get("room"), str):
-        return _refuse("bad_request", "send {room: string}")
+        return refuse("bad_request", "send {room: string}")
     leave_room(data["room"][:MAX_ROOM])
     return {"ok": True, "room": data["room"][:MAX_ROOM]}
 
