@@ -40,7 +40,7 @@ from typing import Any
 import benchlib
 from benchlib import ms, pct, table
 
-CLIENTS_PER_PROCESS = 400
+CLIENTS_PER_PROCESS = 100  # one asyncio process reads ~5k frames/s at most: spread them
 RSS_EVERY_S = 10.0
 HEARD_TIMEOUT_S = 10.0  # a call not heard this long after the run ended is missed
 
@@ -134,15 +134,18 @@ async def _clients(url: str, displays: int, phones: int, index: int, tickets: An
         ready.put((index, len(clients), f"{type(exc).__name__}: {exc}"))
         await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
         return
-    await asyncio.sleep(1.0)  # the phones have connected
-    ready.put((index, len(clients), ""))
+    deadline = time.monotonic() + 300
+    while len(clients) < displays + phones and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)  # the phones connect in their own tasks
+    ready.put((index, len(clients), "" if len(clients) == displays + phones
+               else f"only {len(clients)} of {displays + phones} connected"))
     while not stop.is_set():
         await asyncio.sleep(0.1)
     await asyncio.sleep(HEARD_TIMEOUT_S if not os.environ.get("SOAK_QUICK") else 2.0)
     for worker in workers:
         worker.cancel()
-    counts["joined"] = joined
-    results.put((index, heard, phone_heard, counts, displays))
+    # A copy: the queue pickles later, after the disconnects below have been counted.
+    results.put((index, heard, phone_heard, {**counts, "joined": dict(joined)}, displays))
     await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
 
 
@@ -316,7 +319,10 @@ def run_store(kind: str, directory: Path, redis_url: str | None, args: Any) -> d
         if errors:
             raise RuntimeError(f"clients failed: {errors[0]}")
         result["connected"] = connected
-        traffic.on_issue = lambda tid, service: tickets.put((tid, service))
+        if args.phones:
+            traffic.on_issue = lambda tid, service: tickets.put((tid, service))
+        # Tickets no phone took stay in the queue: exiting must not wait to flush them.
+        tickets.cancel_join_thread()
 
         rss: list[tuple[float, float]] = []
         cpu0, t0 = cpu_s(worker), time.monotonic()

@@ -106,3 +106,35 @@ def _listener_when_freed(url: str) -> Listener:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_a_huge_frame_or_garbage_drops_that_client_only(tmp_path: Path):
+    """A 2 MB frame (over Engine.IO's 1 MB limit) and a malformed join get that one client
+    refused or disconnected; a display beside it keeps hearing calls."""
+    server = ServerProcess(tmp_path / "office")
+    server.add_user("kiosk1", "kiosk")
+    server.add_user("clerk1", "clerk")
+    server.start()
+    display = Listener(server.url, "display")
+    kiosk, clerk = Api(server, "kiosk1"), Api(server, "clerk1")
+    try:
+        rogue = raw_socket(server.url)
+        assert not isinstance(rogue, str)
+        rogue.recv()  # the Socket.IO connect ack
+        rogue.send('42["join","not a dict"]')  # malformed: ignored, no crash
+        rogue.send("42" + json.dumps(["join", {"room": "x" * 2_000_000}]))
+        with pytest.raises((websocket.WebSocketConnectionClosedException, ConnectionError,
+                            OSError)):
+            for _ in range(50):  # the server closes it; reading then fails
+                rogue.recv()
+        ticket = kiosk.issue("ktp")
+        clerk.open("1")
+        assert clerk.call_next("1")["id"] == ticket["id"]
+        display.wait_for("ticket_called", lambda p: p["ticket"]["id"] == ticket["id"])
+        assert requests.get(server.url + "/api/v1/services", timeout=10).status_code == 200
+    finally:
+        display.close()
+        kiosk.close()
+        clerk.close()
+        server.stop()
