@@ -2,12 +2,15 @@
 
 A token or session carries the username, the role, a fingerprint of the
 password hash, a random login id and its issue time, signed with the app
-secret, and expires after `auth.token_ttl_hours`. Each use re-reads the user,
+secret, and expires after `auth.token_ttl_hours`; a kiosk user's page login
+lasts `auth.kiosk_login_days` instead, in a cookie that survives browser
+restarts, so a kiosk PC boots straight into service. Each use re-reads the user,
 so removing a user, changing its role or resetting its password ends its
 tokens and sessions at once; logging out records the login id in the store
 (`Store.end_session`), so a copied cookie or token stops working too. A token
 whose life is longer than the configured TTL (one minted with a stolen secret,
-or under an older, longer TTL) is refused.
+or under an older, longer TTL) is refused: the kiosk's lifetime counts only
+for a kiosk-role session cookie, never for a bearer token or another role.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -64,14 +68,19 @@ def _fingerprint(user: User) -> str:
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
-def _ttl_seconds() -> int:
-    return current.config().auth.token_ttl_hours * 3600
+def _ttl_seconds(role: str = "", page: bool = False) -> int:
+    """A login's longest life: a kiosk's page login gets the device lifetime, all else the TTL."""
+    cfg = current.config().auth
+    if page and role == "kiosk":
+        return cfg.kiosk_login_days * 86400
+    return cfg.token_ttl_hours * 3600
 
 
-def _claims(user: User, now: float | None = None) -> dict[str, Any]:
+def _claims(user: User, now: float | None = None, page: bool = False) -> dict[str, Any]:
     now = time.time() if now is None else now
+    ttl = _ttl_seconds(user.role, page)
     return {"u": user.username, "r": user.role, "h": _fingerprint(user),
-            "sid": secrets.token_urlsafe(12), "iat": int(now), "exp": int(now) + _ttl_seconds()}
+            "sid": secrets.token_urlsafe(12), "iat": int(now), "exp": int(now) + ttl}
 
 
 def _serializer() -> URLSafeSerializer:
@@ -85,17 +94,20 @@ def issue_token(user: User, now: float | None = None) -> tuple[str, Principal]:
     return _serializer().dumps(claims), principal
 
 
-def _check_claims(claims: Any) -> Principal | None:
-    """The principal if the claims are well-formed, unexpired and match the stored user."""
+def _check_claims(claims: Any, page: bool = False) -> Principal | None:
+    """The principal if the claims are well-formed, unexpired and match the stored user.
+
+    `page`: they come from the session cookie (where a kiosk's login lives longer).
+    """
     if not isinstance(claims, dict):
         return None
     username, role, fp, sid, iat, exp = (claims.get(k) for k in ("u", "r", "h", "sid", "iat",
                                                                    "exp"))
-    if not (isinstance(username, str) and isinstance(sid, str)
+    if not (isinstance(username, str) and isinstance(role, str) and isinstance(sid, str)
             and type(iat) is int and type(exp) is int):
         return None
     now = time.time()
-    ttl = _ttl_seconds()
+    ttl = _ttl_seconds(role, page)  # the claimed role must then match the stored user's
     # Never longer than the configured TTL, whatever the token says about itself.
     if not (now < exp <= iat + ttl and iat <= now + CLOCK_SKEW_S):
         return None
@@ -119,9 +131,12 @@ def verify_token(token: str) -> Principal | None:
 
 
 def start_session(user: User) -> Principal:
-    """Log `user` in on the session cookie (pages)."""
-    claims = _claims(user)
+    """Log `user` in on the session cookie (pages); a kiosk's cookie outlives the browser."""
+    claims = _claims(user, page=True)
     session[SESSION_KEY] = claims  # replaces any earlier login; other keys (language) stay
+    # A kiosk PC must come back in service after a reboot with nobody at a keyboard;
+    # a staff login still dies with the browser (and after token_ttl_hours).
+    session.permanent = user.role == "kiosk"
     return Principal(user.username, user.role, claims["exp"], claims["sid"], user.kiosk)
 
 
@@ -137,11 +152,19 @@ def end_session() -> None:
     if principal is not None:
         end_login(principal)
     session.pop(SESSION_KEY, None)
+    session.permanent = False
 
 
 def session_principal() -> Principal | None:
     """The principal of the session cookie, or None."""
-    return _check_claims(session.get(SESSION_KEY))
+    return _check_claims(session.get(SESSION_KEY), page=True)
+
+
+def session_expiry(data: Any) -> datetime | None:
+    """When a persistent (kiosk) session cookie should expire: with its login; else None."""
+    claims = data.get(SESSION_KEY) if getattr(data, "permanent", False) else None
+    exp = claims.get("exp") if isinstance(claims, dict) else None
+    return datetime.fromtimestamp(exp, UTC) if type(exp) is int else None
 
 
 def _same_origin() -> bool:

@@ -199,6 +199,7 @@ class RoutingConfig:
 @dataclass(frozen=True)
 class AuthConfig:
     token_ttl_hours: int = 12
+    kiosk_login_days: int = 90  # a kiosk user's page login: survives reboots, then log in again
     issue_per_minute: int = 30
     failed_logins_per_minute: int = 10  # per account, from devices it does not know
     logins_per_address_per_minute: int = 30  # attempts from one client address, any names
@@ -513,6 +514,8 @@ def parse_config(raw: dict[str, Any], path: str = "config.toml") -> Config:
                  "logins_per_address_per_minute"):
         if not 1 <= getattr(auth, name) <= 100_000:
             raise chk.fail(f"auth.{name}", "must be between 1 and 100000")
+    if not 1 <= auth.kiosk_login_days <= 3650:
+        raise chk.fail("auth.kiosk_login_days", "must be between 1 and 3650")
 
     raw_services = raw.get("services", [])
     if not isinstance(raw_services, list) or not raw_services:

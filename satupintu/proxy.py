@@ -9,6 +9,7 @@ header, so it counts only when the connection itself comes from a proxy in
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from typing import Any
 
@@ -17,6 +18,7 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import current
+from .auth import session_expiry
 
 
 class TrustedProxy:
@@ -55,6 +57,10 @@ class SessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return cookie_secure()
+
+    def get_expiration_time(self, app: Flask, session: Any) -> datetime | None:
+        """A kiosk's login cookie expires with its login (not sliding); others with the browser."""
+        return session_expiry(session)
 
 
 def init_proxy(app: Flask) -> None:

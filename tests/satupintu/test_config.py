@@ -82,6 +82,9 @@ def test_real_config(tmp_path: Path) -> None:
          "counters[2].services[0].weight"),
         ('id = "6"', 'id = "5"', "counters[5].id"),
         ('backend = "sqlite"', 'backend = "mongodb"', "store.backend"),
+        ("kiosk_login_days = 90", "kiosk_login_days = 0", "auth.kiosk_login_days"),
+        ("kiosk_login_days = 90", "kiosk_login_days = 3651", "auth.kiosk_login_days"),
+        ("kiosk_login_days = 90", 'kiosk_login_days = "90"', "auth.kiosk_login_days"),
     ],
 )
 def test_mistakes_name_the_file_and_the_key(tmp_path: Path, old: str, new: str,
@@ -91,6 +94,12 @@ def test_mistakes_name_the_file_and_the_key(tmp_path: Path, old: str, new: str,
         load_config(path)
     message = str(err.value)
     assert message.startswith(f"{path}: {key}:"), message
+
+
+def test_kiosk_login_days_is_read(tmp_path: Path) -> None:
+    assert load_config(REAL).auth.kiosk_login_days == 90
+    assert load_config(variant(tmp_path, "kiosk_login_days = 90", "kiosk_login_days = 7")
+                       ).auth.kiosk_login_days == 7
 
 
 def test_missing_sections_and_files(tmp_path: Path) -> None:
