@@ -13,7 +13,8 @@ true for the rooms that get a frame for every change of the branch (`display`,
 `manager`), so a client there resyncs when `first` is more than one past the
 last seq it applied. Rooms and what they get:
 
-- `display`: `ticket_called`, `queue_updated`, `catalogue_updated` (public)
+- `display`: `ticket_called`, `queue_updated`, `catalogue_updated` (public), and
+  `ticket_updated` when a ticket ends cancelled or expired (a called one leaves the screen)
 - `manager`: every event, staff payload (clerk names)
 - `counter:<id>`: the events about that counter, staff payload
 - `ticket:<id>`: the events about that ticket (the citizen's phone)
@@ -36,13 +37,24 @@ from socketio.manager import Manager
 
 from . import events as ev
 from .events import Event
+from .model import TicketStatus
 
 log = logging.getLogger(__name__)
 VERSION = 2
 NAME = "changes"
 DISPLAY_EVENTS = frozenset({ev.TICKET_CALLED, ev.QUEUE_UPDATED, ev.CATALOGUE_UPDATED})
+# A ticket that ends this way may be the display's current call: it must leave the screen.
+DISPLAY_ENDINGS = frozenset({TicketStatus.CANCELLED, TicketStatus.EXPIRED})
 LINE_CHANGED = "line_changed"
 BATCH = "satupintu_batch"  # the message-queue method of emit_batch
+
+
+def _for_display(event: Event) -> bool:
+    """Whether the hall display shows this event (calls, counts, edits, ended tickets)."""
+    if event.name in DISPLAY_EVENTS:
+        return True
+    return (event.name == ev.TICKET_UPDATED and event.record is not None
+            and event.record.status in DISPLAY_ENDINGS)
 
 
 def _body(event: Event, staff: bool) -> dict[str, Any]:
@@ -78,7 +90,7 @@ def frames(events: list[Event]) -> list[tuple[str, dict[str, Any]]]:
         return []
     branch, first, last = events[0].branch, min(e.seq for e in events), max(e.seq for e in events)
     rooms: dict[str, list[dict[str, Any]]] = {
-        "display": [_body(e, False) for e in events if e.name in DISPLAY_EVENTS],
+        "display": [_body(e, False) for e in events if _for_display(e)],
         "manager": [_body(e, True) for e in events],
     }
     for event in events:

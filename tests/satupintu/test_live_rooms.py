@@ -94,3 +94,23 @@ def test_one_redis_publish_per_operation(make_app, redis_server):
     calls = stats.info("commandstats").get("cmdstat_publish", {}).get("calls", 0)
     stats.close()
     assert calls == 1
+
+
+def test_the_display_hears_a_called_ticket_end_but_not_its_other_updates(app, socket_client,
+                                                                          kiosk, clerk):
+    clerk.open("1")
+    clerk.open("2")
+    first, second = kiosk.take_ticket("ktp"), kiosk.take_ticket("ktp")
+    clerk.call_next("1")
+    clerk.call_next("2")
+    display = socket_client("display")
+    clerk.act("1", "start")  # serving: the display has nothing to change
+    clerk.post(f"/tickets/{second['id']}/cancel", 200)  # the current call is gone
+    frames: list = []
+    events = received(display, "ticket_updated", wait=WAIT, frames=frames)
+    assert [(e["ticket"]["id"], e["ticket"]["status"]) for e in events] == [
+        (second["id"], "cancelled")]
+    # control: the start of the first ticket reached the room's frames, without its update
+    shown = [(e["event"], e.get("ticket", {}).get("id")) for f in frames for e in f["events"]]
+    assert ("ticket_updated", first["id"]) not in shown
+    assert len(frames) == 2 and frames[0]["all"]  # the start's frame came, carrying no update
