@@ -40,12 +40,26 @@ def fill_day(store: Store, config: object, day: str, n: int, now: float) -> None
         with store.atomic():
             for i in range(batch):
                 s = services[(made + i) % len(services)]
-                draft = Ticket(id=f"bk{next(_ids):010d}", branch="main", day=day, number="",
-                               service=s.id, origin_service=s.id, priority="",
-                               status=TicketStatus.WAITING, sort_key=0, issued_at=now)
+                draft = Ticket(
+                    id=f"bk{next(_ids):010d}",
+                    branch="main",
+                    day=day,
+                    number="",
+                    service=s.id,
+                    origin_service=s.id,
+                    priority="",
+                    status=TicketStatus.WAITING,
+                    sort_key=0,
+                    issued_at=now,
+                )
                 t = store.issue(draft, s.prefix, 0, seq_count=1).ticket
-                done = t.evolve(status=TicketStatus.DONE, counter="1", called_at=now + 60,
-                                started_at=now + 70, finished_at=now + 400)
+                done = t.evolve(
+                    status=TicketStatus.DONE,
+                    counter="1",
+                    called_at=now + 60,
+                    started_at=now + 70,
+                    finished_at=now + 400,
+                )
                 store.commit("main", Change(tickets=[(t, done)], seq_count=1))
         made += batch
 
@@ -70,8 +84,13 @@ def measure(kind: str, days: int, per_day: int, url: str, restore_url: str) -> d
             benchlib.set_fsync(url, "no")
         first = date(2025, 12, 2)
         for d in range(days):
-            fill_day(store, config, (first - timedelta(days=d)).isoformat(), per_day,
-                     1_764_640_800.0 - d * 86400)
+            fill_day(
+                store,
+                config,
+                (first - timedelta(days=d)).isoformat(),
+                per_day,
+                1_764_640_800.0 - d * 86400,
+            )
         if kind == "redis":
             benchlib.set_fsync(url, "always")
         summary = backup.backup(store, f"{work}/backups/")
@@ -85,8 +104,13 @@ def measure(kind: str, days: int, per_day: int, url: str, restore_url: str) -> d
         restored = time.monotonic() - started
         store.close()
         busy = summary.detail.split("Redis busy ")[1].split(" ms")[0] if kind == "redis" else "-"
-        return {"tickets": days * per_day, "size_mib": summary.size / 1024 / 1024, "busy": busy,
-                "backup_s": summary.seconds, "restore_s": restored}
+        return {
+            "tickets": days * per_day,
+            "size_mib": summary.size / 1024 / 1024,
+            "busy": busy,
+            "backup_s": summary.seconds,
+            "restore_s": restored,
+        }
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -102,8 +126,17 @@ def main() -> None:
         for kind in args.stores.split(","):
             for n_days in (1, days):
                 r = measure(kind, n_days, per_day, server.url, target.url)
-                rows.append([kind, n_days, f"{r['tickets']:,}", f"{r['size_mib']:.1f}",
-                             f"{r['backup_s']:.3f}", r["busy"], f"{r['restore_s']:.3f}"])
+                rows.append(
+                    [
+                        kind,
+                        n_days,
+                        f"{r['tickets']:,}",
+                        f"{r['size_mib']:.1f}",
+                        f"{r['backup_s']:.3f}",
+                        r["busy"],
+                        f"{r['restore_s']:.3f}",
+                    ]
+                )
                 print(rows[-1], flush=True)
     lines = [
         "## Backup and restore (`bench/bench_backup.py`)",
@@ -112,11 +145,20 @@ def main() -> None:
         "(SQLite online backup API / one atomic Redis DUMP script), then `satupintu restore` "
         "into an empty folder / Redis. The office keeps serving during a backup (tested in "
         "tests/satupintu/test_backup.py under load); on Redis, requests wait while the "
-        "snapshot script runs (\"Redis busy\": other commands queue behind it).",
+        'snapshot script runs ("Redis busy": other commands queue behind it).',
         "",
-        *table(["store", "days kept", "tickets", "backup size MiB", "backup s",
-                "Redis busy ms", "restore s"],
-               rows),
+        *table(
+            [
+                "store",
+                "days kept",
+                "tickets",
+                "backup size MiB",
+                "backup s",
+                "Redis busy ms",
+                "restore s",
+            ],
+            rows,
+        ),
         "",
         *benchlib.environment(),
     ]

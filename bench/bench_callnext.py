@@ -36,9 +36,14 @@ from satupintu.config import Config, CounterConfig
 
 COUNTERS = 8
 ASSIGNMENT = {  # counter id -> services ("" = all)
-    "1": "", "2": "", "3": "", "4": "",
-    "5": "ktp,kk", "6": "ktp,kk",
-    "7": "pbg,nib,pbb", "8": "pbg,nib,pbb",
+    "1": "",
+    "2": "",
+    "3": "",
+    "4": "",
+    "5": "ktp,kk",
+    "6": "ktp,kk",
+    "7": "pbg,nib,pbb",
+    "8": "pbg,nib,pbb",
 }
 
 
@@ -46,9 +51,11 @@ def race_config() -> Config:
     """The demo office with eight counters over overlapping sets of services."""
     config = benchlib.bench_config()
     counters = tuple(
-        CounterConfig(cid, f"Loket {cid}",
-                      tuple((s, 1) for s in services.split(",")) if services else ())
-        for cid, services in ASSIGNMENT.items())
+        CounterConfig(
+            cid, f"Loket {cid}", tuple((s, 1) for s in services.split(",")) if services else ()
+        )
+        for cid, services in ASSIGNMENT.items()
+    )
     return dataclasses.replace(config, counters=counters)
 
 
@@ -73,6 +80,7 @@ def open_store(kind: str, where: str):
 
 
 # -- the racers (child processes) ---------------------------------------------------
+
 
 def engine_racer(kind: str, where: str, counter: str, barrier: Any, out: Any) -> None:
     """One counter: call-next (timed) and complete until nobody waits for it."""
@@ -128,8 +136,7 @@ def race(target: Any, args_for: Any) -> list[tuple]:
     """Start one spawned process per counter, release them together, collect results."""
     ctx = mp.get_context("spawn")
     barrier, out = ctx.Barrier(COUNTERS), ctx.Queue()
-    procs = [ctx.Process(target=target, args=(*args_for(c), barrier, out))
-             for c in ASSIGNMENT]
+    procs = [ctx.Process(target=target, args=(*args_for(c), barrier, out)) for c in ASSIGNMENT]
     for p in procs:
         p.start()
     results = [out.get(timeout=600) for _ in procs]
@@ -176,25 +183,39 @@ def issue_all(kind: str, where: str, n: int, real_clock: bool = False) -> set[st
     return ids
 
 
-def summarize(label: str, results: list[tuple], issued: set[str], wall: float,
-              bad_in_store: int) -> dict[str, Any]:
+def summarize(
+    label: str, results: list[tuple], issued: set[str], wall: float, bad_in_store: int
+) -> dict[str, Any]:
     latencies = [x for r in results for x in r[2]]
     claimed, twice, missed = check(results, issued)
     errors: Tally = Tally()
     for r in results:
         if len(r) > 3:
             errors.update(r[3])
-    row = {"label": label, "tickets": len(issued), "claimed": claimed, "twice": twice,
-           "missed": missed, "bad": bad_in_store, "p50": pct(latencies, 50),
-           "p99": pct(latencies, 99), "max": max(latencies, default=0.0),
-           "rate": claimed / wall, "errors": dict(errors)}
-    print(f"  {label}: {claimed}/{len(issued)} claimed, twice {twice}, missed {missed}, "
-          f"store mismatches {bad_in_store}, p50 {ms(row['p50'])} ms, p99 {ms(row['p99'])} ms, "
-          f"{row['rate']:.0f} calls/s, errors {row['errors'] or 'none'}", flush=True)
+    row = {
+        "label": label,
+        "tickets": len(issued),
+        "claimed": claimed,
+        "twice": twice,
+        "missed": missed,
+        "bad": bad_in_store,
+        "p50": pct(latencies, 50),
+        "p99": pct(latencies, 99),
+        "max": max(latencies, default=0.0),
+        "rate": claimed / wall,
+        "errors": dict(errors),
+    }
+    print(
+        f"  {label}: {claimed}/{len(issued)} claimed, twice {twice}, missed {missed}, "
+        f"store mismatches {bad_in_store}, p50 {ms(row['p50'])} ms, p99 {ms(row['p99'])} ms, "
+        f"{row['rate']:.0f} calls/s, errors {row['errors'] or 'none'}",
+        flush=True,
+    )
     return row
 
 
 # -- engine level ------------------------------------------------------------------
+
 
 def engine_race(kind: str, directory: Path, redis_url: str, n: int) -> dict[str, Any]:
     if kind == "sqlite":
@@ -211,22 +232,31 @@ def engine_race(kind: str, directory: Path, redis_url: str, n: int) -> dict[str,
 
 # -- over HTTP -----------------------------------------------------------------------
 
+
 def http_race(kind: str, directory: Path, redis_url: str, n: int) -> dict[str, Any]:
     from tests.serverproc import ServerProcess
 
     if kind == "redis":
         benchlib.wipe_redis(redis_url)
     work = directory / f"http-{kind}"
-    servers = benchlib.start_servers(work, kind, redis_url, processes=2 if kind == "redis" else 1,
-                                     counters_toml=counters_toml(), users={"clerk": "clerk"})
+    servers = benchlib.start_servers(
+        work,
+        kind,
+        redis_url,
+        processes=2 if kind == "redis" else 1,
+        counters_toml=counters_toml(),
+        users={"clerk": "clerk"},
+    )
     try:
         first: ServerProcess = servers[0]
         where = redis_url if kind == "redis" else str(first.data_dir / "satupintu.db")
         issued = issue_all(kind, where, n, real_clock=True)
         tokens = [s.token("clerk") for s in servers]
         wall = time.perf_counter()
-        results = race(http_racer, lambda c: (servers[int(c) % len(servers)].url,
-                                              tokens[int(c) % len(servers)], c))
+        results = race(
+            http_racer,
+            lambda c: (servers[int(c) % len(servers)].url, tokens[int(c) % len(servers)], c),
+        )
         wall = time.perf_counter() - wall
         label = f"HTTP {kind} ({len(servers)} serve process{'es' if len(servers) > 1 else ''})"
         return summarize(label, results, issued, wall, verify_store(kind, where, results))
@@ -236,6 +266,7 @@ def http_race(kind: str, directory: Path, redis_url: str, n: int) -> dict[str, A
 
 
 # -- main ----------------------------------------------------------------------------
+
 
 def main() -> int:
     p = benchlib.parser(__doc__.splitlines()[0])
@@ -259,22 +290,55 @@ def main() -> int:
                     rows.append(http_race(kind, directory, server.url, args.tickets))
     finally:
         shutil.rmtree(directory, ignore_errors=True)
-    lines = ["## Call next: 8 counters racing", "",
-             *benchlib.environment(("redis", "flask", "gunicorn", "requests")), "",
-             f"{args.tickets} tickets issued round-robin over the 7 services, then 8 counter "
-             "processes (spawn) released together, each looping call-next (timed) + complete "
-             "(untimed) until nobody waits for its services. Counters 1-4 take every service, "
-             "5-6 KTP-el and KK, 7-8 PBG, NIB and PBB. 8 processes on 2 cores: the latency "
-             "includes waiting for a CPU. Whole run: "
-             f"{time.monotonic() - started:.0f} s.", ""]
-    lines += table(["race", "claimed / issued", "claimed twice", "never claimed",
-                    "store disagrees", "p50 ms", "p99 ms", "max ms", "calls/s", "errors"],
-                   [[r["label"], f"{r['claimed']}/{r['tickets']}", r["twice"], r["missed"],
-                     r["bad"], ms(r["p50"]), ms(r["p99"]), ms(r["max"]), f"{r['rate']:.0f}",
-                     r["errors"] or "none"] for r in rows])
+    lines = [
+        "## Call next: 8 counters racing",
+        "",
+        *benchlib.environment(("redis", "flask", "gunicorn", "requests")),
+        "",
+        f"{args.tickets} tickets issued round-robin over the 7 services, then 8 counter "
+        "processes (spawn) released together, each looping call-next (timed) + complete "
+        "(untimed) until nobody waits for its services. Counters 1-4 take every service, "
+        "5-6 KTP-el and KK, 7-8 PBG, NIB and PBB. 8 processes on 2 cores: the latency "
+        "includes waiting for a CPU. Whole run: "
+        f"{time.monotonic() - started:.0f} s.",
+        "",
+    ]
+    lines += table(
+        [
+            "race",
+            "claimed / issued",
+            "claimed twice",
+            "never claimed",
+            "store disagrees",
+            "p50 ms",
+            "p99 ms",
+            "max ms",
+            "calls/s",
+            "errors",
+        ],
+        [
+            [
+                r["label"],
+                f"{r['claimed']}/{r['tickets']}",
+                r["twice"],
+                r["missed"],
+                r["bad"],
+                ms(r["p50"]),
+                ms(r["p99"]),
+                ms(r["max"]),
+                f"{r['rate']:.0f}",
+                r["errors"] or "none",
+            ]
+            for r in rows
+        ],
+    )
     ok = all(r["twice"] == 0 and r["missed"] == 0 and r["bad"] == 0 for r in rows)
-    lines += ["", "No ticket was claimed twice and every ticket was claimed exactly once."
-              if ok else "**FAILED: a ticket was claimed twice or never; see the table.**"]
+    lines += [
+        "",
+        "No ticket was claimed twice and every ticket was claimed exactly once."
+        if ok
+        else "**FAILED: a ticket was claimed twice or never; see the table.**",
+    ]
     benchlib.report(args, "callnext", lines)
     return 0 if ok else 1
 

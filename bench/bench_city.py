@@ -37,15 +37,23 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="satupintu-city-") as tmp:
         jakarta = generate_city(Path(tmp) / "jakarta")
-        for label, path in (("demo city", DEMO), ("config.toml (city of one)",
-                                                  benchlib.ROOT / "config.toml"),
-                            ("generated Jakarta", jakarta)):
+        for label, path in (
+            ("demo city", DEMO),
+            ("config.toml (city of one)", benchlib.ROOT / "config.toml"),
+            ("generated Jakarta", jakarta),
+        ):
             city = load_city(path)
             times = timed(path, runs)
-            rows.append([label, len(city.offices), runs,
-                         f"{statistics.median(times) * 1000:.1f}",
-                         f"{max(times) * 1000:.1f}",
-                         f"{statistics.median(times) * 1e6 / len(city.offices):.0f}"])
+            rows.append(
+                [
+                    label,
+                    len(city.offices),
+                    runs,
+                    f"{statistics.median(times) * 1000:.1f}",
+                    f"{max(times) * 1000:.1f}",
+                    f"{statistics.median(times) * 1e6 / len(city.offices):.0f}",
+                ]
+            )
     levels = ", ".join(f"{n} {level}" for level, n in JAKARTA_LEVELS)
     lines = [
         "## Loading a city config (`bench/bench_city.py`)",

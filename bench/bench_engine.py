@@ -53,6 +53,7 @@ def new_engine(kind: str, directory: Path, url: str) -> Engine:
 
 # -- throughput ----------------------------------------------------------------
 
+
 def time_issues(engine: Engine, n: int) -> tuple[list[float], float]:
     """Issue n tickets round-robin over the services; (latencies, wall seconds)."""
     services = engine.config.service_ids
@@ -96,20 +97,29 @@ def throughput(kind: str, directory: Path, url: str, n: int) -> dict[str, float]
     finally:
         engine.store.close()
     return {
-        "issue_ops": n / issue_wall, "issue_p50": pct(issue_lat, 50),
+        "issue_ops": n / issue_wall,
+        "issue_p50": pct(issue_lat, 50),
         "issue_p99": pct(issue_lat, 99),
-        "call_ops": n / sum(call_lat), "call_p50": pct(call_lat, 50),
-        "call_p99": pct(call_lat, 99), "complete_p50": pct(done_lat, 50),
+        "call_ops": n / sum(call_lat),
+        "call_p50": pct(call_lat, 50),
+        "call_p99": pct(call_lat, 99),
+        "complete_p50": pct(done_lat, 50),
     }
 
 
 # -- flatness ------------------------------------------------------------------
 
+
 def mark_done(store: Store, tickets: list[Ticket], now: float) -> None:
     """Move waiting tickets straight to done (pre-fill only; no engine rules needed)."""
     for t in tickets:
-        done = t.evolve(status=TicketStatus.DONE, counter="1", called_at=now - 600,
-                        started_at=now - 590, finished_at=now)
+        done = t.evolve(
+            status=TicketStatus.DONE,
+            counter="1",
+            called_at=now - 600,
+            started_at=now - 590,
+            finished_at=now,
+        )
         store.commit(t.branch, Change(tickets=[(t, done)]))
 
 
@@ -125,17 +135,27 @@ def prefill(engine: Engine, n: int, served: bool) -> None:
             issued = []
             for i in range(batch):
                 s = services[(made + i) % len(services)]
-                draft = Ticket(id=f"pre{next(_prefilled):08d}", branch=engine.branch, day=day,
-                               number="", service=s.id, origin_service=s.id, priority="",
-                               status=TicketStatus.WAITING, sort_key=0, issued_at=now)
+                draft = Ticket(
+                    id=f"pre{next(_prefilled):08d}",
+                    branch=engine.branch,
+                    day=day,
+                    number="",
+                    service=s.id,
+                    origin_service=s.id,
+                    priority="",
+                    status=TicketStatus.WAITING,
+                    sort_key=0,
+                    issued_at=now,
+                )
                 issued.append(store.issue(draft, s.prefix, s.daily_quota, seq_count=1).ticket)
             if served:
                 mark_done(store, issued, now)
         made += batch
 
 
-def flatness(kind: str, directory: Path, url: str, served: bool, levels: list[int],
-             samples: int) -> list[dict[str, float]]:
+def flatness(
+    kind: str, directory: Path, url: str, served: bool, levels: list[int], samples: int
+) -> list[dict[str, float]]:
     """engine.issue latency (p50, p99) at each fill level of the day."""
     engine = new_engine(kind, directory, url)
     services = engine.config.service_ids
@@ -159,8 +179,11 @@ def flatness(kind: str, directory: Path, url: str, served: bool, levels: list[in
             if served:  # keep the line short for the next level
                 mark_done(engine.store, measured, engine.clock())
             rows.append({"level": level, "p50": pct(latencies, 50), "p99": pct(latencies, 99)})
-            print(f"  {kind} {'served' if served else 'unserved'} {level:>7}: "
-                  f"p50 {ms(rows[-1]['p50'])} ms  p99 {ms(rows[-1]['p99'])} ms", flush=True)
+            print(
+                f"  {kind} {'served' if served else 'unserved'} {level:>7}: "
+                f"p50 {ms(rows[-1]['p50'])} ms  p99 {ms(rows[-1]['p99'])} ms",
+                flush=True,
+            )
     finally:
         engine.store.close()
     return rows
@@ -168,13 +191,15 @@ def flatness(kind: str, directory: Path, url: str, served: bool, levels: list[in
 
 # -- main ----------------------------------------------------------------------
 
+
 def main() -> int:
     p = benchlib.parser(__doc__.splitlines()[0])
     p.add_argument("--ops", type=int, default=3000, help="issues and call-nexts per store")
     p.add_argument("--max-day", type=int, default=100_000, help="largest fill level (served)")
     p.add_argument("--step", type=int, default=10_000, help="fill level step (served)")
-    p.add_argument("--max-waiting", type=int, default=20_000,
-                   help="largest fill level (unserved: all waiting)")
+    p.add_argument(
+        "--max-waiting", type=int, default=20_000, help="largest fill level (unserved: all waiting)"
+    )
     p.add_argument("--waiting-step", type=int, default=5_000, help="fill level step (unserved)")
     p.add_argument("--samples", type=int, default=300, help="timed issues per fill level")
     args = p.parse_args()
@@ -182,8 +207,10 @@ def main() -> int:
         args.ops, args.max_day, args.step, args.samples = 60, 400, 200, 20
         args.max_waiting, args.waiting_step = 400, 200
     stores = [s for s in args.stores.split(",") if s]
-    levels = {True: list(range(0, args.max_day + 1, args.step)),
-              False: list(range(0, args.max_waiting + 1, args.waiting_step))}
+    levels = {
+        True: list(range(0, args.max_day + 1, args.step)),
+        False: list(range(0, args.max_waiting + 1, args.waiting_step)),
+    }
     directory = Path(tempfile.mkdtemp(prefix="satupintu-bench-"))
     results: dict[str, dict[str, float]] = {}
     flat: dict[tuple[str, bool], list[dict[str, float]]] = {}
@@ -196,14 +223,14 @@ def main() -> int:
                 if kind == "redis":
                     benchlib.set_fsync(server.url, "everysec")
                     print("throughput: redis, appendfsync everysec", flush=True)
-                    results["redis-everysec"] = throughput(kind, directory, server.url,
-                                                           args.ops)
+                    results["redis-everysec"] = throughput(kind, directory, server.url, args.ops)
                     benchlib.set_fsync(server.url, "always")
             for served in (True, False):
                 for kind in stores:
                     print(f"flatness: {kind} {'served' if served else 'unserved'}", flush=True)
-                    flat[(kind, served)] = flatness(kind, directory, server.url, served,
-                                                    levels[served], args.samples)
+                    flat[(kind, served)] = flatness(
+                        kind, directory, server.url, served, levels[served], args.samples
+                    )
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     lines = render(args, results, flat, levels, time.monotonic() - started)
@@ -213,48 +240,97 @@ def main() -> int:
 
 def render(args, results, flat, levels, seconds: float) -> list[str]:
     lines = ["## Engine alone (no HTTP)", "", *benchlib.environment(), ""]
-    lines += [f"One thread calling the engine directly, {args.ops} operations per store "
-              "(issue round-robin over the 7 demo services; call-next round the 6 counters, "
-              "each call followed by an untimed complete). Redis: private redis-server, "
-              "AOF with appendfsync always unless noted; SQLite: WAL, synchronous=FULL, "
-              f"file on the local ext4 disk. Whole run: {seconds:.0f} s.", ""]
+    lines += [
+        f"One thread calling the engine directly, {args.ops} operations per store "
+        "(issue round-robin over the 7 demo services; call-next round the 6 counters, "
+        "each call followed by an untimed complete). Redis: private redis-server, "
+        "AOF with appendfsync always unless noted; SQLite: WAL, synchronous=FULL, "
+        f"file on the local ext4 disk. Whole run: {seconds:.0f} s.",
+        "",
+    ]
     rows = []
     for name, r in results.items():
-        rows.append([name, f"{r['issue_ops']:.0f}", ms(r["issue_p50"]), ms(r["issue_p99"]),
-                     f"{r['call_ops']:.0f}", ms(r["call_p50"]), ms(r["call_p99"])])
-    lines += table(["store", "issue ops/s", "issue p50 ms", "issue p99 ms",
-                    "call-next ops/s", "call-next p50 ms", "call-next p99 ms"], rows)
+        rows.append(
+            [
+                name,
+                f"{r['issue_ops']:.0f}",
+                ms(r["issue_p50"]),
+                ms(r["issue_p99"]),
+                f"{r['call_ops']:.0f}",
+                ms(r["call_p50"]),
+                ms(r["call_p99"]),
+            ]
+        )
+    lines += table(
+        [
+            "store",
+            "issue ops/s",
+            "issue p50 ms",
+            "issue p99 ms",
+            "call-next ops/s",
+            "call-next p50 ms",
+            "call-next p99 ms",
+        ],
+        rows,
+    )
     ratios = []
     if "sqlite" in results and "redis" in results:
         s, r = results["sqlite"], results["redis"]
-        ratios.append(f"- Redis / SQLite (same run): issue {r['issue_ops'] / s['issue_ops']:.2f}x, "
-                      f"call-next {r['call_ops'] / s['call_ops']:.2f}x ops/s.")
+        ratios.append(
+            f"- Redis / SQLite (same run): issue {r['issue_ops'] / s['issue_ops']:.2f}x, "
+            f"call-next {r['call_ops'] / s['call_ops']:.2f}x ops/s."
+        )
     if "redis-everysec" in results and "redis" in results:
         a, e = results["redis"], results["redis-everysec"]
-        ratios.append(f"- Redis appendfsync everysec / always: issue "
-                      f"{e['issue_ops'] / a['issue_ops']:.2f}x, call-next "
-                      f"{e['call_ops'] / a['call_ops']:.2f}x ops/s (fsync per write is the "
-                      "price of never losing an issued ticket).")
+        ratios.append(
+            f"- Redis appendfsync everysec / always: issue "
+            f"{e['issue_ops'] / a['issue_ops']:.2f}x, call-next "
+            f"{e['call_ops'] / a['call_ops']:.2f}x ops/s (fsync per write is the "
+            "price of never losing an issued ticket)."
+        )
     if ratios:
         lines += ["", *ratios]
-    lines += ["", "### Issue latency as the day grows", "",
-              f"engine.issue p50 (p99) in ms, {args.samples} timed issues at each fill level; "
-              "the day is pre-filled through the store, untimed.", ""]
-    for served, title in ((True, "*Served*: the pre-filled tickets are done, so the waiting "
-                                 "line stays short: the real shape of a long day (one busy "
-                                 "office, or a central server)."),
-                          (False, "*Unserved*: every pre-filled ticket is still waiting "
-                                  "(worst case: nobody calls all day).")):
+    lines += [
+        "",
+        "### Issue latency as the day grows",
+        "",
+        f"engine.issue p50 (p99) in ms, {args.samples} timed issues at each fill level; "
+        "the day is pre-filled through the store, untimed.",
+        "",
+    ]
+    for served, title in (
+        (
+            True,
+            "*Served*: the pre-filled tickets are done, so the waiting "
+            "line stays short: the real shape of a long day (one busy "
+            "office, or a central server).",
+        ),
+        (
+            False,
+            "*Unserved*: every pre-filled ticket is still waiting "
+            "(worst case: nobody calls all day).",
+        ),
+    ):
         cols = [k for (k, s) in flat if s is served]
         if not cols:
             continue
         lines += [title, ""]
-        lines += table(["tickets today", *cols],
-                       [[f"{lvl:,}", *[f"{ms(flat[(k, served)][i]['p50'])} "
-                                       f"({ms(flat[(k, served)][i]['p99'])})" for k in cols]]
-                        for i, lvl in enumerate(levels[served])])
-        growth = ", ".join(f"{k} {flat[(k, served)][-1]['p50'] / flat[(k, served)][0]['p50']:.2f}x"
-                           for k in cols)
+        lines += table(
+            ["tickets today", *cols],
+            [
+                [
+                    f"{lvl:,}",
+                    *[
+                        f"{ms(flat[(k, served)][i]['p50'])} ({ms(flat[(k, served)][i]['p99'])})"
+                        for k in cols
+                    ],
+                ]
+                for i, lvl in enumerate(levels[served])
+            ],
+        )
+        growth = ", ".join(
+            f"{k} {flat[(k, served)][-1]['p50'] / flat[(k, served)][0]['p50']:.2f}x" for k in cols
+        )
         lines += ["", f"p50 at {levels[served][-1]:,} / p50 at 0: {growth}.", ""]
     return lines
 

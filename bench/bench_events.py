@@ -33,18 +33,32 @@ import benchlib
 from benchlib import ms, pct, table
 
 DEFAULT_SCENARIOS = [
-    "sqlite:threading:1:100", "sqlite:threading:1:1000",
-    "redis:threading:1:100", "redis:threading:1:1000",
-    "sqlite:gevent:1:100", "sqlite:gevent:1:1000",
-    "redis:gevent:1:1000", "redis:gevent:4:4000", "redis:gevent:4:10000",
+    "sqlite:threading:1:100",
+    "sqlite:threading:1:1000",
+    "redis:threading:1:100",
+    "redis:threading:1:1000",
+    "sqlite:gevent:1:100",
+    "sqlite:gevent:1:1000",
+    "redis:gevent:1:1000",
+    "redis:gevent:4:4000",
+    "redis:gevent:4:10000",
 ]
 CLIENTS_PER_PROCESS = 500
 
 
 # -- client processes --------------------------------------------------------------
 
-def client_process(urls: list[str], count: int, offset: int, index: int, ready: Any,
-                   done: Any, stop: Any, connect_parallel: int) -> None:
+
+def client_process(
+    urls: list[str],
+    count: int,
+    offset: int,
+    index: int,
+    ready: Any,
+    done: Any,
+    stop: Any,
+    connect_parallel: int,
+) -> None:
     """`count` display clients in one asyncio loop; client i uses urls[(offset+i) % len]."""
     try:
         asyncio.run(_clients(urls, count, offset, index, ready, done, stop, connect_parallel))
@@ -52,8 +66,16 @@ def client_process(urls: list[str], count: int, offset: int, index: int, ready: 
         ready.put((index, 0, count, f"{type(exc).__name__}: {exc}"))
 
 
-async def _clients(urls: list[str], count: int, offset: int, index: int, ready: Any,
-                   done: Any, stop: Any, connect_parallel: int) -> None:
+async def _clients(
+    urls: list[str],
+    count: int,
+    offset: int,
+    index: int,
+    ready: Any,
+    done: Any,
+    stop: Any,
+    connect_parallel: int,
+) -> None:
     import socketio
 
     received: dict[str, list[float]] = {}
@@ -70,12 +92,15 @@ async def _clients(urls: list[str], count: int, offset: int, index: int, ready: 
 
     async def connect(i: int) -> str | None:
         sio = socketio.AsyncClient(reconnection=False)
-        sio.on("changes", lambda frame: [on_called(e) for e in frame["events"]
-                                         if e["event"] == "ticket_called"])
+        sio.on(
+            "changes",
+            lambda frame: [on_called(e) for e in frame["events"] if e["event"] == "ticket_called"],
+        )
         async with gate:
             try:
-                await sio.connect(urls[(offset + i) % len(urls)], transports=["websocket"],
-                                  wait_timeout=60)
+                await sio.connect(
+                    urls[(offset + i) % len(urls)], transports=["websocket"], wait_timeout=60
+                )
                 ack = await sio.call("join", {"room": "display"}, timeout=60)
             except Exception as exc:
                 await sio.disconnect()
@@ -96,14 +121,16 @@ async def _clients(urls: list[str], count: int, offset: int, index: int, ready: 
 
 # -- one scenario --------------------------------------------------------------------
 
+
 def raise_fd_limit() -> None:
     """Servers and clients inherit it: each websocket is a file descriptor on both sides."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def run_scenario(spec: str, directory: Path, redis_url: str, calls: int, gap: float,
-                 timeout: float) -> dict[str, Any]:
+def run_scenario(
+    spec: str, directory: Path, redis_url: str, calls: int, gap: float, timeout: float
+) -> dict[str, Any]:
     import requests
 
     kind, mode, nproc, nclients = spec.split(":")
@@ -115,36 +142,56 @@ def run_scenario(spec: str, directory: Path, redis_url: str, calls: int, gap: fl
     threads = per_server * 4 // 3 + 50
     work = directory / spec.replace(":", "-")
     t_start = time.monotonic()
-    servers = benchlib.start_servers(work, kind, redis_url, processes=processes,
-                                     async_mode=mode, threads=threads,
-                                     users={"kiosk": "kiosk", "clerk": "clerk"},
-                                     # every client comes from 127.0.0.1: no per-address cap
-                                     max_sockets=per_server + 100,
-                                     max_sockets_per_address=per_server + 100)
+    servers = benchlib.start_servers(
+        work,
+        kind,
+        redis_url,
+        processes=processes,
+        async_mode=mode,
+        threads=threads,
+        users={"kiosk": "kiosk", "clerk": "clerk"},
+        # every client comes from 127.0.0.1: no per-address cap
+        max_sockets=per_server + 100,
+        max_sockets_per_address=per_server + 100,
+    )
     ctx = mp.get_context("spawn")
     ready, done, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
     nclient_procs = max(1, -(-clients // CLIENTS_PER_PROCESS))
-    sizes = [clients // nclient_procs + (1 if i < clients % nclient_procs else 0)
-             for i in range(nclient_procs)]
+    sizes = [
+        clients // nclient_procs + (1 if i < clients % nclient_procs else 0)
+        for i in range(nclient_procs)
+    ]
     children, offset = [], 0
-    row: dict[str, Any] = {"spec": spec, "store": kind, "mode": mode, "processes": processes,
-                           "clients": clients, "threads": threads if mode == "threading" else None,
-                           "client_procs": nclient_procs}
+    row: dict[str, Any] = {
+        "spec": spec,
+        "store": kind,
+        "mode": mode,
+        "processes": processes,
+        "clients": clients,
+        "threads": threads if mode == "threading" else None,
+        "client_procs": nclient_procs,
+    }
     try:
         base = servers[0].url + "/api/v1"
         kiosk, clerk = requests.Session(), requests.Session()
         kiosk.headers["Authorization"] = f"Bearer {servers[0].token('kiosk')}"
         clerk.headers["Authorization"] = f"Bearer {servers[0].token('clerk')}"
         for i in range(calls):
-            assert kiosk.post(base + "/tickets", json={"service": "ktp"},
-                              timeout=30).status_code == 201
+            assert (
+                kiosk.post(base + "/tickets", json={"service": "ktp"}, timeout=30).status_code
+                == 201
+            )
         assert clerk.post(base + "/counters/1/open", timeout=30).status_code == 200
 
         urls = [s.url for s in servers]
         parallel = 20 if mode == "threading" else 50
         for n in sizes:
-            children.append(ctx.Process(target=client_process, args=(
-                urls, n, offset, len(children), ready, done, stop, parallel)))
+            children.append(
+                ctx.Process(
+                    target=client_process,
+                    args=(urls, n, offset, len(children), ready, done, stop, parallel),
+                )
+            )
             offset += n
         t_connect = time.monotonic()
         for c in children:
@@ -154,11 +201,17 @@ def run_scenario(spec: str, directory: Path, redis_url: str, calls: int, gap: fl
             _, ok, bad, err = ready.get(timeout=max(120, clients / 5))
             connected, failed = connected + ok, failed + bad
             first_error = first_error or err
-        row.update(connected=connected, connect_failed=failed, connect_error=first_error,
-                   connect_s=time.monotonic() - t_connect)
+        row.update(
+            connected=connected,
+            connect_failed=failed,
+            connect_error=first_error,
+            connect_s=time.monotonic() - t_connect,
+        )
         why = f": {first_error}" if first_error else ""
-        print(f"  {spec}: {connected} connected ({failed} failed{why}) "
-              f"in {row['connect_s']:.1f} s", flush=True)
+        print(
+            f"  {spec}: {connected} connected ({failed} failed{why}) in {row['connect_s']:.1f} s",
+            flush=True,
+        )
 
         sent: dict[str, float] = {}
         http_lat, incomplete = [], 0
@@ -199,13 +252,22 @@ def run_scenario(spec: str, directory: Path, redis_url: str, calls: int, gap: fl
                 if tid in sent:
                     delivered += len(times)
                     latencies += [t - sent[tid] for t in times]
-        row.update(calls=calls, expected=connected * calls, delivered=delivered,
-                   incomplete_calls=incomplete, http_p50=pct(http_lat, 50),
-                   p50=pct(latencies, 50), p99=pct(latencies, 99),
-                   max=max(latencies, default=float("nan")))
-        print(f"  {spec}: delivered {delivered}/{connected * calls}, p50 {ms(row['p50'])} ms, "
-              f"p99 {ms(row['p99'])} ms, max {ms(row['max'])} ms (HTTP call p50 "
-              f"{ms(row['http_p50'])} ms)", flush=True)
+        row.update(
+            calls=calls,
+            expected=connected * calls,
+            delivered=delivered,
+            incomplete_calls=incomplete,
+            http_p50=pct(http_lat, 50),
+            p50=pct(latencies, 50),
+            p99=pct(latencies, 99),
+            max=max(latencies, default=float("nan")),
+        )
+        print(
+            f"  {spec}: delivered {delivered}/{connected * calls}, p50 {ms(row['p50'])} ms, "
+            f"p99 {ms(row['p99'])} ms, max {ms(row['max'])} ms (HTTP call p50 "
+            f"{ms(row['http_p50'])} ms)",
+            flush=True,
+        )
     finally:
         stop.set()
         for c in children:
@@ -220,18 +282,25 @@ def run_scenario(spec: str, directory: Path, redis_url: str, calls: int, gap: fl
 
 # -- main ----------------------------------------------------------------------------
 
+
 def main() -> int:
     p = benchlib.parser(__doc__.splitlines()[0])
-    p.add_argument("--scenario", action="append", help="STORE:MODE:PROCESSES:CLIENTS "
-                   "(repeatable; default: the set in DEFAULT_SCENARIOS)")
+    p.add_argument(
+        "--scenario",
+        action="append",
+        help="STORE:MODE:PROCESSES:CLIENTS (repeatable; default: the set in DEFAULT_SCENARIOS)",
+    )
     p.add_argument("--calls", type=int, default=20, help="calls per scenario")
     p.add_argument("--gap", type=float, default=0.5, help="pause after each complete, s")
     p.add_argument("--timeout", type=float, default=30, help="max wait for one call's delivery")
     args = p.parse_args()
     scenarios = args.scenario or DEFAULT_SCENARIOS
     if args.quick:
-        scenarios = args.scenario or ["sqlite:threading:1:20", "redis:threading:2:20",
-                                      "sqlite:gevent:1:20"]
+        scenarios = args.scenario or [
+            "sqlite:threading:1:20",
+            "redis:threading:2:20",
+            "sqlite:gevent:1:20",
+        ]
         args.calls, args.gap = 3, 0.1
     raise_fd_limit()
     directory = Path(tempfile.mkdtemp(prefix="satupintu-bench-"))
@@ -242,8 +311,11 @@ def main() -> int:
             for spec in scenarios:
                 print(f"scenario {spec}", flush=True)
                 try:
-                    rows.append(run_scenario(spec, directory, server.url, args.calls, args.gap,
-                                             args.timeout))
+                    rows.append(
+                        run_scenario(
+                            spec, directory, server.url, args.calls, args.gap, args.timeout
+                        )
+                    )
                 except Exception as exc:  # report what broke and carry on with the next
                     print(f"  {spec}: FAILED {type(exc).__name__}: {exc}", flush=True)
                     rows.append({"spec": spec, "failed": f"{type(exc).__name__}: {exc}"})
@@ -255,33 +327,63 @@ def main() -> int:
 
 
 def render(args, rows, seconds: float) -> list[str]:
-    lines = ["## Event delivery: call -> display", "",
-             *benchlib.environment(("redis", "flask-socketio", "python-socketio", "gunicorn",
-                                    "gevent", "aiohttp")), "",
-             "Time from the clerk sending `POST /counters/1/call-next` to each display "
-             "client (Socket.IO AsyncClient, websocket, joined to `display`) receiving "
-             f"`ticket_called`; {args.calls} calls per row, every client's receipt of every "
-             "call counted. Clients run in separate processes "
-             f"(up to {CLIENTS_PER_PROCESS} per process) on the same 2 cores as the server(s): "
-             "at 1,000 and more clients the client side competes with the server for CPU. "
-             f"Threading mode: `[server] threads` = clients per process + 50. "
-             f"Whole run: {seconds:.0f} s.", ""]
+    lines = [
+        "## Event delivery: call -> display",
+        "",
+        *benchlib.environment(
+            ("redis", "flask-socketio", "python-socketio", "gunicorn", "gevent", "aiohttp")
+        ),
+        "",
+        "Time from the clerk sending `POST /counters/1/call-next` to each display "
+        "client (Socket.IO AsyncClient, websocket, joined to `display`) receiving "
+        f"`ticket_called`; {args.calls} calls per row, every client's receipt of every "
+        "call counted. Clients run in separate processes "
+        f"(up to {CLIENTS_PER_PROCESS} per process) on the same 2 cores as the server(s): "
+        "at 1,000 and more clients the client side competes with the server for CPU. "
+        f"Threading mode: `[server] threads` = clients per process + 50. "
+        f"Whole run: {seconds:.0f} s.",
+        "",
+    ]
     out = []
     for r in rows:
         if "failed" in r:
             out.append([r["spec"], "", "", "", "", "", "", "", "", f"failed: {r['failed']}"])
             continue
-        out.append([
-            r["store"], r["mode"] + (f" ({r['threads']} threads)" if r["threads"] else ""),
-            r["processes"], f"{r['connected']:,}/{r['clients']:,}", r["client_procs"],
-            f"{r['delivered']:,}/{r['expected']:,}", ms(r["p50"]), ms(r["p99"]), ms(r["max"]),
-            f"connect {r['connect_s']:.0f} s; HTTP call p50 {ms(r['http_p50'])} ms"
-            + (f"; {r['connect_failed']} connects failed ({r['connect_error']})"
-               if r["connect_failed"] else "")
-            + (f"; {r['incomplete_calls']} calls timed out" if r["incomplete_calls"] else ""),
-        ])
-    lines += table(["store", "async mode", "serve processes", "clients connected",
-                    "client processes", "delivered", "p50 ms", "p99 ms", "max ms", "notes"], out)
+        out.append(
+            [
+                r["store"],
+                r["mode"] + (f" ({r['threads']} threads)" if r["threads"] else ""),
+                r["processes"],
+                f"{r['connected']:,}/{r['clients']:,}",
+                r["client_procs"],
+                f"{r['delivered']:,}/{r['expected']:,}",
+                ms(r["p50"]),
+                ms(r["p99"]),
+                ms(r["max"]),
+                f"connect {r['connect_s']:.0f} s; HTTP call p50 {ms(r['http_p50'])} ms"
+                + (
+                    f"; {r['connect_failed']} connects failed ({r['connect_error']})"
+                    if r["connect_failed"]
+                    else ""
+                )
+                + (f"; {r['incomplete_calls']} calls timed out" if r["incomplete_calls"] else ""),
+            ]
+        )
+    lines += table(
+        [
+            "store",
+            "async mode",
+            "serve processes",
+            "clients connected",
+            "client processes",
+            "delivered",
+            "p50 ms",
+            "p99 ms",
+            "max ms",
+            "notes",
+        ],
+        out,
+    )
     return lines
 
 

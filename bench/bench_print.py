@@ -34,10 +34,15 @@ ISSUED = datetime(2026, 11, 27, 9, 15, tzinfo=ZoneInfo("Asia/Jakarta"))
 
 def ticket(i: int) -> PrintedTicket:
     ticket_id = f"bench{i:07d}"
-    return PrintedTicket(id=ticket_id, number=f"A{i % 1000:03d}",
-                         priority="lansia" if i % 7 == 0 else "", people_ahead=i % 40,
-                         estimated_wait_s=(i % 40) * 450, issued_at=ISSUED,
-                         url=f"https://antrean.kebonjeruk.example/t/{ticket_id}")
+    return PrintedTicket(
+        id=ticket_id,
+        number=f"A{i % 1000:03d}",
+        priority="lansia" if i % 7 == 0 else "",
+        people_ahead=i % 40,
+        estimated_wait_s=(i % 40) * 450,
+        issued_at=ISSUED,
+        url=f"https://antrean.kebonjeruk.example/t/{ticket_id}",
+    )
 
 
 def run(n: int) -> list[list[str]]:
@@ -46,8 +51,9 @@ def run(n: int) -> list[list[str]]:
     rows = []
     printer = FakePrinter().start()
     try:
-        settings = check_printer("network", {"host": "127.0.0.1", "port": printer.port,
-                                             "timeout": 3})
+        settings = check_printer(
+            "network", {"host": "127.0.0.1", "port": printer.port, "timeout": 3}
+        )
         for paper, profile, qr in PAPERS:
             renders, sends, totals, previews, sizes = [], [], [], [], []
             before = len(printer.jobs)
@@ -67,11 +73,19 @@ def run(n: int) -> list[list[str]]:
                 previews.append(time.perf_counter() - t0)
             printer.wait_for_jobs(before + n)
             r, s, t, p = (benchlib.summary(x) for x in (renders, sends, totals, previews))
-            rows.append([paper, profile, qr, f"{sum(sizes) // len(sizes):,}",
-                         f"{benchlib.ms(r['p50'])} / {benchlib.ms(r['p99'])}",
-                         f"{benchlib.ms(s['p50'])} / {benchlib.ms(s['p99'])}",
-                         f"{benchlib.ms(t['p50'])} / {benchlib.ms(t['p99'])}",
-                         f"{1 / t['mean']:.0f}", benchlib.ms(p["p50"])])
+            rows.append(
+                [
+                    paper,
+                    profile,
+                    qr,
+                    f"{sum(sizes) // len(sizes):,}",
+                    f"{benchlib.ms(r['p50'])} / {benchlib.ms(r['p99'])}",
+                    f"{benchlib.ms(s['p50'])} / {benchlib.ms(s['p99'])}",
+                    f"{benchlib.ms(t['p50'])} / {benchlib.ms(t['p99'])}",
+                    f"{1 / t['mean']:.0f}",
+                    benchlib.ms(p["p50"]),
+                ]
+            )
     finally:
         printer.stop()
     return rows
@@ -89,9 +103,20 @@ def main() -> None:
         "server does; times in ms (p50 / p99). A real printer adds its network and about "
         "0.5 s of paper per ticket; issuing never waits for any of it (background worker).",
         "",
-        *benchlib.table(["paper", "profile", "QR code", "bytes", "render ms",
-                         "send ms (connect+status+bytes)", "render+send ms",
-                         "tickets/s (one printer)", "PNG preview ms (p50)"], rows),
+        *benchlib.table(
+            [
+                "paper",
+                "profile",
+                "QR code",
+                "bytes",
+                "render ms",
+                "send ms (connect+status+bytes)",
+                "render+send ms",
+                "tickets/s (one printer)",
+                "PNG preview ms (p50)",
+            ],
+            rows,
+        ),
         "",
         *benchlib.environment(("python-escpos", "pillow", "qrcode")),
     ]

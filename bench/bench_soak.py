@@ -47,8 +47,17 @@ HEARD_TIMEOUT_S = 10.0  # a call not heard this long after the run ended is miss
 
 # -- client processes --------------------------------------------------------------
 
-def client_process(url: str, displays: int, phones: int, index: int, tickets: Any,
-                   ready: Any, results: Any, stop: Any) -> None:
+
+def client_process(
+    url: str,
+    displays: int,
+    phones: int,
+    index: int,
+    tickets: Any,
+    ready: Any,
+    results: Any,
+    stop: Any,
+) -> None:
     """`displays` display clients and `phones` phone clients in one asyncio loop."""
     try:
         asyncio.run(_clients(url, displays, phones, index, tickets, ready, results, stop))
@@ -56,8 +65,16 @@ def client_process(url: str, displays: int, phones: int, index: int, tickets: An
         ready.put((index, 0, f"{type(exc).__name__}: {exc}"))
 
 
-async def _clients(url: str, displays: int, phones: int, index: int, tickets: Any,
-                   ready: Any, results: Any, stop: Any) -> None:
+async def _clients(
+    url: str,
+    displays: int,
+    phones: int,
+    index: int,
+    tickets: Any,
+    ready: Any,
+    results: Any,
+    stop: Any,
+) -> None:
     import socketio
 
     heard: dict[str, list[float]] = {}  # ticket id -> display receipt times
@@ -102,8 +119,11 @@ async def _clients(url: str, displays: int, phones: int, index: int, tickets: An
             at = time.monotonic()
             counts["frames"] += 1
             for event in frame["events"]:
-                if (event["event"] == "ticket_called" and not event.get("recall")
-                        and event["ticket"]["id"] == state["ticket"]):
+                if (
+                    event["event"] == "ticket_called"
+                    and not event.get("recall")
+                    and event["ticket"]["id"] == state["ticket"]
+                ):
                     phone_heard[state["ticket"]] = at
                     state["called"].set()
 
@@ -137,8 +157,15 @@ async def _clients(url: str, displays: int, phones: int, index: int, tickets: An
     deadline = time.monotonic() + 300
     while len(clients) < displays + phones and time.monotonic() < deadline:
         await asyncio.sleep(0.1)  # the phones connect in their own tasks
-    ready.put((index, len(clients), "" if len(clients) == displays + phones
-               else f"only {len(clients)} of {displays + phones} connected"))
+    ready.put(
+        (
+            index,
+            len(clients),
+            ""
+            if len(clients) == displays + phones
+            else f"only {len(clients)} of {displays + phones} connected",
+        )
+    )
     while not stop.is_set():
         await asyncio.sleep(0.1)
     await asyncio.sleep(HEARD_TIMEOUT_S if not os.environ.get("SOAK_QUICK") else 2.0)
@@ -150,6 +177,7 @@ async def _clients(url: str, displays: int, phones: int, index: int, tickets: An
 
 
 # -- the office's traffic ------------------------------------------------------------
+
 
 class Traffic:
     """A kiosk issuing at a rate and clerks calling and completing, over HTTP."""
@@ -171,11 +199,15 @@ class Traffic:
 
         def session(user: str) -> Any:
             s = requests.Session()
-            r = s.post(url + "/api/v1/auth/token",
-                       json={"username": user, "password": PASSWORD}, timeout=30)
+            r = s.post(
+                url + "/api/v1/auth/token",
+                json={"username": user, "password": PASSWORD},
+                timeout=30,
+            )
             r.raise_for_status()
             s.headers["Authorization"] = "Bearer " + r.json()["token"]
             return s
+
         self.kiosk = session("kiosk")
         self.clerks = [session(f"clerk{c}") for c in counters]
         for clerk, counter in zip(self.clerks, counters, strict=True):
@@ -231,8 +263,9 @@ class Traffic:
         self.recording = recording
         self.stop.clear()
         threads = [threading.Thread(target=self.issuer)]
-        threads += [threading.Thread(target=self.clerk, args=(i,))
-                    for i in range(len(self.counters))]
+        threads += [
+            threading.Thread(target=self.clerk, args=(i,)) for i in range(len(self.counters))
+        ]
         for t in threads:
             t.start()
         self.stop.wait(seconds)
@@ -242,6 +275,7 @@ class Traffic:
 
 
 # -- the serve worker ------------------------------------------------------------------
+
 
 def worker_pid(master: int) -> int:
     """gunicorn's worker: the child of the master process."""
@@ -273,15 +307,22 @@ def cpu_s(pid: int) -> float:
 
 # -- one store -------------------------------------------------------------------------
 
+
 def run_store(kind: str, directory: Path, redis_url: str | None, args: Any) -> dict[str, Any]:
     counters = [str(c) for c in range(1, args.counters + 1)]
     if kind == "redis":
         benchlib.wipe_redis(redis_url)
     users = {"kiosk": "kiosk", **{f"clerk{c}": "clerk" for c in counters}}
     clients = args.displays + args.phones
-    [server] = benchlib.start_servers(directory / kind, kind, redis_url, async_mode="gevent",
-                                      users=users, max_sockets=max(clients + 100, 1000),
-                                      max_sockets_per_address=max(clients + 100, 1000))
+    [server] = benchlib.start_servers(
+        directory / kind,
+        kind,
+        redis_url,
+        async_mode="gevent",
+        users=users,
+        max_sockets=max(clients + 100, 1000),
+        max_sockets_per_address=max(clients + 100, 1000),
+    )
     result: dict[str, Any] = {"kind": kind}
     ctx = mp.get_context("spawn")
     tickets, ready, results, stop = ctx.Queue(), ctx.Queue(), ctx.Queue(), ctx.Event()
@@ -300,14 +341,19 @@ def run_store(kind: str, directory: Path, redis_url: str | None, args: Any) -> d
 
         per = CLIENTS_PER_PROCESS
         nproc = max(1, -(-clients // per))
-        shares = [(args.displays * (i + 1) // nproc - args.displays * i // nproc,
-                   args.phones * (i + 1) // nproc - args.phones * i // nproc)
-                  for i in range(nproc)]
+        shares = [
+            (
+                args.displays * (i + 1) // nproc - args.displays * i // nproc,
+                args.phones * (i + 1) // nproc - args.phones * i // nproc,
+            )
+            for i in range(nproc)
+        ]
         env_quick = {"SOAK_QUICK": "1"} if args.quick else {}
         os.environ.update(env_quick)
         for i, (d, p) in enumerate(shares):
-            proc = ctx.Process(target=client_process,
-                               args=(server.url, d, p, i, tickets, ready, results, stop))
+            proc = ctx.Process(
+                target=client_process, args=(server.url, d, p, i, tickets, ready, results, stop)
+            )
             proc.start()
             procs.append(proc)
         connected, errors = 0, []
@@ -333,6 +379,7 @@ def run_store(kind: str, directory: Path, redis_url: str | None, args: Any) -> d
                 rss.append((time.monotonic() - t0, rss_mib(worker)))
                 if sampler_stop.wait(RSS_EVERY_S):
                     return
+
         sampler = threading.Thread(target=sample)
         sampler.start()
         traffic.run(args.minutes * 60, recording=True)
@@ -342,9 +389,16 @@ def run_store(kind: str, directory: Path, redis_url: str | None, args: Any) -> d
         sampler.join()
         stop.set()
         gathered = [results.get(timeout=120) for _ in procs]
-        result.update(rss=rss, cpu=cpu, elapsed=elapsed, http=traffic.times,
-                      called=dict(traffic.called), errors=traffic.errors,
-                      gathered=gathered, issued=len(traffic.issued))
+        result.update(
+            rss=rss,
+            cpu=cpu,
+            elapsed=elapsed,
+            http=traffic.times,
+            called=dict(traffic.called),
+            errors=traffic.errors,
+            gathered=gathered,
+            issued=len(traffic.issued),
+        )
     finally:
         stop.set()
         for proc in procs:
@@ -384,15 +438,23 @@ def analyse(r: dict[str, Any]) -> dict[str, Any]:
                 phone_lat.append(max(0.0, phone_heard[tid] - at))
     clients = r["connected"]
     rss = [m for _, m in r["rss"]]
-    warm = rss[len(rss) // 3:] or rss  # after the first third: warmed up
+    warm = rss[len(rss) // 3 :] or rss  # after the first third: warmed up
     growth = (warm[-1] - warm[0]) / warm[0] if warm and warm[0] else float("nan")
-    return {"calls": len(called), "display": display_lat, "phone": phone_lat,
-            "missed_display": missed_display, "phone_calls": followed,
-            # a phone joined its ticket's rooms before the call and never heard it
-            "missed_phone": followed - len(phone_lat),
-            "reconnects": max(0, connects - clients), "disconnects": disconnects,
-            "frames": frames, "rss": rss, "rss_growth": growth,
-            "cpu_us_per_frame": r["cpu"] / frames * 1e6 if frames else float("nan")}
+    return {
+        "calls": len(called),
+        "display": display_lat,
+        "phone": phone_lat,
+        "missed_display": missed_display,
+        "phone_calls": followed,
+        # a phone joined its ticket's rooms before the call and never heard it
+        "missed_phone": followed - len(phone_lat),
+        "reconnects": max(0, connects - clients),
+        "disconnects": disconnects,
+        "frames": frames,
+        "rss": rss,
+        "rss_growth": growth,
+        "cpu_us_per_frame": r["cpu"] / frames * 1e6 if frames else float("nan"),
+    }
 
 
 def client_processes(args: Any) -> int:
@@ -400,44 +462,75 @@ def client_processes(args: Any) -> int:
 
 
 def render(args: Any, runs: list[dict[str, Any]], seconds: float) -> list[str]:
-    lines = ["## Soak: steady traffic with displays and phones", "",
-             *benchlib.environment(("flask-socketio", "python-socketio", "gunicorn",
-                                    "gevent", "redis")), "",
-             f"{args.minutes:g} min per store of {args.rate:g} issues/s (round-robin over "
-             f"the services) with {args.counters} counters calling next and completing as "
-             f"fast as tickets wait, {args.displays} display clients and {args.phones} "
-             "phone clients (each following one ticket, `ticket:<id>` + `line:<service>`, "
-             "then the next one issued), one `satupintu serve` (default config: gevent) "
-             f"per store; the clients in {client_processes(args)} process(es) and the HTTP "
-             "traffic in this one, all on the same 2 cores. "
-             f"HTTP alone: a {args.warmup:g} s warm-up of the same traffic before any "
-             f"socket connects. Whole run: {seconds:.0f} s.", ""]
+    lines = [
+        "## Soak: steady traffic with displays and phones",
+        "",
+        *benchlib.environment(("flask-socketio", "python-socketio", "gunicorn", "gevent", "redis")),
+        "",
+        f"{args.minutes:g} min per store of {args.rate:g} issues/s (round-robin over "
+        f"the services) with {args.counters} counters calling next and completing as "
+        f"fast as tickets wait, {args.displays} display clients and {args.phones} "
+        "phone clients (each following one ticket, `ticket:<id>` + `line:<service>`, "
+        "then the next one issued), one `satupintu serve` (default config: gevent) "
+        f"per store; the clients in {client_processes(args)} process(es) and the HTTP "
+        "traffic in this one, all on the same 2 cores. "
+        f"HTTP alone: a {args.warmup:g} s warm-up of the same traffic before any "
+        f"socket connects. Whole run: {seconds:.0f} s.",
+        "",
+    ]
     rows = []
     for r in runs:
         a = analyse(r)
-        rows.append([
-            r["kind"], f"{r['connected']:,}", f"{a['calls']:,}",
-            f"{ms(pct(a['display'], 50))} / {ms(pct(a['display'], 99))} / "
-            f"{ms(max(a['display'], default=float('nan')))}",
-            f"{ms(pct(a['phone'], 50))} / {ms(pct(a['phone'], 99))} ({a['phone_calls']:,})",
-            f"{a['missed_display']} / {a['missed_phone']}", str(a["reconnects"]),
-            " / ".join(f"{ms(pct(r['http_alone'][k], 50))}-{ms(pct(r['http_alone'][k], 99))}"
-                       for k in ("issue", "call-next", "complete")),
-            " / ".join(f"{ms(pct(r['http'][k], 50))}-{ms(pct(r['http'][k], 99))}"
-                       for k in ("issue", "call-next", "complete")),
-            " ".join(f"{m:.0f}" for m in a["rss"]), f"{a['rss_growth'] * 100:+.1f}%",
-            f"{a['cpu_us_per_frame']:.1f}", f"{a['frames']:,}",
-            f"{len(r['errors'])}" + (f" ({r['errors'][0][:60]})" if r["errors"] else ""),
-        ])
-    lines += table(["store", "clients", "calls", "call -> display ms p50 / p99 / max",
-                    "call -> phone ms p50 / p99 (calls followed)", "missed calls display / phone",
-                    "reconnects", "HTTP alone ms p50-p99 issue / call-next / complete",
-                    "HTTP with sockets ms p50-p99 issue / call-next / complete",
-                    "worker RSS MiB every 10 s", "RSS growth after warm-up",
-                    "worker CPU us per frame", "frames delivered", "HTTP errors"], rows)
-    lines += ["", "A missed call is one that some connected display never heard within "
-              f"{HEARD_TIMEOUT_S:g} s of the end; RSS growth compares the last sample with "
-              "the first after a third of the run."]
+        rows.append(
+            [
+                r["kind"],
+                f"{r['connected']:,}",
+                f"{a['calls']:,}",
+                f"{ms(pct(a['display'], 50))} / {ms(pct(a['display'], 99))} / "
+                f"{ms(max(a['display'], default=float('nan')))}",
+                f"{ms(pct(a['phone'], 50))} / {ms(pct(a['phone'], 99))} ({a['phone_calls']:,})",
+                f"{a['missed_display']} / {a['missed_phone']}",
+                str(a["reconnects"]),
+                " / ".join(
+                    f"{ms(pct(r['http_alone'][k], 50))}-{ms(pct(r['http_alone'][k], 99))}"
+                    for k in ("issue", "call-next", "complete")
+                ),
+                " / ".join(
+                    f"{ms(pct(r['http'][k], 50))}-{ms(pct(r['http'][k], 99))}"
+                    for k in ("issue", "call-next", "complete")
+                ),
+                " ".join(f"{m:.0f}" for m in a["rss"]),
+                f"{a['rss_growth'] * 100:+.1f}%",
+                f"{a['cpu_us_per_frame']:.1f}",
+                f"{a['frames']:,}",
+                f"{len(r['errors'])}" + (f" ({r['errors'][0][:60]})" if r["errors"] else ""),
+            ]
+        )
+    lines += table(
+        [
+            "store",
+            "clients",
+            "calls",
+            "call -> display ms p50 / p99 / max",
+            "call -> phone ms p50 / p99 (calls followed)",
+            "missed calls display / phone",
+            "reconnects",
+            "HTTP alone ms p50-p99 issue / call-next / complete",
+            "HTTP with sockets ms p50-p99 issue / call-next / complete",
+            "worker RSS MiB every 10 s",
+            "RSS growth after warm-up",
+            "worker CPU us per frame",
+            "frames delivered",
+            "HTTP errors",
+        ],
+        rows,
+    )
+    lines += [
+        "",
+        "A missed call is one that some connected display never heard within "
+        f"{HEARD_TIMEOUT_S:g} s of the end; RSS growth compares the last sample with "
+        "the first after a third of the run.",
+    ]
     return lines
 
 
@@ -461,8 +554,9 @@ def main() -> int:
         stores = args.stores.split(",")
         with benchlib.redis_server() as redis:
             for kind in stores:
-                runs.append(run_store(kind, directory, redis.url if kind == "redis" else None,
-                                      args))
+                runs.append(
+                    run_store(kind, directory, redis.url if kind == "redis" else None, args)
+                )
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     benchlib.report(args, "soak", render(args, runs, time.monotonic() - started))

@@ -34,8 +34,9 @@ def run(mode: str) -> str:
     if mode == "direct":
         store._pool = None  # SQLite on the event loop
     cfg = load_config(ROOT / "config.toml")
-    cfg = dataclasses.replace(cfg, services=tuple(
-        dataclasses.replace(s, daily_quota=0) for s in cfg.services))
+    cfg = dataclasses.replace(
+        cfg, services=tuple(dataclasses.replace(s, daily_quota=0) for s in cfg.services)
+    )
     engine = Engine(cfg, store)
     stalls: list[float] = []
 
@@ -61,9 +62,11 @@ def run(mode: str) -> str:
     def q(xs: list[float], p: int) -> float:
         return statistics.quantiles(xs, n=100)[p - 1] * 1000
 
-    return (f"{mode}: issue p50 {q(times, 50):.2f} ms p99 {q(times, 99):.2f} ms, "
-            f"{ISSUES / elapsed:.0f}/s; loop late p50 {q(stalls, 50):.2f} ms "
-            f"p99 {q(stalls, 99):.2f} ms max {max(stalls) * 1000:.1f} ms")
+    return (
+        f"{mode}: issue p50 {q(times, 50):.2f} ms p99 {q(times, 99):.2f} ms, "
+        f"{ISSUES / elapsed:.0f}/s; loop late p50 {q(stalls, 50):.2f} ms "
+        f"p99 {q(stalls, 99):.2f} ms max {max(stalls) * 1000:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -46,11 +46,15 @@ print side by side.
 
 # -- arguments and machine facts ---------------------------------------------
 
+
 def parser(description: str) -> argparse.ArgumentParser:
     """An argument parser with the flags every benchmark takes."""
     p = argparse.ArgumentParser(description=description)
-    p.add_argument("--quick", action="store_true",
-                   help="tiny sizes, to check the script works (never writes the doc)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny sizes, to check the script works (never writes the doc)",
+    )
     p.add_argument("--no-doc", action="store_true", help="print only; leave the doc alone")
     p.add_argument("--stores", default="sqlite,redis", help="comma-separated: sqlite,redis")
     return p
@@ -91,8 +95,9 @@ def version(package: str) -> str:
 
 def redis_server_version() -> str:
     try:
-        out = subprocess.run(["redis-server", "--version"], capture_output=True, text=True,
-                             check=True).stdout
+        out = subprocess.run(
+            ["redis-server", "--version"], capture_output=True, text=True, check=True
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         return "not installed"
     return next((w[2:] for w in out.split() if w.startswith("v=")), out.strip())
@@ -114,6 +119,7 @@ def environment(packages: tuple[str, ...] = ("redis",)) -> list[str]:
 
 # -- numbers -----------------------------------------------------------------
 
+
 def pct(values: list[float], p: float) -> float:
     """The p-th percentile (nearest rank) of `values`."""
     if not values:
@@ -129,10 +135,13 @@ def ms(seconds: float) -> str:
 
 def summary(latencies: list[float]) -> dict[str, float]:
     """p50, p99, max and mean of latencies in seconds."""
-    return {"p50": pct(latencies, 50), "p99": pct(latencies, 99),
-            "max": max(latencies, default=float("nan")),
-            "mean": statistics.fmean(latencies) if latencies else float("nan"),
-            "n": len(latencies)}
+    return {
+        "p50": pct(latencies, 50),
+        "p99": pct(latencies, 99),
+        "max": max(latencies, default=float("nan")),
+        "mean": statistics.fmean(latencies) if latencies else float("nan"),
+        "n": len(latencies),
+    }
 
 
 def table(header: list[str], rows: list[list[Any]]) -> list[str]:
@@ -143,6 +152,7 @@ def table(header: list[str], rows: list[list[Any]]) -> list[str]:
 
 
 # -- stores and config --------------------------------------------------------
+
 
 def bench_config(quota: int = 1_000_000):
     """The demo office's config.toml with a daily quota big enough for a very long day."""
@@ -198,9 +208,16 @@ class BenchClock:
 
 # -- servers (satupintu serve) ---------------------------------------------------
 
-def write_server_config(path: Path, kind: str, redis_url: str | None,
-                        async_mode: str = "threading", threads: int = 50,
-                        counters_toml: str | None = None, **server_keys: int) -> Path:
+
+def write_server_config(
+    path: Path,
+    kind: str,
+    redis_url: str | None,
+    async_mode: str = "threading",
+    threads: int = 50,
+    counters_toml: str | None = None,
+    **server_keys: int,
+) -> Path:
     """config.toml for a benchmark server: the demo office, no issue rate limit,
     the largest daily quota the config allows, optionally other counters."""
     import re
@@ -208,23 +225,37 @@ def write_server_config(path: Path, kind: str, redis_url: str | None,
     from satupintu.config import load_config
     from tests.serverproc import write_config
 
-    write_config(path, redis_url if kind == "redis" else None, async_mode, threads,
-                 issue_per_minute=100_000, **server_keys)
+    write_config(
+        path,
+        redis_url if kind == "redis" else None,
+        async_mode,
+        threads,
+        issue_per_minute=100_000,
+        **server_keys,
+    )
     text = path.read_text(encoding="utf-8")
     text = re.sub(r"^daily_quota = \d+", "daily_quota = 100000", text, flags=re.MULTILINE)
     if counters_toml:
-        text = re.sub(r'^\[\[counters\]\]\nid = "[^"]*"\nname = "[^"]*"\n', "", text,
-                      flags=re.MULTILINE)
+        text = re.sub(
+            r'^\[\[counters\]\]\nid = "[^"]*"\nname = "[^"]*"\n', "", text, flags=re.MULTILINE
+        )
         text = text.rstrip("\n") + "\n\n" + counters_toml
     path.write_text(text, encoding="utf-8")
     load_config(path)
     return path
 
 
-def start_servers(work: Path, kind: str, redis_url: str | None, processes: int = 1,
-                  async_mode: str = "threading", threads: int = 50,
-                  counters_toml: str | None = None,
-                  users: dict[str, str] | None = None, **server_keys: int) -> list[Any]:
+def start_servers(
+    work: Path,
+    kind: str,
+    redis_url: str | None,
+    processes: int = 1,
+    async_mode: str = "threading",
+    threads: int = 50,
+    counters_toml: str | None = None,
+    users: dict[str, str] | None = None,
+    **server_keys: int,
+) -> list[Any]:
     """Start `processes` serve processes on one store (SQLite: one only), users added first.
 
     `users` maps username -> role; every user's password is tests.serverproc.PASSWORD.
@@ -234,10 +265,13 @@ def start_servers(work: Path, kind: str, redis_url: str | None, processes: int =
     if kind == "sqlite" and processes != 1:
         raise ValueError("SQLite is one server process")
     work.mkdir(parents=True, exist_ok=True)
-    config = write_server_config(work / "config.toml", kind, redis_url, async_mode, threads,
-                                 counters_toml, **server_keys)
-    servers = [ServerProcess(work / f"p{i}", config_path=config, data_dir=work / "var")
-               for i in range(processes)]
+    config = write_server_config(
+        work / "config.toml", kind, redis_url, async_mode, threads, counters_toml, **server_keys
+    )
+    servers = [
+        ServerProcess(work / f"p{i}", config_path=config, data_dir=work / "var")
+        for i in range(processes)
+    ]
     for name, role in (users or {}).items():  # shared store: adding once is enough
         servers[0].add_user(name, role)
     started = []
@@ -252,6 +286,7 @@ def start_servers(work: Path, kind: str, redis_url: str | None, processes: int =
 
 
 # -- the doc -------------------------------------------------------------------
+
 
 def write_section(name: str, lines: list[str], path: Path = DOC) -> None:
     """Replace (or append) this benchmark's section of docs/performance.md."""

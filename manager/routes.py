@@ -12,5 +12,8 @@ from . import bp
 @bp.get("/manager")
 def page() -> str:
     """The live board (manager login)."""
-    return render_template("manager/manager.html", kiosks=current.config().kiosks,
-                           policy=current.config().routing.policy)
+    return render_template(
+        "manager/manager.html",
+        kiosks=current.config().kiosks,
+        policy=current.config().routing.policy,
+    )

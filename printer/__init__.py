@@ -25,12 +25,15 @@ def init_printing(app: Any, socketio: Any, engine: Any) -> Any:
     config = current.config.get(app)
     check_kiosk_printers(config)  # ConfigError naming file and key, before anything starts
     public_url = app.config.get("SATUPINTU_PUBLIC_URL") or os.environ.get(
-        "SATUPINTU_PUBLIC_URL", "")
+        "SATUPINTU_PUBLIC_URL", ""
+    )
     service = PrintService(config, engine, make_notifier(socketio.server), public_url=public_url)
     printing.set(app, service)
     if "printer" not in app.blueprints:
         app.register_blueprint(bp)
-    app.config["TAGS"] = [*app.config.get("TAGS", []), {
-        "name": "Printing", "description": "ticket preview, print state, reprint, printers"}]
+    app.config["TAGS"] = [
+        *app.config.get("TAGS", []),
+        {"name": "Printing", "description": "ticket preview, print state, reprint, printers"},
+    ]
     init_agent_sockets(socketio)
     return service

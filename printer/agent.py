@@ -67,8 +67,13 @@ class PrintedLog:
 
     def write(self, job_id: str, state: str, printer: str = "", detail: str = "") -> None:
         """Record (durably, before returning) what happened to a job."""
-        entry = {"id": job_id, "state": state, "printer": printer, "detail": detail,
-                 "at": time.time()}
+        entry = {
+            "id": job_id,
+            "state": state,
+            "printer": printer,
+            "detail": detail,
+            "at": time.time(),
+        }
         self.outcomes[job_id] = entry
         with self.path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(entry) + "\n")
@@ -90,10 +95,18 @@ class PrintedLog:
 class PrintAgent:
     """One kiosk's print agent; `run()` blocks until `stop()`."""
 
-    def __init__(self, server: str, kiosk: str, printer: PrinterSettings, state_file: Path,
-                 token: str = "", username: str = "", password: str = "",
-                 heartbeat: float = 10.0,
-                 send: Callable[[PrinterSettings, bytes], PrinterState] = transports.send):
+    def __init__(
+        self,
+        server: str,
+        kiosk: str,
+        printer: PrinterSettings,
+        state_file: Path,
+        token: str = "",
+        username: str = "",
+        password: str = "",
+        heartbeat: float = 10.0,
+        send: Callable[[PrinterSettings, bytes], PrinterState] = transports.send,
+    ):
         self.server = server.rstrip("/")
         self.kiosk = kiosk
         self.printer = printer
@@ -110,8 +123,9 @@ class PrintAgent:
         self._inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.sio = socketio.Client(reconnection=True, reconnection_delay=0.5,
-                                   reconnection_delay_max=5)
+        self.sio = socketio.Client(
+            reconnection=True, reconnection_delay=0.5, reconnection_delay_max=5
+        )
         self.sio.on("connect", lambda: self._inbox.put(("join", None)))
         self.sio.on("disconnect", self._disconnected)
         self.sio.on(events.PRINT_JOB, lambda job: self._inbox.put(("job", job)))
@@ -123,8 +137,11 @@ class PrintAgent:
         if not (self.username and self.password):
             raise AgentError("the token was refused; give --username and --password-stdin")
         try:
-            r = requests.post(f"{self.server}/api/v1/auth/token", timeout=15,
-                              json={"username": self.username, "password": self.password})
+            r = requests.post(
+                f"{self.server}/api/v1/auth/token",
+                timeout=15,
+                json={"username": self.username, "password": self.password},
+            )
         except requests.RequestException as exc:
             raise ConnectionError(f"cannot reach {self.server}: {exc}") from exc
         if r.status_code != 200:
@@ -144,17 +161,25 @@ class PrintAgent:
 
     def _join(self) -> None:
         for attempt in range(2):
-            ack = self.sio.call(events.PRINTER_AGENT_JOIN, {
-                "kiosk": self.kiosk, "token": self.token, "state": self.state.value,
-                "detail": self.detail}, timeout=15)
+            ack = self.sio.call(
+                events.PRINTER_AGENT_JOIN,
+                {
+                    "kiosk": self.kiosk,
+                    "token": self.token,
+                    "state": self.state.value,
+                    "detail": self.detail,
+                },
+                timeout=15,
+            )
             if ack.get("ok"):
                 break
             if ack.get("error") == "unauthorized" and attempt == 0 and self.password:
                 self.login()  # the token expired: log in again
                 continue
             raise AgentError(f"kiosk {self.kiosk} refused: {ack.get('message')}")
-        log.info("joined %s as kiosk %s; %d job(s) waiting", self.server, ack["kiosk"],
-                 len(ack["jobs"]))
+        log.info(
+            "joined %s as kiosk %s; %d job(s) waiting", self.server, ack["kiosk"], len(ack["jobs"])
+        )
         self.joined.set()
         for job in ack["jobs"]:
             self._handle(job)
@@ -207,10 +232,16 @@ class PrintAgent:
         if self.drop_acks:
             return
         try:
-            self.sio.call(events.PRINTER_AGENT_ACK, {"job": job_id, "ok": ok, "state": state,
-                                                "detail": detail}, timeout=10)
-        except (socketio.exceptions.TimeoutError, socketio.exceptions.BadNamespaceError,
-                socketio.exceptions.ConnectionError) as exc:
+            self.sio.call(
+                events.PRINTER_AGENT_ACK,
+                {"job": job_id, "ok": ok, "state": state, "detail": detail},
+                timeout=10,
+            )
+        except (
+            socketio.exceptions.TimeoutError,
+            socketio.exceptions.BadNamespaceError,
+            socketio.exceptions.ConnectionError,
+        ) as exc:
             # The job stays pending on the server, comes back on reconnect, and is
             # acknowledged then from the printed log.
             log.warning("could not acknowledge job %s (%s); will on reconnect", job_id, exc)
@@ -220,8 +251,11 @@ class PrintAgent:
             self.state, detail = transports.probe(self.printer)
             self.detail = detail or self.detail
         try:
-            self.sio.call(events.PRINTER_AGENT_STATUS, {"state": self.state.value,
-                                                   "detail": self.detail}, timeout=10)
+            self.sio.call(
+                events.PRINTER_AGENT_STATUS,
+                {"state": self.state.value, "detail": self.detail},
+                timeout=10,
+            )
         except socketio.exceptions.SocketIOError as exc:
             log.debug("heartbeat not sent: %s", exc)
 
@@ -257,8 +291,9 @@ class PrintAgent:
 
     def start(self) -> threading.Thread:
         """Run in a background thread (tests, embedding)."""
-        self._thread = threading.Thread(target=self.run, name=f"print-agent-{self.kiosk}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self.run, name=f"print-agent-{self.kiosk}", daemon=True
+        )
         self._thread.start()
         return self._thread
 

@@ -35,8 +35,11 @@ def check_transport(settings: PrinterSettings) -> PrinterSettings:
     if settings.type in DRIVERS:
         module, package = DRIVERS[settings.type]
         if importlib.util.find_spec(module) is None:
-            raise PrinterConfigError("type", f"a {settings.type} printer needs the {package} "
-                                             f"package on this machine: pip install {package}")
+            raise PrinterConfigError(
+                "type",
+                f"a {settings.type} printer needs the {package} "
+                f"package on this machine: pip install {package}",
+            )
     return settings
 
 
@@ -51,12 +54,14 @@ def check_kiosk_printers(config: Config) -> None:
         try:
             check_transport(kiosk.printer)
         except PrinterConfigError as exc:
-            raise ConfigError(f"{config.path}: kiosks[{i}].printer.{exc.key}: "
-                              f"{exc.message}") from None
+            raise ConfigError(
+                f"{config.path}: kiosks[{i}].printer.{exc.key}: {exc.message}"
+            ) from None
 
 
-def parse_spec(spec: str, paper: str = "80", profile: str = "",
-               timeout: float = 3.0) -> PrinterSettings:
+def parse_spec(
+    spec: str, paper: str = "80", profile: str = "", timeout: float = 3.0
+) -> PrinterSettings:
     """A printer named on the command line: network:HOST[:PORT], file:PATH, usb:VID:PID,
     serial:DEVICE[:BAUD] or cups:NAME. Raises PrinterConfigError.
     """
@@ -72,8 +77,9 @@ def parse_spec(spec: str, paper: str = "80", profile: str = "",
     elif kind == "usb":
         parts = rest.split(":")
         if len(parts) != 2:
-            raise PrinterConfigError("printer", "usb printers are usb:VENDOR:PRODUCT, "
-                                                "e.g. usb:04b8:0e15")
+            raise PrinterConfigError(
+                "printer", "usb printers are usb:VENDOR:PRODUCT, e.g. usb:04b8:0e15"
+            )
         options["vendor"], options["product"] = (spec_int(p, "usb id", 16) for p in parts)
     elif kind == "serial":
         device, _, baud = rest.rpartition(":") if rest.count(":") == 1 else (rest, "", "")
@@ -85,9 +91,12 @@ def parse_spec(spec: str, paper: str = "80", profile: str = "",
     elif kind == "cups":
         options["name"] = rest
     else:
-        raise PrinterConfigError("printer", "must be network:HOST[:PORT], file:PATH, "
-                                            "usb:VENDOR:PRODUCT, serial:DEVICE[:BAUD] or "
-                                            f"cups:NAME, got {spec!r}")
+        raise PrinterConfigError(
+            "printer",
+            "must be network:HOST[:PORT], file:PATH, "
+            "usb:VENDOR:PRODUCT, serial:DEVICE[:BAUD] or "
+            f"cups:NAME, got {spec!r}",
+        )
     return check_printer(kind, options)
 
 
@@ -97,6 +106,7 @@ def _profile(name: str) -> str:
     try:
         Paper.for_profile(name)
     except ValueError as exc:
-        raise PrinterConfigError("profile", f"{exc} (python-escpos profiles, e.g. TM-T20II, "
-                                            "TM-T88V, POS-5890)") from None
+        raise PrinterConfigError(
+            "profile", f"{exc} (python-escpos profiles, e.g. TM-T20II, TM-T88V, POS-5890)"
+        ) from None
     return name

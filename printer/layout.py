@@ -30,8 +30,20 @@ QR_MODULE_DOTS = 6
 NUMBER_MAX_SIZE = 6
 
 DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-          "September", "Oktober", "November", "Desember")
+MONTHS = (
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+)
 PRIORITY_LABELS = {
     "lansia": "Lansia",
     "disabilitas": "Penyandang Disabilitas",
@@ -42,15 +54,47 @@ PRIORITY_LABELS = {
 # Typographic characters that would make python-escpos switch code pages (or
 # print "?"): replaced by what a receipt printer has.
 REPLACEMENTS = {
-    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-",
-    "\u2212": "-", "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
-    "\u2026": "...", "\u2022": "*", "\u00a0": " ", "\u2007": " ", "\u2009": " ",
-    "\u202f": " ", "\u200b": "", "\ufeff": "", "\u20ac": "EUR", "\u2122": "TM",
-    "\u00a9": "(C)", "\u00ae": "(R)", "\t": " ", "\n": " ", "\r": "",
+    "\u2010": "-",
+    "\u2011": "-",
+    "\u2012": "-",
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u2015": "-",
+    "\u2212": "-",
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201a": "'",
+    "\u201b": "'",
+    "\u2032": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u201e": '"',
+    "\u201f": '"',
+    "\u2033": '"',
+    "\u2026": "...",
+    "\u2022": "*",
+    "\u00a0": " ",
+    "\u2007": " ",
+    "\u2009": " ",
+    "\u202f": " ",
+    "\u200b": "",
+    "\ufeff": "",
+    "\u20ac": "EUR",
+    "\u2122": "TM",
+    "\u00a9": "(C)",
+    "\u00ae": "(R)",
+    "\t": " ",
+    "\n": " ",
+    "\r": "",
     # Latin letters without a decomposition (NFKD keeps them whole)
-    "\u0141": "L", "\u0142": "l", "\u0110": "D", "\u0111": "d", "\u00d8": "O", "\u00f8": "o",
-    "\u0152": "OE", "\u0153": "oe",
+    "\u0141": "L",
+    "\u0142": "l",
+    "\u0110": "D",
+    "\u0111": "d",
+    "\u00d8": "O",
+    "\u00f8": "o",
+    "\u0152": "OE",
+    "\u0153": "oe",
 }
 
 
@@ -140,10 +184,12 @@ def sanitize(text: str, codec: str = CODEPAGE.lower()) -> str:
         elif _encodable(ch, codec):
             out.append(ch)
         else:
-            base = "".join(c for c in unicodedata.normalize("NFKD", ch)
-                           if not unicodedata.combining(c))
-            out.append(base if base and all(_encodable(c, codec) and ord(c) >= 0x20
-                                            for c in base) else "?")
+            base = "".join(
+                c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)
+            )
+            out.append(
+                base if base and all(_encodable(c, codec) and ord(c) >= 0x20 for c in base) else "?"
+            )
     return "".join(out)
 
 
@@ -157,8 +203,10 @@ def _encodable(ch: str, codec: str) -> bool:
 
 def indonesian_datetime(when: datetime) -> str:
     """'Jumat, 27 November 2026 09.15' (Indonesian names and time style, no locale needed)."""
-    return (f"{DAYS[when.weekday()]}, {when.day} {MONTHS[when.month - 1]} {when.year} "
-            f"{when.hour:02d}.{when.minute:02d}")
+    return (
+        f"{DAYS[when.weekday()]}, {when.day} {MONTHS[when.month - 1]} {when.year} "
+        f"{when.hour:02d}.{when.minute:02d}"
+    )
 
 
 def wait_text(seconds: int | float | None) -> str:
@@ -184,8 +232,9 @@ def ticket_url(ticket: PrintedTicket, base_url: str = "") -> str:
 # -- layout ---------------------------------------------------------------------
 
 
-def ticket_blocks(ticket: PrintedTicket, service: Service, office: Office, paper: Paper,
-                  base_url: str = "") -> list[Block]:
+def ticket_blocks(
+    ticket: PrintedTicket, service: Service, office: Office, paper: Paper, base_url: str = ""
+) -> list[Block]:
     """What the ticket says, top to bottom, already wrapped and sanitised for `paper`."""
     cols = paper.columns
     blocks: list[Block] = []
@@ -254,8 +303,13 @@ def write_escpos(printer: Escpos, blocks: list[Block], paper: Paper) -> None:
     for block in blocks:
         if isinstance(block, Line):
             if block.size > 1:
-                printer.set(custom_size=True, width=block.size, height=block.size,
-                            bold=block.bold, invert=block.invert)
+                printer.set(
+                    custom_size=True,
+                    width=block.size,
+                    height=block.size,
+                    bold=block.bold,
+                    invert=block.invert,
+                )
             else:
                 printer.set(normal_textsize=True, bold=block.bold, invert=block.invert)
             printer.textln(block.text)
@@ -267,8 +321,9 @@ def write_escpos(printer: Escpos, blocks: list[Block], paper: Paper) -> None:
                 printer.qr(block.data, ec=QR_ECLEVEL_M, size=block.module, native=True)
                 printer.ln()
             else:
-                printer.qr(block.data, ec=QR_ECLEVEL_M, size=block.module, native=False,
-                           center=True)
+                printer.qr(
+                    block.data, ec=QR_ECLEVEL_M, size=block.module, native=False, center=True
+                )
     printer.set(normal_textsize=True, bold=False, invert=False, align="left")
     printer.cut()  # feeds past the tear bar; no cut command on profiles without a cutter
 
@@ -277,8 +332,13 @@ def paper_for(profile: str | Paper) -> Paper:
     return profile if isinstance(profile, Paper) else Paper.for_profile(profile)
 
 
-def render(ticket: PrintedTicket, service: Service, office: Office,
-           profile: str | Paper = PAPERS["80"], base_url: str = "") -> bytes:
+def render(
+    ticket: PrintedTicket,
+    service: Service,
+    office: Office,
+    profile: str | Paper = PAPERS["80"],
+    base_url: str = "",
+) -> bytes:
     """The ESC/POS bytes of one ticket for a printer profile (e.g. 'TM-T20II', 'POS-5890')."""
     paper = paper_for(profile)
     printer = Dummy(profile=paper.profile)

@@ -59,8 +59,9 @@ def _height(block: Block, paper: Paper) -> int:
 
 @lru_cache(maxsize=64)
 def _qr_image(block: QR) -> Image.Image:
-    code = qrcode.QRCode(box_size=block.module, border=QR_BORDER,
-                         error_correction=qrcode.constants.ERROR_CORRECT_M)
+    code = qrcode.QRCode(
+        box_size=block.module, border=QR_BORDER, error_correction=qrcode.constants.ERROR_CORRECT_M
+    )
     code.add_data(block.data)
     code.make(fit=True)
     return code.make_image().get_image().convert("L")
@@ -80,8 +81,9 @@ def draw(blocks: list[Block], paper: Paper) -> Image.Image:
             x = (paper.dots - width) / 2
             if block.invert:
                 pen.rectangle((x - 6, y, x + width + 6, y + h - 1), fill=0)
-            pen.text((x, y + h / 2), block.text, font=font, anchor="lm",
-                     fill=255 if block.invert else 0)
+            pen.text(
+                (x, y + h / 2), block.text, font=font, anchor="lm", fill=255 if block.invert else 0
+            )
         elif isinstance(block, Rule):
             pen.line((0, y + h // 2, paper.dots, y + h // 2), fill=0, width=2)
         else:
@@ -95,8 +97,13 @@ def draw(blocks: list[Block], paper: Paper) -> Image.Image:
     return image
 
 
-def png_bytes(ticket: PrintedTicket, service: Service, office: Office,
-              profile: str | Paper = PAPERS["80"], base_url: str = "") -> bytes:
+def png_bytes(
+    ticket: PrintedTicket,
+    service: Service,
+    office: Office,
+    profile: str | Paper = PAPERS["80"],
+    base_url: str = "",
+) -> bytes:
     """The ticket as a PNG, laid out as the printer with `profile` prints it."""
     paper = paper_for(profile)
     image = draw(ticket_blocks(ticket, service, office, paper, base_url), paper)
@@ -106,10 +113,14 @@ def png_bytes(ticket: PrintedTicket, service: Service, office: Office,
 
 
 SAMPLE = PrintedTicket(
-    id="k7m2p9x4q8rt", number="A012", priority="lansia", people_ahead=3,
+    id="k7m2p9x4q8rt",
+    number="A012",
+    priority="lansia",
+    people_ahead=3,
     estimated_wait_s=1500,
     issued_at=datetime(2026, 11, 27, 9, 15, tzinfo=ZoneInfo("Asia/Jakarta")),
-    url="https://antrean.example.go.id/t/k7m2p9x4q8rt")
+    url="https://antrean.example.go.id/t/k7m2p9x4q8rt",
+)
 SAMPLE_SERVICE = "ktp"
 
 

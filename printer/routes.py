@@ -44,18 +44,26 @@ def service() -> PrintService:
 TAG = "Printing"
 
 
-def doc(summary: str, errors: tuple[int, ...], auth: bool = False,
-        extra: dict[int, Any] | None = None) -> Any:
+def doc(
+    summary: str, errors: tuple[int, ...], auth: bool = False, extra: dict[int, Any] | None = None
+) -> Any:
     """The OpenAPI summary, errors and security of a printing route (like satupintu.api's)."""
     codes = sorted(set(errors) | {401} | ({403} if auth else set()))
-    return bp.doc(summary=summary, tags=[TAG], security=SECURITY if auth else None,
-                  responses={**(extra or {}), **{code: ERRORS[code] for code in codes}})
+    return bp.doc(
+        summary=summary,
+        tags=[TAG],
+        security=SECURITY if auth else None,
+        responses={**(extra or {}), **{code: ERRORS[code] for code in codes}},
+    )
 
 
 @bp.get("/tickets/<ticket_id>/preview.png")
 @bp.input(PreviewQuery, location="query", arg_name="query")
-@bp.output(FileSchema(type="string", format="binary"), content_type="image/png",
-           description="The ticket as a PNG")
+@bp.output(
+    FileSchema(type="string", format="binary"),
+    content_type="image/png",
+    description="The ticket as a PNG",
+)
 @doc("The printed ticket as a PNG (kiosk fallback when printing fails)", (400, 404))
 def preview(ticket_id: str, query: dict[str, Any]) -> Response:
     """The ticket as the kiosk's printer prints it (paper=80 or 58 overrides)."""
@@ -85,8 +93,12 @@ def print_state(ticket_id: str) -> dict[str, Any]:
     ticket = find_ticket(svc.engine, ticket_id, staff=is_staff())
     info = svc.print_info(ticket)
     if info is None:
-        return {"ticket": ticket.id, "kiosk": None, "state": "none",
-                "preview": f"/api/v1/tickets/{ticket.id}/preview.png"}
+        return {
+            "ticket": ticket.id,
+            "kiosk": None,
+            "state": "none",
+            "preview": f"/api/v1/tickets/{ticket.id}/preview.png",
+        }
     return info
 
 
@@ -109,8 +121,11 @@ def reprint(ticket_id: str, body: dict[str, Any]) -> dict[str, Any]:
         known = ", ".join(svc.kiosks) or "none configured"
         if "kiosk" in body:
             raise NoSuchKiosk(f"no kiosk {name!r} (kiosks: {known})", field="kiosk")
-        raise KioskRequired(f"ticket {ticket.number} was not issued at a kiosk; name the "
-                            f"kiosk whose printer to use (kiosks: {known})", field="kiosk")
+        raise KioskRequired(
+            f"ticket {ticket.number} was not issued at a kiosk; name the "
+            f"kiosk whose printer to use (kiosks: {known})",
+            field="kiosk",
+        )
     if kiosk.printer.type == "none":
         raise NoPrinter(f"kiosk {kiosk.id} has no printer", field="kiosk")
     return {"print": svc.reprint(ticket, kiosk, request.host_url)}
@@ -127,5 +142,6 @@ def printers() -> dict[str, Any]:
     """
     svc = service()
     svc.refresh()  # stale statuses are re-read in the background: printer_status events
-    return {"printers": [svc.status_view(k.id) for k in svc.kiosks.values()
-                         if k.printer.type != "none"]}
+    return {
+        "printers": [svc.status_view(k.id) for k in svc.kiosks.values() if k.printer.type != "none"]
+    }

@@ -47,8 +47,10 @@ log = logging.getLogger(__name__)
 AGENT_TIMEOUT_S = 30.0  # an agent not heard from for this long counts as offline
 WORKER_IDLE_S = 30.0  # a worker thread with nothing to do for this long ends
 STATUS_MAX_AGE_S = 30.0  # GET /printers asks a printer again when its status is older
-FAILED_TEXT = ("Tiket tidak dapat dicetak. Catat nomor Anda atau pindai kode QR di layar.",
-               "The ticket could not be printed. Note your number or scan the QR code on screen.")
+FAILED_TEXT = (
+    "Tiket tidak dapat dicetak. Catat nomor Anda atau pindai kode QR di layar.",
+    "The ticket could not be printed. Note your number or scan the QR code on screen.",
+)
 
 
 @dataclass(frozen=True)
@@ -108,8 +110,14 @@ class Worker:
 class PrintService:
     """Prints issued tickets and keeps printer statuses; one per app."""
 
-    def __init__(self, config: Config, engine: Any, notify: Notify, public_url: str = "",
-                 clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        config: Config,
+        engine: Any,
+        notify: Notify,
+        public_url: str = "",
+        clock: Callable[[], float] = time.time,
+    ):
         self.config = config
         self.engine = engine
         self.store = engine.store
@@ -117,10 +125,7 @@ class PrintService:
         self.notify = notify
         self.public_url = public_url
         self.clock = clock
-        self.kiosks = {
-            k.id: Kiosk(k.id, k.name, k.printer)
-            for k in config.kiosks
-        }
+        self.kiosks = {k.id: Kiosk(k.id, k.name, k.printer) for k in config.kiosks}
         self._workers: dict[str, Worker] = {}
         self._lock = threading.Lock()
 
@@ -133,18 +138,30 @@ class PrintService:
 
     # -- submitting -----------------------------------------------------------------
 
-    def printed_ticket(self, ticket: Ticket, people_ahead: int, wait: int | None,
-                       base_url: str = "", reprint: bool = False) -> PrintedTicket:
+    def printed_ticket(
+        self,
+        ticket: Ticket,
+        people_ahead: int,
+        wait: int | None,
+        base_url: str = "",
+        reprint: bool = False,
+    ) -> PrintedTicket:
         """What `ticket` says on paper, from the ticket and its place in line in hand."""
         base = (self.public_url or base_url).rstrip("/")
         return PrintedTicket(
-            id=ticket.id, number=ticket.number, priority=ticket.priority,
+            id=ticket.id,
+            number=ticket.number,
+            priority=ticket.priority,
             issued_at=datetime.fromtimestamp(ticket.issued_at, self.engine.tz),
-            people_ahead=people_ahead, estimated_wait_s=wait,
-            url=f"{base}/t/{ticket.id}", reprint=reprint)
+            people_ahead=people_ahead,
+            estimated_wait_s=wait,
+            url=f"{base}/t/{ticket.id}",
+            reprint=reprint,
+        )
 
-    def print_issued(self, ticket: Ticket, people_ahead: int, wait: int | None,
-                     base_url: str = "") -> dict[str, Any] | None:
+    def print_issued(
+        self, ticket: Ticket, people_ahead: int, wait: int | None, base_url: str = ""
+    ) -> dict[str, Any] | None:
         """Queue the first print of a ticket just issued; what the kiosk is told about it
         (None when it was not issued at a kiosk in [[kiosks]]).
         """
@@ -152,31 +169,35 @@ class PrintService:
         if kiosk is None:
             return None
         try:
-            return self.submit(ticket, kiosk, self.printed_ticket(
-                ticket, people_ahead, wait, base_url))
+            return self.submit(
+                ticket, kiosk, self.printed_ticket(ticket, people_ahead, wait, base_url)
+            )
         except Exception:  # noqa: BLE001 - the ticket is issued; printing must not undo that
             # The number, not the id: a ticket id in a log would let a reader follow it.
             log.exception("could not queue the print of ticket %s", ticket.number)
             return self.info(ticket.id, kiosk, "failed", PrinterState.ERROR)
 
-    def print_replayed(self, ticket: Ticket, people_ahead: int, wait: int | None,
-                       base_url: str = "") -> dict[str, Any] | None:
+    def print_replayed(
+        self, ticket: Ticket, people_ahead: int, wait: int | None, base_url: str = ""
+    ) -> dict[str, Any] | None:
         """The print of a ticket issued again by its Idempotency-Key: its state, or queued
         now if the first request died before its print was (the kiosk never got the ticket).
         """
         kiosk = self.kiosk(ticket.kiosk)
         if kiosk is None:
             return None
-        if kiosk.printer.type != "none" and not self.store.ticket_print_jobs(self.branch,
-                                                                             ticket.id):
+        if kiosk.printer.type != "none" and not self.store.ticket_print_jobs(
+            self.branch, ticket.id
+        ):
             return self.print_issued(ticket, people_ahead, wait, base_url)
         return self.print_info(ticket)
 
     def reprint(self, ticket: Ticket, kiosk: Kiosk, base_url: str = "") -> dict[str, Any]:
         """Queue the ticket again on `kiosk`'s printer, with its place in line now."""
         ahead, wait = self.engine.position(ticket)
-        return self.submit(ticket, kiosk, self.printed_ticket(ticket, ahead, wait, base_url,
-                                                              reprint=True))
+        return self.submit(
+            ticket, kiosk, self.printed_ticket(ticket, ahead, wait, base_url, reprint=True)
+        )
 
     def submit(self, ticket: Ticket, kiosk: Kiosk, face: PrintedTicket) -> dict[str, Any]:
         """Queue one print of `face` on `kiosk`'s printer; what the kiosk is told now."""
@@ -214,8 +235,11 @@ class PrintService:
         """
         now = self.clock()
         for kiosk in self.kiosks.values():
-            if not (kiosk.printer.server_side and kiosk.printer.status
-                    and kiosk.printer.type in transports.READS_STATUS):
+            if not (
+                kiosk.printer.server_side
+                and kiosk.printer.status
+                and kiosk.printer.type in transports.READS_STATUS
+            ):
                 continue
             status = self.store.printer_status(self.branch, kiosk.id)
             if status is None or now - status.updated > max_age:
@@ -232,8 +256,14 @@ class PrintService:
         kiosk, face = request.kiosk, request.ticket
         data = render(face, request.service, self.config.office, kiosk.printer.profile)
         # Stored with its first delivery counted: the worker sends it (or hands it on) now.
-        job = PrintJob(PrintJob.new_id(), kiosk.id, face.id,
-                       base64.b64encode(data).decode("ascii"), self.clock(), attempts=1)
+        job = PrintJob(
+            PrintJob.new_id(),
+            kiosk.id,
+            face.id,
+            base64.b64encode(data).decode("ascii"),
+            self.clock(),
+            attempts=1,
+        )
         self.store.add_print_job(self.branch, job)
         if kiosk.printer.server_side:
             try:
@@ -250,8 +280,7 @@ class PrintService:
 
     # -- outcomes ---------------------------------------------------------------------
 
-    def finish(self, job: PrintJob, printed: bool, state: PrinterState,
-               detail: str = "") -> bool:
+    def finish(self, job: PrintJob, printed: bool, state: PrinterState, detail: str = "") -> bool:
         """Record a job's outcome once and tell the kiosk and managers; False for a repeat."""
         if job.state is not JobState.PENDING:
             return False  # a repeat: it must not set the printer's state of back then again
@@ -274,8 +303,9 @@ class PrintService:
         payload = self.info(ticket_id, kiosk, "failed", state)
         self.notify(events.PRINT_FAILED, payload, ticket_room(ticket_id), MANAGER_ROOM)
 
-    def set_status(self, kiosk_id: str, state: PrinterState, detail: str = "",
-                   seen: float | None = None) -> PrinterStatus:
+    def set_status(
+        self, kiosk_id: str, state: PrinterState, detail: str = "", seen: float | None = None
+    ) -> PrinterStatus:
         """Store a printer's state (detail: the error, kept as the last error); tell managers
         when the state changes.
         """
@@ -283,7 +313,8 @@ class PrintService:
         old = self.store.printer_status(self.branch, kiosk_id)
         kiosk = self.kiosks.get(kiosk_id)
         status = PrinterStatus(
-            kiosk=kiosk_id, state=state,
+            kiosk=kiosk_id,
+            state=state,
             detail=detail or (old.detail if old else ""),
             since=old.since if old and old.state is state else now,
             updated=now,
@@ -292,8 +323,13 @@ class PrintService:
         )
         self.store.put_printer_status(self.branch, status)
         if old is None or old.state is not state:
-            log.log(logging.INFO if state.prints else logging.WARNING,
-                    "printer of kiosk %s: %s %s", kiosk_id, state.value, detail)
+            log.log(
+                logging.INFO if state.prints else logging.WARNING,
+                "printer of kiosk %s: %s %s",
+                kiosk_id,
+                state.value,
+                detail,
+            )
             self.notify(events.PRINTER_STATUS, self.status_view(kiosk_id, status), MANAGER_ROOM)
         return status
 
@@ -313,21 +349,40 @@ class PrintService:
     def status_view(self, kiosk_id: str, status: PrinterStatus | None = None) -> dict[str, Any]:
         """A printer's status for managers (an agent not heard from lately shows offline)."""
         kiosk = self.kiosks[kiosk_id]
-        status = status or self.store.printer_status(self.branch, kiosk_id) or PrinterStatus(
-            kiosk_id, since=0.0, updated=0.0, printer=kiosk.printer.describe())
-        if (kiosk.printer.type == "agent" and status.state.prints
-                and not self.agent_online(kiosk_id)):
-            status = PrinterStatus(kiosk_id, PrinterState.OFFLINE, "print agent not connected",
-                                   status.seen or status.since, status.updated, status.printer,
-                                   status.seen)
-        return {**status.to_dict(), "name": kiosk.name, "type": kiosk.printer.type,
-                "paper": kiosk.printer.paper}
+        status = (
+            status
+            or self.store.printer_status(self.branch, kiosk_id)
+            or PrinterStatus(kiosk_id, since=0.0, updated=0.0, printer=kiosk.printer.describe())
+        )
+        if (
+            kiosk.printer.type == "agent"
+            and status.state.prints
+            and not self.agent_online(kiosk_id)
+        ):
+            status = PrinterStatus(
+                kiosk_id,
+                PrinterState.OFFLINE,
+                "print agent not connected",
+                status.seen or status.since,
+                status.updated,
+                status.printer,
+                status.seen,
+            )
+        return {
+            **status.to_dict(),
+            "name": kiosk.name,
+            "type": kiosk.printer.type,
+            "paper": kiosk.printer.paper,
+        }
 
-    def info(self, ticket_id: str, kiosk: Kiosk, state: str,
-             printer: PrinterState | None = None) -> dict[str, Any]:
+    def info(
+        self, ticket_id: str, kiosk: Kiosk, state: str, printer: PrinterState | None = None
+    ) -> dict[str, Any]:
         """What a kiosk is told about a ticket's print: queued, printed, failed or none."""
         data: dict[str, Any] = {
-            "ticket": ticket_id, "kiosk": kiosk.id, "state": state,
+            "ticket": ticket_id,
+            "kiosk": kiosk.id,
+            "state": state,
             "preview": f"/api/v1/tickets/{ticket_id}/preview.png?paper={kiosk.printer.paper}",
         }
         if printer is not None:
@@ -344,15 +399,17 @@ class PrintService:
         if kiosk is None:
             return None
         if not jobs:
-            return self.info(ticket.id, kiosk, "none" if kiosk.printer.type == "none"
-                             else "queued")
+            return self.info(ticket.id, kiosk, "none" if kiosk.printer.type == "none" else "queued")
         job = jobs[-1]
         status = self.store.printer_status(self.branch, kiosk.id)
         printer = status.state if status else None
-        state = {JobState.PENDING: "queued", JobState.PRINTED: "printed",
-                 JobState.FAILED: "failed", JobState.EXPIRED: "failed"}[job.state]
-        if state == "queued" and kiosk.printer.type == "agent" and not self.agent_online(
-                kiosk.id):
+        state = {
+            JobState.PENDING: "queued",
+            JobState.PRINTED: "printed",
+            JobState.FAILED: "failed",
+            JobState.EXPIRED: "failed",
+        }[job.state]
+        if state == "queued" and kiosk.printer.type == "agent" and not self.agent_online(kiosk.id):
             state, printer = "failed", PrinterState.OFFLINE
         return self.info(ticket.id, kiosk, state, printer)
 

@@ -52,32 +52,39 @@ def on_join(data: Any = None) -> dict[str, Any]:
     if kiosk is None:
         return refuse("no_such_kiosk", f"unknown kiosk {data['kiosk'][:40]!r}")
     if kiosk.printer.type != "agent":
-        return refuse("not_an_agent_kiosk",
-                       f"kiosk {kiosk.id} has printer type {kiosk.printer.type!r}; set "
-                       "printer = { type = \"agent\" } in config.toml to use the print agent")
+        return refuse(
+            "not_an_agent_kiosk",
+            f"kiosk {kiosk.id} has printer type {kiosk.printer.type!r}; set "
+            'printer = { type = "agent" } in config.toml to use the print agent',
+        )
     principal, refusal = socket_principal(data)
     if refusal:
         return refusal
     if principal is None:
         return refuse("unauthorized", "log in first (token)")
-    if not (principal.role == "manager"
-            or (principal.role == "kiosk" and principal.kiosk_id.lower() == kiosk.id.lower())):
-        return refuse("forbidden", f"only a kiosk user bound to {kiosk.id!r} (or named "
-                                    f"{kiosk.id.lower()!r}) or a manager may run this kiosk's "
-                                    "print agent")
+    if not (
+        principal.role == "manager"
+        or (principal.role == "kiosk" and principal.kiosk_id.lower() == kiosk.id.lower())
+    ):
+        return refuse(
+            "forbidden",
+            f"only a kiosk user bound to {kiosk.id!r} (or named "
+            f"{kiosk.id.lower()!r}) or a manager may run this kiosk's "
+            "print agent",
+        )
     session[SESSION_KEY] = kiosk.id
     room = printer_agent_room(kiosk.id)
     join_room(room)
     state, detail = _state(data)
     now = svc.clock()
     old = svc.store.printer_status(svc.branch, kiosk.id)
-    svc.set_status(kiosk.id, state or (old.state if old and old.seen else PrinterState.OK),
-                   detail, seen=now)
+    svc.set_status(
+        kiosk.id, state or (old.state if old and old.seen else PrinterState.OK), detail, seen=now
+    )
     jobs = svc.store.pending_print_jobs(svc.branch, kiosk.id, now, kiosk.printer.job_ttl)
     for job in jobs:
         svc.store.print_job_delivered(svc.branch, job.id)
-    return {"ok": True, "room": room, "kiosk": kiosk.id,
-            "jobs": [job.message() for job in jobs]}
+    return {"ok": True, "room": room, "kiosk": kiosk.id, "jobs": [job.message() for job in jobs]}
 
 
 def _agent_kiosk() -> str | None:
@@ -114,8 +121,9 @@ def on_status(data: Any = None) -> dict[str, Any]:
     svc = _service()
     state, detail = _state(data if isinstance(data, dict) else {})
     old = svc.store.printer_status(svc.branch, kiosk_id)
-    svc.set_status(kiosk_id, state or (old.state if old else PrinterState.OK), detail,
-                   seen=svc.clock())
+    svc.set_status(
+        kiosk_id, state or (old.state if old else PrinterState.OK), detail, seen=svc.clock()
+    )
     return {"ok": True}
 
 

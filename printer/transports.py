@@ -40,13 +40,18 @@ def make_printer(settings: PrinterSettings) -> Escpos:
     if kind == "usb":
         from escpos.printer import Usb
 
-        return Usb(settings.vendor, settings.product, timeout=int(settings.timeout * 1000),
-                   profile=profile)
+        return Usb(
+            settings.vendor, settings.product, timeout=int(settings.timeout * 1000), profile=profile
+        )
     if kind == "serial":
         from escpos.printer import Serial
 
-        return Serial(devfile=settings.device, baudrate=settings.baudrate,
-                      timeout=settings.timeout, profile=profile)
+        return Serial(
+            devfile=settings.device,
+            baudrate=settings.baudrate,
+            timeout=settings.timeout,
+            profile=profile,
+        )
     if kind == "cups":
         from escpos.printer import CupsPrinter
 
@@ -86,8 +91,9 @@ def _failure(exc: Exception, settings: PrinterSettings) -> PrintFailed:
     if isinstance(exc, PrintFailed):
         return exc
     if isinstance(exc, TimeoutError | socket.timeout):
-        return PrintFailed(PrinterState.ERROR,
-                           f"{where}: no answer within {settings.timeout:g} s (slow or busy)")
+        return PrintFailed(
+            PrinterState.ERROR, f"{where}: no answer within {settings.timeout:g} s (slow or busy)"
+        )
     if isinstance(exc, DeviceNotFoundError | ConnectionError):
         return PrintFailed(PrinterState.OFFLINE, f"{where}: {_first_line(exc)}")
     if isinstance(exc, OSError):

@@ -104,4 +104,3 @@ def create_app(
     init_health(app, engine, socketio)  # /healthz, /readyz, /metrics; access and change logs
     init_proxy(app)  # last: it wraps Socket.IO's WSGI app too
     return app
-

@@ -79,8 +79,14 @@ def _ttl_seconds(role: str = "", page: bool = False) -> int:
 def _claims(user: User, now: float | None = None, page: bool = False) -> dict[str, Any]:
     now = time.time() if now is None else now
     ttl = _ttl_seconds(user.role, page)
-    return {"u": user.username, "r": user.role, "h": _fingerprint(user),
-            "sid": secrets.token_urlsafe(12), "iat": int(now), "exp": int(now) + ttl}
+    return {
+        "u": user.username,
+        "r": user.role,
+        "h": _fingerprint(user),
+        "sid": secrets.token_urlsafe(12),
+        "iat": int(now),
+        "exp": int(now) + ttl,
+    }
 
 
 def _serializer() -> URLSafeSerializer:
@@ -101,10 +107,16 @@ def _check_claims(claims: Any, page: bool = False) -> Principal | None:
     """
     if not isinstance(claims, dict):
         return None
-    username, role, fp, sid, iat, exp = (claims.get(k) for k in ("u", "r", "h", "sid", "iat",
-                                                                   "exp"))
-    if not (isinstance(username, str) and isinstance(role, str) and isinstance(sid, str)
-            and type(iat) is int and type(exp) is int):
+    username, role, fp, sid, iat, exp = (
+        claims.get(k) for k in ("u", "r", "h", "sid", "iat", "exp")
+    )
+    if not (
+        isinstance(username, str)
+        and isinstance(role, str)
+        and isinstance(sid, str)
+        and type(iat) is int
+        and type(exp) is int
+    ):
         return None
     now = time.time()
     ttl = _ttl_seconds(role, page)  # the claimed role must then match the stored user's
@@ -208,6 +220,7 @@ def is_staff() -> bool:
 
 def require(*roles: str) -> Callable[[F], F]:
     """Refuse the view with 401 without credentials, 403 for a role not in `roles`."""
+
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -218,5 +231,7 @@ def require(*roles: str) -> Callable[[F], F]:
                 allowed = ", ".join(dict.fromkeys((*roles, "manager")))
                 raise Forbidden(f"the {principal.role} role may not do this (allowed: {allowed})")
             return view(*args, **kwargs)
+
         return wrapper  # type: ignore[return-value]
+
     return decorator

@@ -77,8 +77,10 @@ class Summary:
     detail: str
 
     def line(self) -> str:
-        return (f"{self.backend} backup, schema version {self.schema}, {self.detail}, "
-                f"{self.size / 1024:.0f} KiB in {self.seconds:.2f} s")
+        return (
+            f"{self.backend} backup, schema version {self.schema}, {self.detail}, "
+            f"{self.size / 1024:.0f} KiB in {self.seconds:.2f} s"
+        )
 
 
 # -- backup ----------------------------------------------------------------------
@@ -105,8 +107,13 @@ def backup(store: Any, path: str | Path) -> Summary:
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
-    return Summary(store.name, store.schema_version(), target.stat().st_size,
-                   time.monotonic() - started, f"{detail} -> {target}")
+    return Summary(
+        store.name,
+        store.schema_version(),
+        target.stat().st_size,
+        time.monotonic() - started,
+        f"{detail} -> {target}",
+    )
 
 
 def _suffix(backend: str) -> str:
@@ -135,21 +142,36 @@ def _backup_redis(store: Any, partial: Path) -> str:
     try:
         base = store.keys(store.branch).base
         started = time.monotonic()
-        flat = client.eval(SNAPSHOT, 0, f"{_glob_escape(base)}:*", f"{store.prefix}:users",
-                           f"{store.prefix}:secrets")
+        flat = client.eval(
+            SNAPSHOT,
+            0,
+            f"{_glob_escape(base)}:*",
+            f"{store.prefix}:users",
+            f"{store.prefix}:secrets",
+        )
         blocked = time.monotonic() - started  # Redis runs nothing else while the script runs
     finally:
         client.close()
     count = len(flat) // 3
-    header = {"format": FORMAT, "backend": "redis", "branch": store.branch,
-              "prefix": store.prefix, "schema": store.schema_version(),
-              "created": time.time(), "keys": count}
+    header = {
+        "format": FORMAT,
+        "backend": "redis",
+        "branch": store.branch,
+        "prefix": store.prefix,
+        "schema": store.schema_version(),
+        "created": time.time(),
+        "keys": count,
+    }
     with gzip.open(partial, "wt", encoding="utf-8") as out:
         out.write(json.dumps(header) + "\n")
         for i in range(0, len(flat), 3):
-            key, ttl, payload = flat[i:i + 3]
-            out.write(json.dumps({"k": key.decode(), "ttl": int(ttl),
-                                  "d": base64.b64encode(payload).decode()}) + "\n")
+            key, ttl, payload = flat[i : i + 3]
+            out.write(
+                json.dumps(
+                    {"k": key.decode(), "ttl": int(ttl), "d": base64.b64encode(payload).decode()}
+                )
+                + "\n"
+            )
     return f"{count} keys, Redis busy {blocked * 1000:.0f} ms"
 
 
@@ -181,16 +203,17 @@ def _sqlite_version(p: Path) -> int:
         try:
             if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                 raise BackupError(f"{p}: the SQLite file is damaged (quick_check failed)")
-            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE "
-                                               "type='table'")}
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             version = int(db.execute("PRAGMA user_version").fetchone()[0])
         finally:
             db.close()
     except sqlite3.DatabaseError as exc:
         raise BackupError(f"{p}: not a usable SQLite file ({exc})") from None
     if not {"tickets", "counters", "users"} <= tables:
-        raise BackupError(f"{p}: a SQLite file, but not a satupintu backup (no tickets, "
-                          "counters and users tables)")
+        raise BackupError(
+            f"{p}: a SQLite file, but not a satupintu backup (no tickets, "
+            "counters and users tables)"
+        )
     return version or migrations.BASELINE
 
 
@@ -199,8 +222,7 @@ def _redis_header(p: Path) -> dict[str, Any]:
         with gzip.open(p, "rt", encoding="utf-8") as fh:
             header = json.loads(fh.readline())
     except (OSError, EOFError, ValueError, UnicodeDecodeError):
-        raise BackupError(f"{p}: not a satupintu backup (gzip, but not a Redis export)"
-                          ) from None
+        raise BackupError(f"{p}: not a satupintu backup (gzip, but not a Redis export)") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise BackupError(f"{p}: not a satupintu backup (no {FORMAT} header)")
     return header
@@ -212,15 +234,18 @@ def check_restorable(path: str | Path, backend: str) -> int:
     if kind != backend:
         raise BackupError(f"{path}: a {kind} backup, but [store] backend is {backend!r}")
     if version > migrations.CURRENT:
-        raise BackupError(f"{path}: schema version {version}, newer than this satupintu "
-                          f"knows ({migrations.CURRENT}): {migrations.too_new_hint()}")
+        raise BackupError(
+            f"{path}: schema version {version}, newer than this satupintu "
+            f"knows ({migrations.CURRENT}): {migrations.too_new_hint()}"
+        )
     return version
 
 
 def data_dir_is_empty(data_dir: Path) -> bool:
     """True if the folder is missing or holds nothing but a lock file and metrics."""
     return not data_dir.exists() or not [
-        p for p in data_dir.iterdir() if p.name not in IGNORED_IN_DATA_DIR]
+        p for p in data_dir.iterdir() if p.name not in IGNORED_IN_DATA_DIR
+    ]
 
 
 def restore_sqlite(path: str | Path, db_path: Path) -> str:
@@ -252,16 +277,19 @@ def restore_redis(path: str | Path, url: str, branch: str, prefix: str = "sp") -
 
     header = _redis_header(Path(path))
     if header.get("branch") != branch or header.get("prefix", "sp") != prefix:
-        raise BackupError(f"{path}: a backup of branch {header.get('branch')!r}, but "
-                          f"[office] branch is {branch!r}")
+        raise BackupError(
+            f"{path}: a backup of branch {header.get('branch')!r}, but "
+            f"[office] branch is {branch!r}"
+        )
     client = redis.Redis.from_url(url)
     try:
         base = f"{prefix}:{{{branch}}}"
-        present = next(iter(client.scan_iter(match=f"{_glob_escape(base)}:*", count=1000)),
-                       None)
+        present = next(iter(client.scan_iter(match=f"{_glob_escape(base)}:*", count=1000)), None)
         if present is not None or client.exists(f"{prefix}:users", f"{prefix}:secrets"):
-            raise BackupError(f"{_safe(url)}: Redis already holds data of branch {branch!r}: "
-                              "restore only into an empty Redis")
+            raise BackupError(
+                f"{_safe(url)}: Redis already holds data of branch {branch!r}: "
+                "restore only into an empty Redis"
+            )
         pipe = client.pipeline(transaction=True)
         count = 0
         with gzip.open(path, "rt", encoding="utf-8") as fh:
@@ -274,8 +302,10 @@ def restore_redis(path: str | Path, url: str, branch: str, prefix: str = "sp") -
             raise BackupError(f"{path}: truncated ({count} of {header.get('keys')} keys)")
         pipe.execute()
     except redis.ResponseError as exc:
-        raise BackupError(f"{_safe(url)}: Redis refused the restore ({exc}); it needs the same or "
-                          "a newer Redis version than the backup's") from None
+        raise BackupError(
+            f"{_safe(url)}: Redis refused the restore ({exc}); it needs the same or "
+            "a newer Redis version than the backup's"
+        ) from None
     except redis.RedisError as exc:
         raise StoreUnreachable(f"cannot reach Redis at {_safe(url)}: {exc}") from None
     finally:

@@ -84,6 +84,7 @@ class Edited:
 
 # -- records ------------------------------------------------------------------
 
+
 def service_record(s: Service) -> dict[str, Any]:
     """A service in config.toml's shape (overrides are merged into it)."""
     record = s.to_dict()
@@ -134,8 +135,10 @@ def _refusal(exc: CatalogueError, service_id: str) -> BadRequest | Duplicate:
 
 # -- building the catalogue ---------------------------------------------------
 
-def build(base: tuple[Service, ...], overrides: Overrides,
-          strict: str | None = None) -> tuple[dict[str, Service], dict[str, str], list[str]]:
+
+def build(
+    base: tuple[Service, ...], overrides: Overrides, strict: str | None = None
+) -> tuple[dict[str, Service], dict[str, str], list[str]]:
     """Apply `overrides` to the config.toml services: (services, sources, problems).
 
     An override that breaks a rule is left out and reported in `problems`,
@@ -181,9 +184,13 @@ def build(base: tuple[Service, ...], overrides: Overrides,
             loser, other = (first, second) if first.id == strict else (second, first)
         else:
             loser, other = (second, first) if sources[second.id] != "config" else (first, second)
-        drop(Clash(f"services.{loser.id}.prefix",
-                            f"duplicate prefix {loser.prefix!r} (also services.{other.id})"),
-             loser.id)
+        drop(
+            Clash(
+                f"services.{loser.id}.prefix",
+                f"duplicate prefix {loser.prefix!r} (also services.{other.id})",
+            ),
+            loser.id,
+        )
     return services, sources, problems
 
 
@@ -198,8 +205,10 @@ def _prefix_clash(services: list[Service]) -> tuple[Service, Service] | None:
 
 # -- edits: each returns the new overrides, or raises naming the field ----------
 
-def edited(base: tuple[Service, ...], overrides: Overrides, service_id: str,
-           fields: dict[str, Any]) -> Overrides:
+
+def edited(
+    base: tuple[Service, ...], overrides: Overrides, service_id: str, fields: dict[str, Any]
+) -> Overrides:
     """The overrides after changing some fields of one service."""
     if "id" in fields and fields["id"] != service_id:
         raise BadRequest("a service's id cannot change (tickets refer to it)", field="id")
@@ -249,7 +258,9 @@ def reset(base: tuple[Service, ...], overrides: Overrides, service_id: str) -> O
         if service_id in overrides:
             raise NoConfigVersion(
                 f"{service_id} was added on the manager page and has no config.toml version; "
-                "disable it instead", field="service")
+                "disable it instead",
+                field="service",
+            )
         raise NoSuchService(f"unknown service {service_id!r}", field="service")
     new = {k: v for k, v in overrides.items() if k != service_id}
     build(base, new, strict=service_id)  # config's prefix may be taken by an edit meanwhile
@@ -257,6 +268,7 @@ def reset(base: tuple[Service, ...], overrides: Overrides, service_id: str) -> O
 
 
 # -- the catalogue of one branch ----------------------------------------------------
+
 
 class Catalogue:
     """The branch's services as this process sees them (re-read at most every second),
@@ -293,23 +305,21 @@ class Catalogue:
 
     # -- the managers' edits (each one version-guarded write, see operation.py) ---------
 
-    def update(self, service_id: str, fields: dict[str, Any],
-               version: int | None = None) -> Edited:
+    def update(self, service_id: str, fields: dict[str, Any], version: int | None = None) -> Edited:
         """Change some fields of a service (a manager's edit); the next ticket uses them."""
-        return self._edit(service_id, version,
-                          lambda o: edited(self.base, o, service_id, fields))
+        return self._edit(service_id, version, lambda o: edited(self.base, o, service_id, fields))
 
     def add(self, fields: dict[str, Any], version: int | None = None) -> Edited:
         """Add a service; it is on no counter until a manager assigns it."""
-        return self._edit(str(fields.get("id", "")), version,
-                          lambda o: added(self.base, o, fields))
+        return self._edit(str(fields.get("id", "")), version, lambda o: added(self.base, o, fields))
 
     def reset(self, service_id: str, version: int | None = None) -> Edited:
         """Drop the managers' edits of a service: back to what config.toml says."""
         return self._edit(service_id, version, lambda o: reset(self.base, o, service_id))
 
-    def _edit(self, service_id: str, version: int | None,
-              change: Callable[[Overrides], Overrides]) -> Edited:
+    def _edit(
+        self, service_id: str, version: int | None, change: Callable[[Overrides], Overrides]
+    ) -> Edited:
         new_version, seqs = attempt(self.store, lambda: self._write(change, version))
         service = self.current().service(service_id)
         if service is None:
@@ -317,8 +327,9 @@ class Catalogue:
         events = [self.events.catalogue(seq, service_id, new_version) for seq in seqs]
         return Edited(service, new_version, events)
 
-    def _write(self, change: Callable[[Overrides], Overrides],
-               version: int | None) -> tuple[int, list[int]]:
+    def _write(
+        self, change: Callable[[Overrides], Overrides], version: int | None
+    ) -> tuple[int, list[int]]:
         """Apply `change` to the stored overrides: (new version, seqs); no-op if unchanged.
 
         One attempt. `version`: the version the editor saw, CatalogueChanged
@@ -328,7 +339,9 @@ class Catalogue:
         if version is not None and version != current:
             raise CatalogueChanged(
                 "the service catalogue was changed by someone else meanwhile; reload it and "
-                "edit again", version=current)
+                "edit again",
+                version=current,
+            )
         new = change(overrides)
         if new == overrides:
             return current, []

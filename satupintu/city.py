@@ -137,11 +137,23 @@ def office_config(base: Config, city: City, office_id: str) -> Config:
     office = city.office(office_id)
     if office is None:
         raise KeyError(office_id)
-    head = replace(base.office, branch=office.id, name=office.name, address=office.address,
-                   timezone=office.timezone, hours=office.hours_text or base.office.hours)
+    head = replace(
+        base.office,
+        branch=office.id,
+        name=office.name,
+        address=office.address,
+        timezone=office.timezone,
+        hours=office.hours_text or base.office.hours,
+    )
     services = tuple(s.service for s in city.services if office.serves(s.id))
-    return replace(base, office=head, services=services, counters=office.counters,
-                   kiosks=office.kiosks, path=office.path)
+    return replace(
+        base,
+        office=head,
+        services=services,
+        counters=office.counters,
+        kiosks=office.kiosks,
+        path=office.path,
+    )
 
 
 # --- loading -----------------------------------------------------------------------
@@ -185,10 +197,20 @@ def city_of_one(config: Config) -> City:
     """A one-office config.toml as a city: one office (its branch) deciding every service."""
     office = config.office
     only = CityOffice(
-        id=office.branch, name=office.name, level="", address=office.address,
-        latitude=None, longitude=None, timezone=office.timezone,
-        offers=config.service_ids, takes_in=(), counters=config.counters,
-        kiosks=config.kiosks, hours=None, hours_text=office.hours, path=config.path,
+        id=office.branch,
+        name=office.name,
+        level="",
+        address=office.address,
+        latitude=None,
+        longitude=None,
+        timezone=office.timezone,
+        offers=config.service_ids,
+        takes_in=(),
+        counters=config.counters,
+        kiosks=config.kiosks,
+        hours=None,
+        hours_text=office.hours,
+        path=config.path,
     )
     services = tuple(CityService(s, (office.branch,)) for s in config.services)
     return City(office.name, office.timezone, services, (only,), config.path)
@@ -208,8 +230,9 @@ def _parse_city(raw: dict[str, Any], path: Path) -> City:
     head = chk.table(raw["city"], "city")
     chk.keys(head, {"name", "timezone", "offices"}, "city")
     name = chk.value(head, "name", str, "city", _REQUIRED)
-    timezone = _timezone(chk, chk.value(head, "timezone", str, "city", "Asia/Jakarta"),
-                         "city.timezone")
+    timezone = _timezone(
+        chk, chk.value(head, "timezone", str, "city", "Asia/Jakarta"), "city.timezone"
+    )
     folder = path.parent / chk.value(head, "offices", str, "city", "offices")
     if not folder.is_dir():
         raise chk.fail("city.offices", f"no such folder {str(folder)!r}")
@@ -222,7 +245,7 @@ def _parse_city(raw: dict[str, Any], path: Path) -> City:
         key = f"services[{i}]"
         item = dict(chk.table(item, key))
         if "competent" not in item:
-            raise chk.fail(f"{key}.competent", "is required (office ids or \"level:<level>\")")
+            raise chk.fail(f"{key}.competent", 'is required (office ids or "level:<level>")')
         names = list(chk.value(item, "competent", tuple, key, ()))
         del item["competent"]  # ours; the rest of the table is a config.Service
         catalogue.append((_service(chk, item, key), names))
@@ -238,8 +261,10 @@ def _parse_city(raw: dict[str, Any], path: Path) -> City:
     seen: dict[str, CityOffice] = {}
     for office in offices:
         if office.id in seen:
-            raise ConfigError(f"{office.path}: office.id: duplicate office id {office.id!r} "
-                              f"(also {seen[office.id].path})")
+            raise ConfigError(
+                f"{office.path}: office.id: duplicate office id {office.id!r} "
+                f"(also {seen[office.id].path})"
+            )
         seen[office.id] = office
 
     city_services = []
@@ -248,10 +273,11 @@ def _parse_city(raw: dict[str, Any], path: Path) -> City:
         competent: list[str] = []
         for j, entry in enumerate(names):
             if entry.startswith(LEVEL_SELECTOR):
-                level = entry[len(LEVEL_SELECTOR):]
+                level = entry[len(LEVEL_SELECTOR) :]
                 if level not in LEVELS:
-                    raise chk.fail(f"{key}[{j}]", f"unknown level {level!r} "
-                                   f"(known: {', '.join(LEVELS)})")
+                    raise chk.fail(
+                        f"{key}[{j}]", f"unknown level {level!r} (known: {', '.join(LEVELS)})"
+                    )
                 chosen = [o.id for o in offices if o.level == level]
             elif entry in seen:
                 chosen = [entry]
@@ -261,28 +287,46 @@ def _parse_city(raw: dict[str, Any], path: Path) -> City:
         offering = [o.id for o in offices if service.id in o.offers]
         offering_set, competent_set = set(offering), set(competent)
         if not offering:
-            raise chk.fail(f"services[{i}].id", f"service {service.id!r} is offered by no "
-                           "office (no office file lists it under offers)")
+            raise chk.fail(
+                f"services[{i}].id",
+                f"service {service.id!r} is offered by no "
+                "office (no office file lists it under offers)",
+            )
         # Deciding and offering are one fact stated twice (city file and office file):
         # they must agree, or a case would travel to an office that will not decide it.
         for office_id in competent:
             if office_id not in offering_set:
-                raise chk.fail(key, f"office {office_id!r} ({seen[office_id].path}) is "
-                               f"competent for {service.id!r} but its office.offers does not "
-                               "list it")
+                raise chk.fail(
+                    key,
+                    f"office {office_id!r} ({seen[office_id].path}) is "
+                    f"competent for {service.id!r} but its office.offers does not "
+                    "list it",
+                )
         for office_id in offering:
             if office_id not in competent_set:
                 office = seen[office_id]
                 raise ConfigError(
                     f"{office.path}: office.offers[{office.offers.index(service.id)}]: "
                     f"offers {service.id!r} but is not competent for it in {path} {key} "
-                    "(list it under takes_in instead)")
+                    "(list it under takes_in instead)"
+                )
         city_services.append(CityService(service, tuple(competent)))
     return City(name, timezone, tuple(city_services), tuple(offices), str(path))
 
 
-OFFICE_KEYS = {"id", "name", "level", "address", "latitude", "longitude", "timezone", "email",
-               "offers", "takes_in", "hours_text"}
+OFFICE_KEYS = {
+    "id",
+    "name",
+    "level",
+    "address",
+    "latitude",
+    "longitude",
+    "timezone",
+    "email",
+    "offers",
+    "takes_in",
+    "hours_text",
+}
 
 
 def _office(path: Path, services: dict[str, Service], city_tz: str) -> CityOffice:
@@ -310,14 +354,19 @@ def _office(path: Path, services: dict[str, Service], city_tz: str) -> CityOffic
         lists[name] = chk.value(data, name, tuple, "office", ())
         for i, sid in enumerate(lists[name]):
             if sid not in services:
-                raise chk.fail(f"office.{name}[{i}]", f"unknown service {sid!r} (not in the "
-                               "city's [[services]])")
+                raise chk.fail(
+                    f"office.{name}[{i}]",
+                    f"unknown service {sid!r} (not in the city's [[services]])",
+                )
             if lists[name].index(sid) != i:
                 raise chk.fail(f"office.{name}[{i}]", f"{sid!r} is listed twice")
     for i, sid in enumerate(lists["takes_in"]):
         if sid in lists["offers"]:
-            raise chk.fail(f"office.takes_in[{i}]", f"{sid!r} is already in office.offers "
-                           "(an office decides a service or takes it in, not both)")
+            raise chk.fail(
+                f"office.takes_in[{i}]",
+                f"{sid!r} is already in office.offers "
+                "(an office decides a service or takes it in, not both)",
+            )
     # A counter calls the office's own services and those it takes in (the citizen queues
     # for both); anything else would be a queue nobody is allowed to serve.
     served = {sid: services[sid] for sid in (*lists["offers"], *lists["takes_in"])}
@@ -330,9 +379,11 @@ def _office(path: Path, services: dict[str, Service], city_tz: str) -> CityOffic
     for i, counter in enumerate(counters):
         for j, (sid, _) in enumerate(counter.services):
             if sid not in served:
-                raise chk.fail(f"counters[{i}].services[{j}].id",
-                               f"counter takes {sid!r}, which this office neither offers nor "
-                               "takes in (office.offers / office.takes_in)")
+                raise chk.fail(
+                    f"counters[{i}].services[{j}].id",
+                    f"counter takes {sid!r}, which this office neither offers nor "
+                    "takes in (office.offers / office.takes_in)",
+                )
     _unique(chk, counters, "id", "counters")
     raw_kiosks = raw.get("kiosks", [])
     if not isinstance(raw_kiosks, list):
@@ -346,8 +397,9 @@ def _office(path: Path, services: dict[str, Service], city_tz: str) -> CityOffic
         address=chk.value(data, "address", str, "office", ""),
         latitude=lat,
         longitude=lon,
-        timezone=_timezone(chk, chk.value(data, "timezone", str, "office", city_tz),
-                           "office.timezone"),
+        timezone=_timezone(
+            chk, chk.value(data, "timezone", str, "office", city_tz), "office.timezone"
+        ),
         offers=lists["offers"],
         takes_in=lists["takes_in"],
         counters=tuple(counters),
@@ -383,14 +435,14 @@ def _hours(chk: _Checker, data: Any) -> tuple[DayHours, ...]:
         value = data.get(day, [])
         spans = [value] if isinstance(value, str) else value
         if not isinstance(spans, list) or not all(isinstance(s, str) for s in spans):
-            raise chk.fail(f"hours.{day}", "must be \"HH:MM-HH:MM\" or a list of them")
+            raise chk.fail(f"hours.{day}", 'must be "HH:MM-HH:MM" or a list of them')
         parsed: list[tuple[int, int]] = []
         for span in spans:
             if span == "":
                 continue  # "" = closed that day
             match = HOURS_RE.fullmatch(span)
             if not match:
-                raise chk.fail(f"hours.{day}", f"must be \"HH:MM-HH:MM\", got {span!r}")
+                raise chk.fail(f"hours.{day}", f'must be "HH:MM-HH:MM", got {span!r}')
             h1, m1, h2, m2 = map(int, match.groups())
             start, end = h1 * 60 + m1, h2 * 60 + m2
             if end > 24 * 60:
@@ -398,8 +450,10 @@ def _hours(chk: _Checker, data: Any) -> tuple[DayHours, ...]:
             if start >= end:
                 raise chk.fail(f"hours.{day}", f"{span!r} closes before it opens")
             if parsed and start < parsed[-1][1]:
-                raise chk.fail(f"hours.{day}", f"{span!r} overlaps or precedes the span "
-                               "before it (list spans in order)")
+                raise chk.fail(
+                    f"hours.{day}",
+                    f"{span!r} overlaps or precedes the span before it (list spans in order)",
+                )
             parsed.append((start, end))
         week.append(tuple(parsed))
     return tuple(week)

@@ -57,10 +57,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     where = argparse.ArgumentParser(add_help=False)
-    where.add_argument("--config", default=DEFAULT_CONFIG, metavar="PATH",
-                       help=f"config file (default: {DEFAULT_CONFIG})")
-    where.add_argument("--data-dir", default=DEFAULT_DATA_DIR, metavar="DIR",
-                       help=f"data folder for the SQLite file (default: {DEFAULT_DATA_DIR})")
+    where.add_argument(
+        "--config",
+        default=DEFAULT_CONFIG,
+        metavar="PATH",
+        help=f"config file (default: {DEFAULT_CONFIG})",
+    )
+    where.add_argument(
+        "--data-dir",
+        default=DEFAULT_DATA_DIR,
+        metavar="DIR",
+        help=f"data folder for the SQLite file (default: {DEFAULT_DATA_DIR})",
+    )
 
     serve = sub.add_parser("serve", parents=[where], help="run the server")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
@@ -77,13 +85,21 @@ def build_parser() -> argparse.ArgumentParser:
     add = users_sub.add_parser("add", parents=[where], help="add a user")
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=ROLES)
-    add.add_argument("--kiosk", metavar="ID", default="",
-                     help="with --role kiosk: the [[kiosks]] id of this device, so its "
-                          "printer prints the tickets it issues (e.g. K1)")
-    add.add_argument("--replace", action="store_true",
-                     help="reset the role and password of an existing user")
-    add.add_argument("--password-stdin", action="store_true",
-                     help="read the password from the first line of stdin")
+    add.add_argument(
+        "--kiosk",
+        metavar="ID",
+        default="",
+        help="with --role kiosk: the [[kiosks]] id of this device, so its "
+        "printer prints the tickets it issues (e.g. K1)",
+    )
+    add.add_argument(
+        "--replace", action="store_true", help="reset the role and password of an existing user"
+    )
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of stdin",
+    )
     add.set_defaults(func=cmd_users_add)
     lst = users_sub.add_parser("list", parents=[where], help="list users")
     lst.set_defaults(func=cmd_users_list)
@@ -91,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     rm.add_argument("name")
     rm.set_defaults(func=cmd_users_remove)
     from .opscli import register as register_ops  # migrate, backup, restore, install-service
+
     register_ops(sub, where)
     for commands in role_commands():
         commands.register(sub)
@@ -147,9 +164,11 @@ def async_library_problem(mode: str) -> str:
     try:
         __import__(library)
     except ImportError as exc:
-        return (f"server.async_mode = {mode!r} needs the {library} package, which cannot be "
-                f"imported ({exc}); install it (pip install {library}) or choose another "
-                f"mode ({', '.join(ASYNC_LIBRARIES)})")
+        return (
+            f"server.async_mode = {mode!r} needs the {library} package, which cannot be "
+            f"imported ({exc}); install it (pip install {library}) or choose another "
+            f"mode ({', '.join(ASYNC_LIBRARIES)})"
+        )
     return ""
 
 
@@ -208,8 +227,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = _load(args.config)
     mode = config.server.async_mode
     if mode == "eventlet":
-        print("WARNING: async_mode eventlet is deprecated upstream; use gevent or threading.",
-              file=sys.stderr, flush=True)
+        print(
+            "WARNING: async_mode eventlet is deprecated upstream; use gevent or threading.",
+            file=sys.stderr,
+            flush=True,
+        )
     problem = async_library_problem(mode)
     if problem:
         raise Failure(problem, 2)
@@ -239,8 +261,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if mode == "eventlet":
             return server.serve_eventlet(options)
         worker = "gevent" if mode == "gevent" else "gthread"
-        return server.serve_gunicorn(options, worker, config.server.threads,
-                                     config.server.max_sockets, config.server.trusted_proxies)
+        return server.serve_gunicorn(
+            options,
+            worker,
+            config.server.threads,
+            config.server.max_sockets,
+            config.server.trusted_proxies,
+        )
     finally:
         if lock is not None:
             lock.release()
@@ -248,11 +275,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def _print_banner(args: argparse.Namespace, config: Any, has_manager: bool) -> None:
     base = _base_url(args.host, args.port)
-    store = (config.store.url if config.store.backend == "redis"
-             else os.path.join(args.data_dir, config.store.path))
-    server = {"threading": f"gunicorn gthread, {config.server.threads} threads",
-              "gevent": f"gunicorn gevent, at most {config.server.max_sockets} websockets",
-              "eventlet": "eventlet"}[config.server.async_mode]
+    store = (
+        config.store.url
+        if config.store.backend == "redis"
+        else os.path.join(args.data_dir, config.store.path)
+    )
+    server = {
+        "threading": f"gunicorn gthread, {config.server.threads} threads",
+        "gevent": f"gunicorn gevent, at most {config.server.max_sockets} websockets",
+        "eventlet": "eventlet",
+    }[config.server.async_mode]
     lines = [
         f"satupintu: {config.office.name} (branch {config.office.branch})",
         f"  store: {config.store.backend} {store}",
@@ -276,8 +308,9 @@ def check_port(host: str, port: int) -> None:
     import socket
 
     try:
-        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
-                                   flags=socket.AI_PASSIVE)
+        infos = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
     except socket.gaierror as exc:
         raise Failure(f"cannot listen on {host}:{port}: {exc.strerror}", 2) from None
     family, kind, proto, _, address = infos[0]
@@ -288,10 +321,11 @@ def check_port(host: str, port: int) -> None:
         except OSError as exc:
             reasons: dict[int | None, str] = {
                 errno.EADDRINUSE: "the port is in use (another satupintu serve, or another "
-                                  "program: `ss -ltnp` shows which)",
+                "program: `ss -ltnp` shows which)",
                 errno.EACCES: "not allowed (ports below 1024 need root; use e.g. 8080 "
-                              "behind nginx)",
-                errno.EADDRNOTAVAIL: "this machine has no such address"}
+                "behind nginx)",
+                errno.EADDRNOTAVAIL: "this machine has no such address",
+            }
             why = reasons.get(exc.errno, exc.strerror or str(exc))
             raise Failure(f"cannot listen on {host}:{port}: {why}", 1) from None
 
@@ -313,8 +347,9 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     if problem:
         raise Failure(f"{config.path}: {problem}", 2)
     print(f"OK: {config.path}")
-    print(f"  office: {config.office.name} (branch {config.office.branch}, "
-          f"{config.office.timezone})")
+    print(
+        f"  office: {config.office.name} (branch {config.office.branch}, {config.office.timezone})"
+    )
     print(f"  store: {config.store.backend} {store}")
     print(f"  server: {config.server.async_mode}, {config.server.threads} threads")
     print(f"  routing: {config.routing.policy}")
@@ -338,16 +373,20 @@ def _check_city(path: str) -> int:
     print(f"  city: {city.name} ({city.timezone})")
     print(f"  offices ({len(city.offices)}): {levels}")
     for office in city.offices[:20]:
-        print(f"    {office.id}: {office.name} [{office.level}] offers {len(office.offers)}, "
-              f"takes in {len(office.takes_in)}, counters {len(office.counters)}, "
-              f"kiosks {len(office.kiosks)}")
+        print(
+            f"    {office.id}: {office.name} [{office.level}] offers {len(office.offers)}, "
+            f"takes in {len(office.takes_in)}, counters {len(office.counters)}, "
+            f"kiosks {len(office.kiosks)}"
+        )
     if len(city.offices) > 20:
         print(f"    ... and {len(city.offices) - 20} more")
     print(f"  services ({len(city.services)}):")
     for service in city.services:
         taking = sum(service.id in o.takes_in for o in city.offices)
-        print(f"    {service.service.prefix}={service.id}: decided by "
-              f"{len(service.competent)} office(s), taken in by {taking}")
+        print(
+            f"    {service.service.prefix}={service.id}: decided by "
+            f"{len(service.competent)} office(s), taken in by {taking}"
+        )
     return 0
 
 
@@ -373,9 +412,14 @@ def _read_password(from_stdin: bool, username: str) -> str:
     return first
 
 
-def _users_call(args: argparse.Namespace, action: str, *extra: Any,
-                reraise: tuple[type[Exception], ...] = (), with_kiosks: bool = False,
-                **options: Any) -> Any:
+def _users_call(
+    args: argparse.Namespace,
+    action: str,
+    *extra: Any,
+    reraise: tuple[type[Exception], ...] = (),
+    with_kiosks: bool = False,
+    **options: Any,
+) -> Any:
     """Run users.<action>(store, *extra, **options) against the configured store."""
     from . import users
     from .errors import QueueError
@@ -403,11 +447,21 @@ def cmd_users_add(args: argparse.Namespace) -> int:
 
     password = _read_password(args.password_stdin, args.name)
     try:
-        _users_call(args, "add_user", args.name, args.role, password, replace=args.replace,
-                    kiosk=args.kiosk, reraise=(UserExists,), with_kiosks=True)
+        _users_call(
+            args,
+            "add_user",
+            args.name,
+            args.role,
+            password,
+            replace=args.replace,
+            kiosk=args.kiosk,
+            reraise=(UserExists,),
+            with_kiosks=True,
+        )
     except UserExists:
-        raise Failure(f"user {args.name!r} already exists; add --replace to reset its role "
-                      "and password", 2) from None
+        raise Failure(
+            f"user {args.name!r} already exists; add --replace to reset its role and password", 2
+        ) from None
     bound = f", kiosk {args.kiosk}" if args.kiosk else ""
     print(f"User {args.name} ({args.role}{bound}) saved.")
     return 0

@@ -62,8 +62,7 @@ def bad_character(text: str, multiline: bool = False) -> str:
             continue
         if code < 0x20 or 0x7F <= code <= 0x9F or ch in BIDI_CONTROLS or ch in "\u2028\u2029":
             kind = "text-direction" if ch in BIDI_CONTROLS else "control"
-            return (f"must not contain {kind} characters (found U+{code:04X} at position "
-                    f"{i + 1})")
+            return f"must not contain {kind} characters (found U+{code:04X} at position {i + 1})"
     return ""
 
 
@@ -225,8 +224,9 @@ class MetricsConfig:
         """The `allow` list as ip_network objects."""
         from ipaddress import ip_network
 
-        return [ip_network(part.strip(), strict=False)
-                for part in self.allow.split(",") if part.strip()]
+        return [
+            ip_network(part.strip(), strict=False) for part in self.allow.split(",") if part.strip()
+        ]
 
 
 @dataclass(frozen=True)
@@ -364,7 +364,7 @@ def _text(chk: _Checker, value: Any, key: str) -> Text:
         ind, en = value.get("id"), value.get("en", "")
         if isinstance(ind, str) and ind.strip() and isinstance(en, str):
             return Text(chk.text(ind, f"{key}.id"), chk.text(en, f"{key}.en"))
-    raise chk.fail(key, "must be a non-empty string or { id = \"...\", en = \"...\" }")
+    raise chk.fail(key, 'must be a non-empty string or { id = "...", en = "..." }')
 
 
 def _strings(chk: _Checker, data: dict[str, Any], name: str, key: str) -> tuple[str, ...]:
@@ -494,8 +494,9 @@ def parse_config(raw: dict[str, Any], path: str = "config.toml") -> Config:
     try:
         sections["metrics"].networks()
     except ValueError as exc:
-        raise chk.fail("metrics.allow", f"must be comma-separated addresses or networks: {exc}"
-                       ) from None
+        raise chk.fail(
+            "metrics.allow", f"must be comma-separated addresses or networks: {exc}"
+        ) from None
     if not 1 <= sections["server"].threads <= 10_000:
         raise chk.fail("server.threads", "must be between 1 and 10000")
     if not 1 <= sections["server"].max_sockets <= 100_000:
@@ -507,11 +508,16 @@ def parse_config(raw: dict[str, Any], path: str = "config.toml") -> Config:
         try:
             ip_network(proxy, strict=False)
         except ValueError:
-            raise chk.fail(f"server.trusted_proxies[{i}]",
-                           f"not an IP address or network: {proxy!r}") from None
+            raise chk.fail(
+                f"server.trusted_proxies[{i}]", f"not an IP address or network: {proxy!r}"
+            ) from None
     auth = sections["auth"]
-    for name in ("token_ttl_hours", "issue_per_minute", "failed_logins_per_minute",
-                 "logins_per_address_per_minute"):
+    for name in (
+        "token_ttl_hours",
+        "issue_per_minute",
+        "failed_logins_per_minute",
+        "logins_per_address_per_minute",
+    ):
         if not 1 <= getattr(auth, name) <= 100_000:
             raise chk.fail(f"auth.{name}", "must be between 1 and 100000")
     if not 1 <= auth.kiosk_login_days <= 3650:

@@ -32,9 +32,15 @@ from .store.base import Change, Store
 log = logging.getLogger(__name__)
 
 
-def apply_config(config: Config, store: Store, counter_ops: CounterOps, day_closer: DayCloser,
-                 offered: set[str], now: float,
-                 publish: Callable[[list[Event]], object]) -> list[str]:
+def apply_config(
+    config: Config,
+    store: Store,
+    counter_ops: CounterOps,
+    day_closer: DayCloser,
+    offered: set[str],
+    now: float,
+    publish: Callable[[list[Event]], object],
+) -> list[str]:
     """Bring the stored counters and tickets in line with config.toml; what was done.
 
     `offered`: the catalogue's service ids (config.toml and the managers' additions);
@@ -62,29 +68,42 @@ def apply_config(config: Config, store: Store, counter_ops: CounterOps, day_clos
                 continue
             pairs.append((counter, counter.evolve(services=tuple(new))))
             if more:
-                lines.append(f"config.toml: {counter.name} takes all services, so it now "
-                             f"also takes {', '.join(more)}")
+                lines.append(
+                    f"config.toml: {counter.name} takes all services, so it now "
+                    f"also takes {', '.join(more)}"
+                )
             if gone:
-                lines.append(f"config.toml: {counter.name} no longer takes "
-                             f"{', '.join(gone)} (no such service any more)")
+                lines.append(
+                    f"config.toml: {counter.name} no longer takes "
+                    f"{', '.join(gone)} (no such service any more)"
+                )
             if not new:
-                lines.append(f"config.toml: {counter.name} takes no service now; "
-                             "assign some on the manager page")
+                lines.append(
+                    f"config.toml: {counter.name} takes no service now; "
+                    "assign some on the manager page"
+                )
         if pairs:
             seqs = store.commit(branch, Change(counters=pairs, seq_count=len(pairs)))
-            publish([counter_ops.events.counter(seq, new, None)
-                     for seq, (_, new) in zip(seqs, pairs, strict=True)])
+            publish(
+                [
+                    counter_ops.events.counter(seq, new, None)
+                    for seq, (_, new) in zip(seqs, pairs, strict=True)
+                ]
+            )
         return lines
 
     said += attempt(store, op)
     today = local_day(now, config.office.tz)
-    orphans = [t for t in store.day_tickets(branch, today)
-               if t.status in OPEN and t.service not in offered]
+    orphans = [
+        t for t in store.day_tickets(branch, today) if t.status in OPEN and t.service not in offered
+    ]
     if orphans:
         ended = day_closer.expire(orphans, lambda t: now)
         services = ", ".join(sorted({t.service for t in orphans}))
-        said.append(f"config.toml: {ended} open tickets of today for {services} (no such "
-                    "service any more) ended as expired")
+        said.append(
+            f"config.toml: {ended} open tickets of today for {services} (no such "
+            "service any more) ended as expired"
+        )
     store.put_config_services(branch, config_ids)
     for line in said:
         log.log(logging.WARNING if "no service now" in line else logging.INFO, "%s", line)

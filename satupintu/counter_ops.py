@@ -21,8 +21,7 @@ from .store.base import Change, Store
 class CounterOps:
     """The counters of one branch, as config.toml names them."""
 
-    def __init__(self, config: Config, store: Store, catalogue: Catalogue,
-                 events: EventBuilder):
+    def __init__(self, config: Config, store: Store, catalogue: Catalogue, events: EventBuilder):
         self.config = config
         self.store = store
         self.branch = config.office.branch
@@ -69,19 +68,27 @@ class CounterOps:
             counters = self.all()
             counter = self.pick(counters, counter_id)
             updated = change(counter)
-            seqs = self.store.commit(self.branch,
-                                     Change(counters=[(counter, updated)], seq_count=2))
+            seqs = self.store.commit(
+                self.branch, Change(counters=[(counter, updated)], seq_count=2)
+            )
             current = self.store.ticket(self.branch, updated.current) if updated.current else None
             services = frozenset(updated.service_ids) | frozenset(counter.service_ids)
             after = [updated if c.id == counter.id else c for c in counters]
-            return Outcome(None, updated, [self.events.counter(seqs[0], updated, current)],
-                           current=current, queue=PendingQueue(seqs[1], services, after))
+            return Outcome(
+                None,
+                updated,
+                [self.events.counter(seqs[0], updated, current)],
+                current=current,
+                queue=PendingQueue(seqs[1], services, after),
+            )
+
         return attempt(self.store, op)
 
     def open(self, counter_id: str, clerk: str = "") -> Outcome:
         """Open a counter (under the clerk's name); it calls from now on."""
         return self._update(
-            counter_id, lambda c: c.evolve(state=CounterState.OPEN, clerk=clerk or c.clerk))
+            counter_id, lambda c: c.evolve(state=CounterState.OPEN, clerk=clerk or c.clerk)
+        )
 
     def pause(self, counter_id: str) -> Outcome:
         """Pause a counter (a break): it calls nobody until opened again."""
@@ -89,32 +96,36 @@ class CounterOps:
 
     def close(self, counter_id: str) -> Outcome:
         """Close a counter; refused while a ticket is at it."""
+
         def close(c: Counter) -> Counter:
             if c.current:
                 raise CounterBusy(f"{c.name} still has a ticket; finish it before closing")
             return c.evolve(state=CounterState.CLOSED, clerk="")
+
         return self._update(counter_id, close)
 
     def set_services(self, counter_id: str, services: list[tuple[str, int]]) -> Outcome:
         """Change which services a counter takes (and their weights); the next call obeys."""
         if not services:
-            raise BadRequest("a counter must take at least one service; pause or close it "
-                             "instead", field="services")
+            raise BadRequest(
+                "a counter must take at least one service; pause or close it instead",
+                field="services",
+            )
         seen = set()
         listing = self.catalogue.current()
         for i, (service_id, weight) in enumerate(services):
             if listing.service(service_id) is None:
-                raise NoSuchService(f"unknown service {service_id!r}",
-                                    field=f"services[{i}].id")
+                raise NoSuchService(f"unknown service {service_id!r}", field=f"services[{i}].id")
             if service_id in seen:
                 raise BadRequest(f"service {service_id!r} listed twice", field=f"services[{i}]")
             if not 1 <= weight <= 100:
-                raise BadRequest("weight must be between 1 and 100",
-                                 field=f"services[{i}].weight")
+                raise BadRequest("weight must be between 1 and 100", field=f"services[{i}].weight")
             seen.add(service_id)
 
         def change(c: Counter) -> Counter:
             credits = {s: v for s, v in c.routing.credits.items() if s in seen}
-            return c.evolve(services=tuple(services),
-                            routing=Routing(c.routing.priority_streak, credits))
+            return c.evolve(
+                services=tuple(services), routing=Routing(c.routing.priority_streak, credits)
+            )
+
         return self._update(counter_id, change)

@@ -38,8 +38,15 @@ def end_of_day(day: str, tz: ZoneInfo) -> float:
 class DayCloser:
     """Ends the tickets earlier days left open, once per process per day."""
 
-    def __init__(self, store: Store, branch: str, tz: ZoneInfo, clock: Callable[[], float],
-                 events: ev.EventBuilder, publish: Callable[[list[ev.Event]], object]):
+    def __init__(
+        self,
+        store: Store,
+        branch: str,
+        tz: ZoneInfo,
+        clock: Callable[[], float],
+        events: ev.EventBuilder,
+        publish: Callable[[list[ev.Event]], object],
+    ):
         self.store = store
         self.branch = branch
         self.tz = tz
@@ -69,25 +76,34 @@ class DayCloser:
 
     def expire(self, tickets: list[Ticket], ended_at: Callable[[Ticket], float]) -> int:
         """Expire those of `tickets` still open (one commit), free their counters, publish."""
+
         def op() -> tuple[list[ev.Event], int]:
             fresh = [self.store.ticket(self.branch, t.id) for t in tickets]
             still = [t for t in fresh if t is not None and t.status in OPEN]
             if not still:
                 return [], 0
             counters = {c.id: c for c in self.store.counters(self.branch)}
-            changes = [(t, t.evolve(status=check_transition("expire", t.status),
-                                    finished_at=ended_at(t))) for t in still]
+            changes = [
+                (t, t.evolve(status=check_transition("expire", t.status), finished_at=ended_at(t)))
+                for t in still
+            ]
             freed: list[tuple[Counter | None, Counter]] = []
             for t in still:
                 held = counters.get(t.counter)
                 if held is not None and held.current == t.id:
                     freed.append((held, held.evolve(current="")))
-            seqs = self.store.commit(self.branch, Change(
-                tickets=changes, counters=freed, seq_count=len(changes) + len(freed)))
-            events = [self.events.ticket(ev.TICKET_UPDATED, seq, new)
-                      for seq, (_, new) in zip(seqs, changes, strict=False)]
-            events += [self.events.counter(seq, new, None)
-                       for seq, (_, new) in zip(seqs[len(changes):], freed, strict=True)]
+            seqs = self.store.commit(
+                self.branch,
+                Change(tickets=changes, counters=freed, seq_count=len(changes) + len(freed)),
+            )
+            events = [
+                self.events.ticket(ev.TICKET_UPDATED, seq, new)
+                for seq, (_, new) in zip(seqs, changes, strict=False)
+            ]
+            events += [
+                self.events.counter(seq, new, None)
+                for seq, (_, new) in zip(seqs[len(changes) :], freed, strict=True)
+            ]
             return events, len(changes)
 
         events, count = attempt(self.store, op)

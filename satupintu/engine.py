@@ -78,13 +78,18 @@ class Engine:
         self.estimator = Estimator(store, self.branch, self.tz, clock, self.catalogue)
         self.counter_ops = CounterOps(config, store, self.catalogue, self.events)
         self.counter_ops.seed()
-        self.day_closer = DayCloser(store, self.branch, self.tz, clock, self.events,
-                                    self._publish)
+        self.day_closer = DayCloser(store, self.branch, self.tz, clock, self.events, self._publish)
         self.close_days_if_due()
         # What a changed config.toml means for stored counters and tickets (logged).
         self.config_applied = apply_config(
-            config, store, self.counter_ops, self.day_closer,
-            {s.id for s in self.services()}, clock(), self._publish)
+            config,
+            store,
+            self.counter_ops,
+            self.day_closer,
+            {s.id for s in self.services()},
+            clock(),
+            self._publish,
+        )
 
     def close_days_if_due(self) -> None:
         """Expire what earlier days left open, once per process per local day.
@@ -118,11 +123,13 @@ class Engine:
         """Every service: config.toml with the managers' edits (at most a second old)."""
         return self.catalogue.current().services
 
-    def services_with_waits(self, services: tuple[Service, ...] | None = None
-                            ) -> list[dict[str, Any]]:
+    def services_with_waits(
+        self, services: tuple[Service, ...] | None = None
+    ) -> list[dict[str, Any]]:
         """Every service (or `services`) with its waiting count and estimated wait."""
-        return self.estimator.with_waits(self.services() if services is None else services,
-                                         self.counters())
+        return self.estimator.with_waits(
+            self.services() if services is None else services, self.counters()
+        )
 
     def counter(self, counter_id: str) -> Counter:
         """One counter, or NoSuchCounter."""
@@ -156,8 +163,7 @@ class Engine:
 
     # -- citizens -------------------------------------------------------------
 
-    def issue(self, service_id: str, priority: str = "", kiosk: str = "",
-              key: str = "") -> Outcome:
+    def issue(self, service_id: str, priority: str = "", kiosk: str = "", key: str = "") -> Outcome:
         """Issue a new ticket for a service (the kiosk's 'Ambil nomor').
 
         With a client's idempotency `key`, a retry of the same request on the same
@@ -173,9 +179,17 @@ class Engine:
             )
         now = self.clock()
         draft = Ticket(
-            id=new_ticket_id(), branch=self.branch, day=self.today(now), number="",
-            service=service.id, origin_service=service.id, priority=priority,
-            status=TicketStatus.WAITING, sort_key=0, issued_at=now, kiosk=kiosk,
+            id=new_ticket_id(),
+            branch=self.branch,
+            day=self.today(now),
+            number="",
+            service=service.id,
+            origin_service=service.id,
+            priority=priority,
+            status=TicketStatus.WAITING,
+            sort_key=0,
+            issued_at=now,
+            kiosk=kiosk,
         )
         # The sort key is itself a fresh branch sequence number: it doubles as the
         # ticket_issued event's seq, so issuing leaves no gap clients would resync on.
@@ -184,22 +198,39 @@ class Engine:
             # Per kiosk user, so two devices can never see each other's tickets by key.
             fingerprint = hashlib.sha256(f"{service.id}\n{priority}".encode()).hexdigest()
             idempotency = IdempotencyKey(f"{kiosk}\n{key}", fingerprint)
-        issued = self.store.issue(draft, service.prefix, service.daily_quota, seq_count=1,
-                                  key=idempotency)
+        issued = self.store.issue(
+            draft, service.prefix, service.daily_quota, seq_count=1, key=idempotency
+        )
         t = issued.ticket
         counters = self.counters()  # read once for both estimates
         estimate = self.estimator.wait_for(t.origin_service, issued.people_ahead, counters)
         if issued.replayed:
-            return Outcome(t, None, [], people_ahead=issued.people_ahead,
-                           estimated_wait_s=estimate, replayed=True)
+            return Outcome(
+                t,
+                None,
+                [],
+                people_ahead=issued.people_ahead,
+                estimated_wait_s=estimate,
+                replayed=True,
+            )
         summary = self.estimator.summary(service.id, issued.waiting, counters)
         events = [
-            self.events.ticket(ev.TICKET_ISSUED, t.sort_key, t,
-                               people_ahead=issued.people_ahead, estimated_wait_s=estimate),
+            self.events.ticket(
+                ev.TICKET_ISSUED,
+                t.sort_key,
+                t,
+                people_ahead=issued.people_ahead,
+                estimated_wait_s=estimate,
+            ),
             self.events.queue(issued.seqs[0], {service.id: summary}),
         ]
-        return Outcome(t, None, self._publish(events), people_ahead=issued.people_ahead,
-                       estimated_wait_s=estimate)
+        return Outcome(
+            t,
+            None,
+            self._publish(events),
+            people_ahead=issued.people_ahead,
+            estimated_wait_s=estimate,
+        )
 
     def position(self, ticket: Ticket) -> tuple[int, int | None]:
         """People ahead and estimated wait (seconds) of a waiting ticket."""
@@ -213,8 +244,9 @@ class Engine:
         """Waiting tickets a counter may call: priority first, then place in line (fifo order)."""
         counter = self.counter(counter_id)
         day = self.today()
-        tickets = [t for s in counter.service_ids
-                   for t in self.store.waiting(self.branch, day, s, limit)]
+        tickets = [
+            t for s in counter.service_ids for t in self.store.waiting(self.branch, day, s, limit)
+        ]
         tickets.sort(key=lambda t: (not t.is_priority, t.sort_key, t.id))
         return tickets[:limit]
 
@@ -223,27 +255,37 @@ class Engine:
     def call_next(self, counter_id: str) -> Outcome:
         """Call the next ticket for a counter by the branch policy; ticket None if nobody waits."""
         self.close_days_if_due()
+
         def op() -> Outcome:
             counters = self.counters()
             counter = self._ready_counter(counters, counter_id)
             now = self.clock()
             heads = self.store.heads(self.branch, self.today(now), counter.service_ids)
             targets = {s.id: s.target_wait_min * 60.0 for s in self.services()}
-            choice = choose(self.config.routing.policy, counter, heads, targets, now,
-                            self.config.routing.max_consecutive_priority)
+            choice = choose(
+                self.config.routing.policy,
+                counter,
+                heads,
+                targets,
+                now,
+                self.config.routing.max_consecutive_priority,
+            )
             if choice is None:
                 return Outcome(None, counter, [])
             return self._commit_call(counters, counter, choice.ticket, choice.routing, now)
+
         return self._finish(attempt(self.store, op))
 
     def call(self, counter_id: str, ticket_ref: str) -> Outcome:
         """Call one particular ticket (waiting, parked, or a late no-show) to a counter."""
         self.close_days_if_due()
+
         def op() -> Outcome:
             counters = self.counters()
             counter = self._ready_counter(counters, counter_id)
             ticket = self.ticket(ticket_ref)
             return self._commit_call(counters, counter, ticket, counter.routing, self.clock())
+
         return self._finish(attempt(self.store, op))
 
     def _ready_counter(self, counters: list[Counter], counter_id: str) -> Counter:
@@ -256,29 +298,57 @@ class Engine:
             )
         return counter
 
-    def _commit_call(self, counters: list[Counter], counter: Counter, ticket: Ticket,
-                     routing: Routing, now: float) -> Outcome:
+    def _commit_call(
+        self,
+        counters: list[Counter],
+        counter: Counter,
+        ticket: Ticket,
+        routing: Routing,
+        now: float,
+    ) -> Outcome:
         check_transition("call", ticket.status, day=ticket.day)
         if ticket.day != self.today(now):
             raise TicketExpired(
                 f"ticket {ticket.number} is from {ticket.day}; a ticket is valid on its own day",
-                day=ticket.day)
-        called = ticket.evolve(status=TicketStatus.CALLED, called_at=now, counter=counter.id,
-                               started_at=0.0, finished_at=0.0)
+                day=ticket.day,
+            )
+        called = ticket.evolve(
+            status=TicketStatus.CALLED,
+            called_at=now,
+            counter=counter.id,
+            started_at=0.0,
+            finished_at=0.0,
+        )
         new_counter = counter.evolve(current=ticket.id, routing=routing)
         call = Call(ticket.id, ticket.number, ticket.service, counter.id, counter.name, now)
-        seqs = self.store.commit(self.branch, Change(
-            tickets=[(ticket, called)], counters=[(counter, new_counter)], calls=[call],
-            seq_count=3,
-        ))
+        seqs = self.store.commit(
+            self.branch,
+            Change(
+                tickets=[(ticket, called)],
+                counters=[(counter, new_counter)],
+                calls=[call],
+                seq_count=3,
+            ),
+        )
         events = [
-            self.events.ticket(ev.TICKET_CALLED, seqs[0], called, before=ticket, recall=False,
-                               announcement=announcements(called.number, counter.name)),
+            self.events.ticket(
+                ev.TICKET_CALLED,
+                seqs[0],
+                called,
+                before=ticket,
+                recall=False,
+                announcement=announcements(called.number, counter.name),
+            ),
             self.events.counter(seqs[1], new_counter, called),
         ]
         after = [new_counter if c.id == counter.id else c for c in counters]
-        return Outcome(called, new_counter, events, current=called,
-                       queue=PendingQueue(seqs[2], frozenset({ticket.service}), after))
+        return Outcome(
+            called,
+            new_counter,
+            events,
+            current=called,
+            queue=PendingQueue(seqs[2], frozenset({ticket.service}), after),
+        )
 
     def _finish(self, outcome: Outcome) -> Outcome:
         """Build the deferred queue event (outside the retry loop) and publish the events."""
@@ -287,33 +357,48 @@ class Engine:
         if pending is not None:
             summary = self.estimator.queue_summary(sorted(pending.services), pending.counters)
             events.append(self.events.queue(pending.seq, summary))
-        return Outcome(outcome.ticket, outcome.counter, self._publish(events),
-                       current=outcome.current)
+        return Outcome(
+            outcome.ticket, outcome.counter, self._publish(events), current=outcome.current
+        )
 
     def recall(self, counter_id: str) -> Outcome:
         """Announce the counter's called ticket again."""
         self.close_days_if_due()
+
         def op() -> Outcome:
             counter = self.counter(counter_id)
             ticket = self._current(counter)
             check_transition("recall", ticket.status, day=ticket.day)
             now = self.clock()
             recalled = ticket.evolve(recalls=ticket.recalls + 1)
-            call = Call(ticket.id, ticket.number, ticket.service, counter.id, counter.name, now,
-                        recall=True)
-            seqs = self.store.commit(self.branch, Change(
-                tickets=[(ticket, recalled)], calls=[call], seq_count=1))
-            event = self.events.ticket(ev.TICKET_CALLED, seqs[0], recalled, recall=True,
-                                       announcement=announcements(ticket.number, counter.name))
+            call = Call(
+                ticket.id, ticket.number, ticket.service, counter.id, counter.name, now, recall=True
+            )
+            seqs = self.store.commit(
+                self.branch, Change(tickets=[(ticket, recalled)], calls=[call], seq_count=1)
+            )
+            event = self.events.ticket(
+                ev.TICKET_CALLED,
+                seqs[0],
+                recalled,
+                recall=True,
+                announcement=announcements(ticket.number, counter.name),
+            )
             return Outcome(recalled, counter, [event], current=recalled)
+
         return self._finish(attempt(self.store, op))
 
     # -- serving --------------------------------------------------------------
 
-    def _act_on_current(self, counter_id: str, action: str,
-                        changes: Callable[[Ticket], dict[str, Any]] | None = None) -> Outcome:
+    def _act_on_current(
+        self,
+        counter_id: str,
+        action: str,
+        changes: Callable[[Ticket], dict[str, Any]] | None = None,
+    ) -> Outcome:
         """Apply `action` to the counter's current ticket; frees the counter if it leaves."""
         self.close_days_if_due()
+
         def op() -> Outcome:
             counters = self.counters()
             counter = self.counter_ops.pick(counters, counter_id)
@@ -321,10 +406,17 @@ class Engine:
             status = check_transition(action, ticket.status, day=ticket.day)
             extra = changes(ticket) if changes else {}
             return self._commit_update(counters, ticket, status, counter, **extra)
+
         return self._finish(attempt(self.store, op))
 
-    def _commit_update(self, counters: list[Counter], ticket: Ticket, status: TicketStatus,
-                       at_counter: Counter | None, **changes: Any) -> Outcome:
+    def _commit_update(
+        self,
+        counters: list[Counter],
+        ticket: Ticket,
+        status: TicketStatus,
+        at_counter: Counter | None,
+        **changes: Any,
+    ) -> Outcome:
         now = self.clock()
         stamp: dict[str, Any] = {}
         if status is TicketStatus.SERVING:
@@ -339,15 +431,16 @@ class Engine:
         if counter is not None and leaves and counter.current == ticket.id:
             new_counter = counter.evolve(current="")
             pairs.append((counter, new_counter))
-        seqs = self.store.commit(self.branch, Change(
-            tickets=[(ticket, updated)], counters=pairs, seq_count=2 + len(pairs)))
+        seqs = self.store.commit(
+            self.branch,
+            Change(tickets=[(ticket, updated)], counters=pairs, seq_count=2 + len(pairs)),
+        )
         events = [self.events.ticket(ev.TICKET_UPDATED, seqs[0], updated, before=ticket)]
         if pairs:
             assert new_counter is not None
             events.append(self.events.counter(seqs[1], new_counter, None))
         # The ticket stays at its counter while called or serving; else the counter is free.
-        current = updated if new_counter is not None and new_counter.current == updated.id \
-            else None
+        current = updated if new_counter is not None and new_counter.current == updated.id else None
         after = [new_counter if new_counter and c.id == new_counter.id else c for c in counters]
         queue = PendingQueue(seqs[-1], frozenset({ticket.service, updated.service}), after)
         return Outcome(updated, new_counter, events, current=current, queue=queue)
@@ -376,22 +469,32 @@ class Engine:
             if ticket.service == target.id:
                 raise BadRequest(f"the ticket is already for {target.id}", field="service")
             sort_key = ticket.sort_key if keep_place else self.store.seq(self.branch) + 1
-            return {"service": target.id, "transfers": ticket.transfers + 1,
-                    "sort_key": sort_key, "counter": "", "called_at": 0.0, "started_at": 0.0}
+            return {
+                "service": target.id,
+                "transfers": ticket.transfers + 1,
+                "sort_key": sort_key,
+                "counter": "",
+                "called_at": 0.0,
+                "started_at": 0.0,
+            }
+
         return self._act_on_current(counter_id, "transfer", changes)
 
     def unpark(self, ticket_ref: str) -> Outcome:
         """Put a parked ticket back in its line, at its original place."""
         self.close_days_if_due()
+
         def op() -> Outcome:
             ticket = self.ticket(ticket_ref)
             status = check_transition("unpark", ticket.status, day=ticket.day)
             return self._commit_update(self.counters(), ticket, status, None, counter="")
+
         return self._finish(attempt(self.store, op))
 
     def cancel(self, ticket_ref: str) -> Outcome:
         """Cancel a ticket (the citizen left); frees its counter if it was called."""
         self.close_days_if_due()
+
         def op() -> Outcome:
             ticket = self.ticket(ticket_ref)
             status = check_transition("cancel", ticket.status, day=ticket.day)
@@ -400,6 +503,7 @@ class Engine:
             if ticket.status in (TicketStatus.CALLED, TicketStatus.SERVING) and ticket.counter:
                 counter = next((c for c in counters if c.id == ticket.counter), None)
             return self._commit_update(counters, ticket, status, counter)
+
         return self._finish(attempt(self.store, op))
 
     # -- counters (counter_ops.py) and the catalogue (catalogue.py) -------------------
@@ -420,8 +524,9 @@ class Engine:
         """Change which services a counter takes (and their weights); the next call obeys."""
         return self._finish(self.counter_ops.set_services(counter_id, services))
 
-    def update_service(self, service_id: str, fields: dict[str, Any],
-                       version: int | None = None) -> Edited:
+    def update_service(
+        self, service_id: str, fields: dict[str, Any], version: int | None = None
+    ) -> Edited:
         """Change some fields of a service (a manager's edit); the next ticket uses them."""
         return self._published(self.catalogue.update(service_id, fields, version))
 
@@ -442,11 +547,15 @@ class Engine:
     def _recent_calls(self, today: str) -> list[dict[str, Any]]:
         """Today's latest calls (numbers restart each day), without tickets that were
         cancelled or expired since: nobody is to go to a counter for them."""
-        calls = [c for c in self.store.recent_calls(self.branch, 10)
-                 if local_day(c.at, self.tz) == today]
+        calls = [
+            c for c in self.store.recent_calls(self.branch, 10) if local_day(c.at, self.tz) == today
+        ]
         tickets = [self.store.ticket(self.branch, i) for i in {c.ticket for c in calls}]
-        ended = {t.id for t in tickets
-                 if t is not None and t.status in (TicketStatus.CANCELLED, TicketStatus.EXPIRED)}
+        ended = {
+            t.id
+            for t in tickets
+            if t is not None and t.status in (TicketStatus.CANCELLED, TicketStatus.EXPIRED)
+        }
         return [call_json(c, self.tz) for c in calls if c.ticket not in ended]
 
     def snapshot(self, staff: bool = False) -> dict[str, Any]:

@@ -31,8 +31,14 @@ CACHE_SECONDS = 5.0
 class Estimator:
     """Estimates over the store's counts and times and the catalogue's service times."""
 
-    def __init__(self, store: Store, branch: str, tz: ZoneInfo, clock: Callable[[], float],
-                 catalogue: Catalogue):
+    def __init__(
+        self,
+        store: Store,
+        branch: str,
+        tz: ZoneInfo,
+        clock: Callable[[], float],
+        catalogue: Catalogue,
+    ):
         self.store = store
         self.branch = branch
         self.tz = tz
@@ -84,14 +90,16 @@ class Estimator:
             "counters_total": len(counters),
         }
 
-    def queue_summary(self, service_ids: list[str],
-                      counters: list[Counter]) -> dict[str, dict[str, Any]]:
+    def queue_summary(
+        self, service_ids: list[str], counters: list[Counter]
+    ) -> dict[str, dict[str, Any]]:
         """`summary` of each service, from the waiting counts read now."""
         counts = self.store.waiting_counts(self.branch, local_day(self.clock(), self.tz))
         return {s: self.summary(s, counts.get(s, 0), counters) for s in service_ids}
 
-    def with_waits(self, services: tuple[Service, ...],
-                   counters: list[Counter]) -> list[dict[str, Any]]:
+    def with_waits(
+        self, services: tuple[Service, ...], counters: list[Counter]
+    ) -> list[dict[str, Any]]:
         """Each service's fields with its waiting count, estimated wait and open counters."""
         summaries = self.queue_summary([s.id for s in services], counters)
         return [{**s.to_dict(), **summaries[s.id]} for s in services]

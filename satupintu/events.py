@@ -17,8 +17,14 @@ COUNTER_UPDATED = "counter_updated"
 QUEUE_UPDATED = "queue_updated"
 CATALOGUE_UPDATED = "catalogue_updated"  # a manager edited the services: reload them
 
-ALL = (TICKET_ISSUED, TICKET_CALLED, TICKET_UPDATED, COUNTER_UPDATED, QUEUE_UPDATED,
-       CATALOGUE_UPDATED)
+ALL = (
+    TICKET_ISSUED,
+    TICKET_CALLED,
+    TICKET_UPDATED,
+    COUNTER_UPDATED,
+    QUEUE_UPDATED,
+    CATALOGUE_UPDATED,
+)
 
 # Printing notices: outside the branch sequence (no `seq`, no resync on a gap; a
 # page that missed one asks GET /api/v1/tickets/<id>/print or GET /api/v1/printers).
@@ -66,22 +72,34 @@ class EventBuilder:
         self.tz = tz
         self.counter_name = counter_name  # Config.counter_name
 
-    def ticket(self, name: str, seq: int, t: Ticket, before: Ticket | None = None,
-               **extra: Any) -> Event:
+    def ticket(
+        self, name: str, seq: int, t: Ticket, before: Ticket | None = None, **extra: Any
+    ) -> Event:
         """A ticket_* event: the ticket's public view plus `extra` fields.
 
         `before`: the ticket as it was read (None for a new one), so the phones
         following its line learn whether it joined or left the line.
         """
         view = ticket_json(t, self.tz, self.counter_name(t.counter))
-        return Event(name, seq, self.branch, {"ticket": view, **extra}, ticket=t.id,
-                     counter=t.counter, record=t, before=before)
+        return Event(
+            name,
+            seq,
+            self.branch,
+            {"ticket": view, **extra},
+            ticket=t.id,
+            counter=t.counter,
+            record=t,
+            before=before,
+        )
 
     def counter(self, seq: int, c: Counter, current: Ticket | None) -> Event:
         """counter_updated: the public view, and the clerk's name for staff rooms."""
         return Event(
-            COUNTER_UPDATED, seq, self.branch,
-            {"counter": counter_json(c, current, self.tz, staff=False)}, counter=c.id,
+            COUNTER_UPDATED,
+            seq,
+            self.branch,
+            {"counter": counter_json(c, current, self.tz, staff=False)},
+            counter=c.id,
             private={"counter": counter_json(c, current, self.tz, staff=True)},
         )
 
@@ -91,8 +109,9 @@ class EventBuilder:
 
     def catalogue(self, seq: int, service_id: str, version: int) -> Event:
         """catalogue_updated: a manager edited a service; clients reload the services."""
-        return Event(CATALOGUE_UPDATED, seq, self.branch,
-                     {"service": service_id, "version": version})
+        return Event(
+            CATALOGUE_UPDATED, seq, self.branch, {"service": service_id, "version": version}
+        )
 
 
 def place(t: Ticket) -> tuple[int, int]:

@@ -53,8 +53,11 @@ def _for_display(event: Event) -> bool:
     """Whether the hall display shows this event (calls, counts, edits, ended tickets)."""
     if event.name in DISPLAY_EVENTS:
         return True
-    return (event.name == ev.TICKET_UPDATED and event.record is not None
-            and event.record.status in DISPLAY_ENDINGS)
+    return (
+        event.name == ev.TICKET_UPDATED
+        and event.record is not None
+        and event.record.status in DISPLAY_ENDINGS
+    )
 
 
 def _body(event: Event, staff: bool) -> dict[str, Any]:
@@ -76,8 +79,16 @@ def _line_bodies(events: list[Event]) -> dict[str, list[dict[str, Any]]]:
     last = max(e.seq for e in events)
     for service, moved in moves.items():
         seq, summary = summaries.get(service, (last, {}))
-        rooms[f"line:{service}"] = [{"event": LINE_CHANGED, "seq": seq, "branch": events[0].branch,
-                                     "service": service, "moves": moved, **summary}]
+        rooms[f"line:{service}"] = [
+            {
+                "event": LINE_CHANGED,
+                "seq": seq,
+                "branch": events[0].branch,
+                "service": service,
+                "moves": moved,
+                **summary,
+            }
+        ]
     for event in events:
         if event.name == ev.CATALOGUE_UPDATED:
             rooms.setdefault(f"line:{event.data.get('service')}", []).append(_body(event, False))
@@ -99,9 +110,21 @@ def frames(events: list[Event]) -> list[tuple[str, dict[str, Any]]]:
         if event.ticket:
             rooms.setdefault(f"ticket:{event.ticket}", []).append(_body(event, False))
     rooms.update(_line_bodies(events))
-    return [(room, {"v": VERSION, "room": room, "all": room in ("display", "manager"),
-                    "branch": branch, "first": first, "seq": last, "events": bodies})
-            for room, bodies in rooms.items()]
+    return [
+        (
+            room,
+            {
+                "v": VERSION,
+                "room": room,
+                "all": room in ("display", "manager"),
+                "branch": branch,
+                "first": first,
+                "seq": last,
+                "events": bodies,
+            },
+        )
+        for room, bodies in rooms.items()
+    ]
 
 
 def emit_frames(server: Any, items: list[tuple[str, dict[str, Any]]]) -> None:
@@ -124,8 +147,9 @@ class BatchRedisManager(RedisManager):  # type: ignore[misc]
     def emit_batch(self, items: list[tuple[str, Any, str]], namespace: str) -> None:
         """Emit (event, data, room) items here and publish them as one message to the others."""
         self._emit_here(items, namespace)
-        self._publish({"method": BATCH, "items": items, "namespace": namespace,
-                       "host_id": self.host_id})
+        self._publish(
+            {"method": BATCH, "items": items, "namespace": namespace, "host_id": self.host_id}
+        )
 
     def _emit_here(self, items: Iterable[Any], namespace: str) -> None:
         for name, data, room in items:
@@ -136,7 +160,8 @@ class BatchRedisManager(RedisManager):  # type: ignore[misc]
         for message in super()._listen():
             data = None
             if isinstance(message, (bytes, str)) and BATCH.encode() in (
-                    message if isinstance(message, bytes) else message.encode()):
+                message if isinstance(message, bytes) else message.encode()
+            ):
                 try:
                     data = self.json.loads(message)
                 except ValueError:

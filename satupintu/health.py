@@ -30,8 +30,7 @@ def _printers() -> dict[str, Any]:
     engine = current.engine()
     statuses = engine.store.printer_statuses(engine.branch)
     not_ready = sorted(s.kiosk for s in statuses if not s.state.prints)
-    return {"known": len(statuses), "ready": len(statuses) - len(not_ready),
-            "not_ready": not_ready}
+    return {"known": len(statuses), "ready": len(statuses) - len(not_ready), "not_ready": not_ready}
 
 
 @bp.get("/readyz")
@@ -45,8 +44,11 @@ def readyz() -> Response:
         store.seq(engine.branch)
         version = store.schema_version()
         checks["store"] = {"ok": True, "backend": store.name}
-        checks["schema"] = {"ok": version == migrations.CURRENT, "version": version,
-                            "expected": migrations.CURRENT}
+        checks["schema"] = {
+            "ok": version == migrations.CURRENT,
+            "version": version,
+            "expected": migrations.CURRENT,
+        }
         ready = version == migrations.CURRENT
         problem = store.write_problem()
         if problem:  # reads work but writes fail (disk full): not ready for kiosks
@@ -83,8 +85,12 @@ def metrics_page() -> Response:
     if not cfg.enabled:
         return _refuse(404, "not_found", "metrics are turned off ([metrics] enabled = false)")
     if not _may_read_metrics():
-        return _refuse(403, "forbidden", "metrics are served to internal addresses "
-                       "([metrics] allow) or with the [metrics] token only")
+        return _refuse(
+            403,
+            "forbidden",
+            "metrics are served to internal addresses "
+            "([metrics] allow) or with the [metrics] token only",
+        )
     socketio = current_app.extensions["socketio"]  # Flask-SocketIO's, set by its init_app
     body, content_type = metrics.exposition(current.engine(), socketio.server)
     return Response(body, content_type=content_type)

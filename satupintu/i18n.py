@@ -46,8 +46,9 @@ def _remember(response: Response) -> Response:
     """Keep an explicit ?lang= choice in a cookie so the next page uses it too."""
     lang = _requested()
     if lang and request.cookies.get(COOKIE) != lang:
-        response.set_cookie(COOKIE, lang, max_age=COOKIE_MAX_AGE, samesite="Lax",
-                            secure=cookie_secure())
+        response.set_cookie(
+            COOKIE, lang, max_age=COOKIE_MAX_AGE, samesite="Lax", secure=cookie_secure()
+        )
     return response
 
 

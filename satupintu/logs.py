@@ -20,8 +20,18 @@ ACCESS = logging.getLogger("satupintu.access")
 CHANGES = logging.getLogger("satupintu.events")
 
 # Fields that access and change lines carry for the JSON format (`extra=`).
-FIELDS = ("method", "route", "status", "ms", "event", "seq", "number", "service", "counter",
-          "state")
+FIELDS = (
+    "method",
+    "route",
+    "status",
+    "ms",
+    "event",
+    "seq",
+    "number",
+    "service",
+    "counter",
+    "state",
+)
 
 
 class JsonFormatter(logging.Formatter):
@@ -60,8 +70,14 @@ def configure(level: str, fmt: str) -> None:
 
 def access(method: str, route: str, status: int, ms: float) -> None:
     """One line for one request (route template, never the URL)."""
-    ACCESS.info("%s %s %d %.1f ms", method, route, status, ms,
-                extra={"method": method, "route": route, "status": status, "ms": round(ms, 1)})
+    ACCESS.info(
+        "%s %s %d %.1f ms",
+        method,
+        route,
+        status,
+        ms,
+        extra={"method": method, "route": route, "status": status, "ms": round(ms, 1)},
+    )
 
 
 def on_events(events: list[ev.Event]) -> None:
@@ -70,23 +86,49 @@ def on_events(events: list[ev.Event]) -> None:
         ticket = event.data.get("ticket")
         counter = event.data.get("counter")
         if isinstance(ticket, dict):
-            fields = {"event": event.name, "seq": event.seq, "number": ticket.get("number"),
-                      "service": ticket.get("service"), "counter": ticket.get("counter") or "",
-                      "state": ticket.get("status")}
-            CHANGES.info("%s seq=%d %s service=%s status=%s counter=%s%s", event.name,
-                         event.seq, fields["number"], fields["service"], fields["state"],
-                         fields["counter"] or "-", " (recall)" if event.data.get("recall")
-                         else "", extra=fields)
+            fields = {
+                "event": event.name,
+                "seq": event.seq,
+                "number": ticket.get("number"),
+                "service": ticket.get("service"),
+                "counter": ticket.get("counter") or "",
+                "state": ticket.get("status"),
+            }
+            CHANGES.info(
+                "%s seq=%d %s service=%s status=%s counter=%s%s",
+                event.name,
+                event.seq,
+                fields["number"],
+                fields["service"],
+                fields["state"],
+                fields["counter"] or "-",
+                " (recall)" if event.data.get("recall") else "",
+                extra=fields,
+            )
         elif isinstance(counter, dict):
-            fields = {"event": event.name, "seq": event.seq, "counter": counter.get("id"),
-                      "state": counter.get("state")}
-            CHANGES.info("%s seq=%d counter=%s state=%s", event.name, event.seq,
-                         fields["counter"], fields["state"], extra=fields)
+            fields = {
+                "event": event.name,
+                "seq": event.seq,
+                "counter": counter.get("id"),
+                "state": counter.get("state"),
+            }
+            CHANGES.info(
+                "%s seq=%d counter=%s state=%s",
+                event.name,
+                event.seq,
+                fields["counter"],
+                fields["state"],
+                extra=fields,
+            )
         elif event.name == ev.CATALOGUE_UPDATED:
-            CHANGES.info("%s seq=%d service=%s", event.name, event.seq,
-                         event.data.get("service"),
-                         extra={"event": event.name, "seq": event.seq,
-                                "service": event.data.get("service")})
+            CHANGES.info(
+                "%s seq=%d service=%s",
+                event.name,
+                event.seq,
+                event.data.get("service"),
+                extra={"event": event.name, "seq": event.seq, "service": event.data.get("service")},
+            )
         else:
-            CHANGES.debug("%s seq=%d", event.name, event.seq,
-                          extra={"event": event.name, "seq": event.seq})
+            CHANGES.debug(
+                "%s seq=%d", event.name, event.seq, extra={"event": event.name, "seq": event.seq}
+            )

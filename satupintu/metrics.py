@@ -37,19 +37,27 @@ log = logging.getLogger(__name__)
 disable_created_metrics()  # the *_created samples only add noise to every scrape
 
 REQUEST_SECONDS = Histogram(
-    "satupintu_http_request_duration_seconds", "HTTP request latency by route template",
+    "satupintu_http_request_duration_seconds",
+    "HTTP request latency by route template",
     ["method", "route", "status"],
-    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
 ISSUED = Counter("satupintu_tickets_issued_total", "Tickets issued", ["service"])
-CALLED = Counter("satupintu_tickets_called_total", "Tickets called (recalls not counted)",
-                 ["service"])
-COMPLETED = Counter("satupintu_tickets_completed_total", "Tickets served to the end",
-                    ["service"])
-STORE_ERRORS = Counter("satupintu_store_errors_total",
-                       "Requests answered 503 because the store was unreachable or full",
-                       ["backend"])
-SOCKETS = Gauge("satupintu_sockets_connected", "Connected Socket.IO clients by room kind",
-                ["room"], multiprocess_mode="livesum")
+CALLED = Counter(
+    "satupintu_tickets_called_total", "Tickets called (recalls not counted)", ["service"]
+)
+COMPLETED = Counter("satupintu_tickets_completed_total", "Tickets served to the end", ["service"])
+STORE_ERRORS = Counter(
+    "satupintu_store_errors_total",
+    "Requests answered 503 because the store was unreachable or full",
+    ["backend"],
+)
+SOCKETS = Gauge(
+    "satupintu_sockets_connected",
+    "Connected Socket.IO clients by room kind",
+    ["room"],
+    multiprocess_mode="livesum",
+)
 
 
 def multiprocess_mode() -> bool:
@@ -102,8 +110,9 @@ class StoreCollector(Collector):
         self.engine = engine
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        up = GaugeMetricFamily("satupintu_store_up",
-                               "1 if the store answered this scrape, 0 if it did not")
+        up = GaugeMetricFamily(
+            "satupintu_store_up", "1 if the store answered this scrape, 0 if it did not"
+        )
         try:  # read everything first: a store that is down still leaves a useful scrape
             counts = self.engine.store.waiting_counts(self.engine.branch, self.engine.today())
             statuses = self.engine.store.printer_statuses(self.engine.branch)
@@ -114,8 +123,9 @@ class StoreCollector(Collector):
             return
         up.add_metric([], 1)
         yield up
-        waiting = GaugeMetricFamily("satupintu_tickets_waiting", "Tickets waiting now",
-                                    labels=["service"])
+        waiting = GaugeMetricFamily(
+            "satupintu_tickets_waiting", "Tickets waiting now", labels=["service"]
+        )
         for service in self.engine.config.service_ids:
             waiting.add_metric([service], counts.get(service, 0))
         for service, n in counts.items():
@@ -123,10 +133,13 @@ class StoreCollector(Collector):
                 waiting.add_metric([service], n)
         yield waiting
         printers = GaugeMetricFamily(
-            "satupintu_printer_state", "1 for each kiosk printer's current state",
-            labels=["kiosk", "state"])
-        ready = GaugeMetricFamily("satupintu_printer_ready", "1 if the kiosk printer prints",
-                                  labels=["kiosk"])
+            "satupintu_printer_state",
+            "1 for each kiosk printer's current state",
+            labels=["kiosk", "state"],
+        )
+        ready = GaugeMetricFamily(
+            "satupintu_printer_ready", "1 if the kiosk printer prints", labels=["kiosk"]
+        )
         for status in statuses:
             printers.add_metric([status.kiosk, status.state.value], 1)
             ready.add_metric([status.kiosk], 1 if status.state.prints else 0)

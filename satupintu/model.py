@@ -84,7 +84,9 @@ def check_transition(action: str, status: TicketStatus, day: str = "") -> Ticket
         raise TicketExpired(
             f"cannot {action.replace('_', '-')} an expired ticket: it was not served on its "
             "day (or its service was removed), so it can no longer be called or changed; "
-            "the citizen takes a new number", **({"day": day} if day else {}))
+            "the citizen takes a new number",
+            **({"day": day} if day else {}),
+        )
     if status not in sources:
         allowed = ", ".join(sorted(s.value for s in sources))
         raise InvalidTransition(
@@ -235,13 +237,19 @@ def counter_actions(counter: Counter, current: TicketStatus | None) -> list[str]
     buttons from this list.
     """
     free = not counter.current
-    actions = [action for action, (sources, _) in COUNTER_TRANSITIONS.items()
-               if counter.state in sources and (free or action != "close")]
+    actions = [
+        action
+        for action, (sources, _) in COUNTER_TRANSITIONS.items()
+        if counter.state in sources and (free or action != "close")
+    ]
     if counter.state is CounterState.OPEN and free:
         actions += ["call-next", "call"]
     if current is not None:
-        actions += [action.replace("_", "-") for action in TICKET_ACTIONS_AT_COUNTER
-                    if current in TRANSITIONS[action][0]]
+        actions += [
+            action.replace("_", "-")
+            for action in TICKET_ACTIONS_AT_COUNTER
+            if current in TRANSITIONS[action][0]
+        ]
         actions.append("reprint")
     return actions
 

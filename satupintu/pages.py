@@ -65,16 +65,20 @@ def common_strings() -> dict[str, str]:
         "closed": _("Tutup"),
         # Refusals by error code; the English page shows the server's own message.
         "err_counter_not_open": _("Loket belum dibuka. Buka loket terlebih dahulu."),
-        "err_counter_busy": _("Masih ada tiket di loket ini. Selesaikan, tandai tidak hadir, "
-                              "tunda, atau alihkan dulu."),
+        "err_counter_busy": _(
+            "Masih ada tiket di loket ini. Selesaikan, tandai tidak hadir, "
+            "tunda, atau alihkan dulu."
+        ),
         "err_no_current_ticket": _("Tidak ada tiket di loket ini."),
         "err_invalid_transition": _("Tindakan ini tidak bisa untuk tiket dengan status ini."),
-        "err_ticket_expired": _("Tiket ini dari hari lain. Tiket hanya berlaku pada hari "
-                                "diambil."),
-        "err_no_config_version": _("Layanan ini ditambahkan di halaman manajer dan tidak punya "
-                                   "versi config.toml. Nonaktifkan saja."),
-        "err_self_lockout": _("Anda tidak dapat mencabut akses manajer Anda sendiri. Minta "
-                              "manajer lain."),
+        "err_ticket_expired": _("Tiket ini dari hari lain. Tiket hanya berlaku pada hari diambil."),
+        "err_no_config_version": _(
+            "Layanan ini ditambahkan di halaman manajer dan tidak punya "
+            "versi config.toml. Nonaktifkan saja."
+        ),
+        "err_self_lockout": _(
+            "Anda tidak dapat mencabut akses manajer Anda sendiri. Minta manajer lain."
+        ),
         "err_no_such_ticket": _("Tiket tidak ditemukan."),
         "err_no_such_counter": _("Loket tidak ditemukan."),
         "err_no_such_service": _("Layanan tidak ditemukan."),
@@ -104,8 +108,10 @@ def staff_strings() -> dict[str, str]:
         "status_called": _("Dipanggil"),
         "status_serving": _("Sedang dilayani"),
         # printer states: the API's own words for them (printjobs.MESSAGES)
-        **{f"printer_{state.value}": texts[1 if current_lang() == "en" else 0]
-           for state, texts in MESSAGES.items()},
+        **{
+            f"printer_{state.value}": texts[1 if current_lang() == "en" else 0]
+            for state, texts in MESSAGES.items()
+        },
         "reprint_sent": _("Tiket {number} dikirim ke printer {kiosk} untuk dicetak ulang."),
         "reprint_failed": _("Tiket {number} tidak dapat dicetak ulang di {kiosk}: {state}."),
     }
@@ -132,8 +138,12 @@ def home() -> str:
 @bp.get("/favicon.ico")
 def favicon() -> Response:
     """The icon, for browsers and tools that ask for /favicon.ico whatever the page says."""
-    return send_from_directory(str(Path(__file__).parent / "static" / "img"), "favicon.svg",
-                               mimetype="image/svg+xml", max_age=86400)
+    return send_from_directory(
+        str(Path(__file__).parent / "static" / "img"),
+        "favicon.svg",
+        mimetype="image/svg+xml",
+        max_age=86400,
+    )
 
 
 @bp.get("/login")
@@ -152,8 +162,9 @@ def safe_next(target: str) -> str:
     """
     if not target.startswith("/") or target.startswith("//"):
         return "/"
-    if any(ch.isspace() or ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F or ch == "\\"
-           for ch in target):
+    if any(
+        ch.isspace() or ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F or ch == "\\" for ch in target
+    ):
         return "/"
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
@@ -179,8 +190,9 @@ def ticket_page(ticket_id: str) -> str:
         # in the citizen's words instead of an English 404.
         service = Service(ticket.service, ticket.number[:1], Text(ticket.service, ""))
         removed = True
-    return render_template("ticket.html", ticket=ticket, service=service, removed=removed,
-                           lang=current_lang())
+    return render_template(
+        "ticket.html", ticket=ticket, service=service, removed=removed, lang=current_lang()
+    )
 
 
 def init_pages(app: Flask) -> None:

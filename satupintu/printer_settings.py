@@ -97,12 +97,14 @@ def printer_settings(ptype: str, options: dict[str, Any]) -> PrinterSettings:
     for name in options:
         if name not in allowed:
             raise PrinterConfigError(
-                name, f"unknown option for a {ptype} printer (allowed: "
-                      f"{', '.join(sorted(allowed | {'type'}))})")
+                name,
+                f"unknown option for a {ptype} printer (allowed: "
+                f"{', '.join(sorted(allowed | {'type'}))})",
+            )
     values: dict[str, Any] = {"type": ptype, "status": _get(options, "status", bool, True)}
     paper = _get(options, "paper", str, "80")
     if paper not in PAPERS:
-        raise PrinterConfigError("paper", f"must be \"80\" or \"58\", got {paper!r}")
+        raise PrinterConfigError("paper", f'must be "80" or "58", got {paper!r}')
     values["paper"] = paper
     values["profile"] = _get(options, "profile", str, PAPERS[paper])
     values["timeout"] = _number(options, "timeout", 3.0, 0.1, 60)
@@ -120,8 +122,10 @@ def printer_settings(ptype: str, options: dict[str, Any]) -> PrinterSettings:
         values["device"] = _nonempty(options, "device")
         values["baudrate"] = _get(options, "baudrate", int, 9600)
         if values["baudrate"] not in BAUDRATES:
-            raise PrinterConfigError("baudrate", f"must be a standard rate such as 9600 or "
-                                                 f"115200, got {values['baudrate']}")
+            raise PrinterConfigError(
+                "baudrate",
+                f"must be a standard rate such as 9600 or 115200, got {values['baudrate']}",
+            )
     elif ptype == "file":
         values["path"] = _nonempty(options, "path")
     elif ptype == "cups":
@@ -150,8 +154,7 @@ def _nonempty(options: dict[str, Any], name: str) -> str:
     return value
 
 
-def _number(options: dict[str, Any], name: str, default: float, low: float,
-            high: float) -> float:
+def _number(options: dict[str, Any], name: str, default: float, low: float, high: float) -> float:
     value = options.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise PrinterConfigError(name, f"must be a number of seconds, got {value!r}")

@@ -59,15 +59,28 @@ class PrintJob:
     @classmethod
     def from_record(cls, rec: dict[str, Any]) -> PrintJob:
         """The job from `to_record`'s fields (or a database row)."""
-        return cls(id=rec["id"], kiosk=rec["kiosk"], ticket=rec["ticket"],
-                   payload=rec["payload"], created=float(rec["created"]),
-                   attempts=int(rec["attempts"]), state=JobState(rec["state"]),
-                   acked=float(rec["acked"] or 0), detail=rec["detail"] or "")
+        return cls(
+            id=rec["id"],
+            kiosk=rec["kiosk"],
+            ticket=rec["ticket"],
+            payload=rec["payload"],
+            created=float(rec["created"]),
+            attempts=int(rec["attempts"]),
+            state=JobState(rec["state"]),
+            acked=float(rec["acked"] or 0),
+            detail=rec["detail"] or "",
+        )
 
     def message(self) -> dict[str, Any]:
         """What the print agent receives."""
-        return {"id": self.id, "kiosk": self.kiosk, "ticket": self.ticket,
-                "payload": self.payload, "created": self.created, "attempts": self.attempts}
+        return {
+            "id": self.id,
+            "kiosk": self.kiosk,
+            "ticket": self.ticket,
+            "payload": self.payload,
+            "created": self.created,
+            "attempts": self.attempts,
+        }
 
 
 class PrinterState(StrEnum):
@@ -143,14 +156,16 @@ class PrinterStatus:
 class TicketPrinter(Protocol):
     """What the core asks of printing (printer.PrintService; create_app registers it)."""
 
-    def print_issued(self, ticket: Ticket, people_ahead: int, wait: int | None,
-                     base_url: str = "") -> dict[str, Any] | None:
+    def print_issued(
+        self, ticket: Ticket, people_ahead: int, wait: int | None, base_url: str = ""
+    ) -> dict[str, Any] | None:
         """Queue the first print of a ticket just issued; what the kiosk is told (PrintOut),
         or None when no kiosk printer is involved. Never raises.
         """
 
-    def print_replayed(self, ticket: Ticket, people_ahead: int, wait: int | None,
-                       base_url: str = "") -> dict[str, Any] | None:
+    def print_replayed(
+        self, ticket: Ticket, people_ahead: int, wait: int | None, base_url: str = ""
+    ) -> dict[str, Any] | None:
         """The print of a ticket issued again by its Idempotency-Key: its state, or queued
         now if the first request died before its print was (the kiosk never got the ticket).
         """

@@ -28,7 +28,8 @@ class TrustedProxy:
         self.app = app
         self.fixed = ProxyFix(app, x_for=1, x_proto=1)
         self.networks: list[IPv4Network | IPv6Network] = [
-            ip_network(t, strict=False) for t in trusted]
+            ip_network(t, strict=False) for t in trusted
+        ]
 
     def trusts(self, remote: str) -> bool:
         """True if `remote` (a socket address) is one of the trusted proxies."""

@@ -17,8 +17,14 @@ from .store.base import Store
 class Limiter:
     """At most `limit` hits per key in any `window` seconds, shared through the store."""
 
-    def __init__(self, store: Store, name: str, limit: int, window: float = 60.0,
-                 clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        store: Store,
+        name: str,
+        limit: int,
+        window: float = 60.0,
+        clock: Callable[[], float] = time.time,
+    ):
         self.store = store
         self.name = name
         self.limit = limit

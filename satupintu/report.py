@@ -46,20 +46,26 @@ def service_figures(service: Service, tickets: list[Ticket], now: float) -> dict
         "target_wait_s": target_s,
         "over_target": longest > target_s,
         "mean_wait_s": _mean([t.called_at - t.issued_at for t in called]),
-        "mean_service_s": _mean([t.finished_at - t.started_at for t in done
-                                 if t.started_at and t.finished_at]),
+        "mean_service_s": _mean(
+            [t.finished_at - t.started_at for t in done if t.started_at and t.finished_at]
+        ),
     }
 
 
-def hourly(tickets: list[Ticket], services: list[Service], now: float,
-           tz: ZoneInfo) -> dict[str, Any]:
+def hourly(
+    tickets: list[Ticket], services: list[Service], now: float, tz: ZoneInfo
+) -> dict[str, Any]:
     """Per local hour, from the first hour with a ticket to now: tickets issued per service,
     and the mean wait (issue -> call, seconds; None where nobody was called) of the tickets
     called in that hour, per service (where the ticket was called) and for all."""
     hour_of = {t.id: datetime.fromtimestamp(t.issued_at, tz).hour for t in tickets}
     if not tickets:
-        return {"hours": [], "issued": {s.id: [] for s in services},
-                "mean_wait_s": {s.id: [] for s in services}, "mean_wait_all_s": []}
+        return {
+            "hours": [],
+            "issued": {s.id: [] for s in services},
+            "mean_wait_s": {s.id: [] for s in services},
+            "mean_wait_all_s": [],
+        }
     first = min(hour_of.values())
     last = max(max(hour_of.values()), datetime.fromtimestamp(now, tz).hour)
     hours = list(range(first, last + 1))
@@ -78,8 +84,9 @@ def hourly(tickets: list[Ticket], services: list[Service], now: float,
     }
 
 
-def day_report(tickets: list[Ticket], services: list[Service], now: float,
-               tz: ZoneInfo, day: str) -> dict[str, Any]:
+def day_report(
+    tickets: list[Ticket], services: list[Service], now: float, tz: ZoneInfo, day: str
+) -> dict[str, Any]:
     """Everything the board's figures and chart need for one day."""
     figures = [service_figures(s, tickets, now) for s in services]
     for f in figures:
@@ -98,8 +105,15 @@ def day_report(tickets: list[Ticket], services: list[Service], now: float,
             "expired": sum(f["expired"] for f in figures),
             "mean_wait_s": _mean(waits),
         },
-        "alerts": [{"service": f["id"], "longest_wait_s": f["longest_wait_s"],
-                    "target_wait_s": f["target_wait_s"]} for f in figures if f["over_target"]],
+        "alerts": [
+            {
+                "service": f["id"],
+                "longest_wait_s": f["longest_wait_s"],
+                "target_wait_s": f["target_wait_s"],
+            }
+            for f in figures
+            if f["over_target"]
+        ],
         "hourly": hourly(tickets, services, now, tz),
     }
 
@@ -113,6 +127,7 @@ def today_report(engine: Engine) -> dict[str, Any]:
     problem = engine.store.write_problem()
     # Reads still work on a full disk, so the board would look calm while every kiosk
     # gets 503: say so until a write succeeds again.
-    report["store_problem"] = None if problem is None else {
-        "since": iso(problem[0], engine.tz), "message": problem[1]}
+    report["store_problem"] = (
+        None if problem is None else {"since": iso(problem[0], engine.tz), "message": problem[1]}
+    )
     return report

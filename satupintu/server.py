@@ -46,9 +46,13 @@ def bind_address(host: str, port: int) -> str:
     return f"{host}:{port}"
 
 
-def serve_gunicorn(options: ServeOptions, worker_class: str, threads: int,
-                   max_sockets: int = 10_000,
-                   trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")) -> int:
+def serve_gunicorn(
+    options: ServeOptions,
+    worker_class: str,
+    threads: int,
+    max_sockets: int = 10_000,
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1"),
+) -> int:
     """Serve with gunicorn, one worker, the app built inside it (no preload).
 
     `gevent` (default): a greenlet per connection, so idle websockets cost no

@@ -46,10 +46,11 @@ UMask=0077"""
 def _state_directory(o: ServiceOptions) -> str:
     """StateDirectory= wants a path below /var/lib; other folders are made by ExecStartPre."""
     if o.data_dir.startswith("/var/lib/"):
-        return (f"StateDirectory={o.data_dir.removeprefix('/var/lib/')}\n"
-                "StateDirectoryMode=0700")
-    return (f"ExecStartPre=+/usr/bin/install -d -m 0700 -o {o.user} -g {o.user} {o.data_dir}\n"
-            f"ReadWritePaths={o.data_dir}")
+        return f"StateDirectory={o.data_dir.removeprefix('/var/lib/')}\nStateDirectoryMode=0700"
+    return (
+        f"ExecStartPre=+/usr/bin/install -d -m 0700 -o {o.user} -g {o.user} {o.data_dir}\n"
+        f"ReadWritePaths={o.data_dir}"
+    )
 
 
 def serve_unit(o: ServiceOptions) -> str:

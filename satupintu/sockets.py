@@ -47,12 +47,15 @@ MAX_ROOM = 80
 
 def make_publisher(server: Any) -> Any:
     """An engine listener that sends an operation's events as one frame per room."""
+
     def publish(events: list[Event]) -> None:
         try:
             fanout.emit_frames(server, fanout.frames(events))
         except Exception:  # the change is committed; clients resync on the seq gap
-            log.exception("could not publish %s", ", ".join(
-                f"{e.name} seq {e.seq}" for e in events))
+            log.exception(
+                "could not publish %s", ", ".join(f"{e.name} seq {e.seq}" for e in events)
+            )
+
     return publish
 
 
@@ -77,12 +80,14 @@ def make_notifier(server: Any) -> Notify:
     A failed emit is logged, never raised: what the notice tells is stored
     already, and pages ask again (see events.NOTICES).
     """
+
     def notify(name: str, payload: dict[str, Any], *rooms: str) -> None:
         for room in rooms:
             try:
                 server.emit(name, payload, to=room, namespace="/")
             except Exception:  # noqa: BLE001 - stored already; pages refetch
                 log.exception("could not emit %s to %s", name, room)
+
     return notify
 
 
@@ -121,16 +126,21 @@ def _check_room(room: str, data: dict[str, Any]) -> dict[str, Any] | None:
             return refuse(exc.code, exc.message)
         return None
     if room != "manager" and not (kind == "counter" and ident):
-        return refuse("bad_request", "room must be display, manager, counter:<id>, "
-                                      "ticket:<id> or line:<service>")
+        return refuse(
+            "bad_request",
+            "room must be display, manager, counter:<id>, ticket:<id> or line:<service>",
+        )
     principal, refusal = socket_principal(data)
     if refusal:
         return refusal
     if principal is None:
         return refuse("unauthorized", f"log in to join {room}")
     if room == "manager":
-        return None if principal.role == "manager" else refuse(
-            "forbidden", "only managers may join the manager room")
+        return (
+            None
+            if principal.role == "manager"
+            else refuse("forbidden", "only managers may join the manager room")
+        )
     if not principal.is_staff:
         return refuse("forbidden", "only clerks and managers may join a counter room")
     if engine.config.counter(ident) is None:

@@ -35,7 +35,7 @@ class UserCache:
     def get(self, username: str) -> User | None:
         """The stored user (None if there is none), from the cache when still current."""
         mark = self.store.users_changed()  # read before the store: a change after it
-        if mark is None:                   # moves the mark and drops what we read
+        if mark is None:  # moves the mark and drops what we read
             return self.store.user(username)
         now = time.monotonic()
         with self._lock:
@@ -45,7 +45,7 @@ class UserCache:
         user = self.store.user(username)
         with self._lock:
             if len(self._entries) > 10_000:  # usernames from forged-but-signed claims cannot
-                self._entries.clear()        # exist, but keep the memory bounded anyway
+                self._entries.clear()  # exist, but keep the memory bounded anyway
             self._entries[username] = (user, mark, now)
         return user
 

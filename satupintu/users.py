@@ -20,15 +20,56 @@ ROLE_RULE = f"role must be one of {', '.join(ROLES)}"
 PASSWORD_RULE = f"password must have {MIN_PASSWORD}-{MAX_PASSWORD} characters"
 MIN_DISTINCT = 4  # "aaaaaaaa", "abababab", "12121212" are refused
 # The passwords guessed first, here and everywhere (lower case; compared folded).
-COMMON_PASSWORDS = frozenset({
-    "password", "password1", "password123", "passw0rd", "iloveyou", "sunshine", "princess",
-    "football", "baseball", "superman", "welcome1", "letmein1", "trustno1", "qwertyuiop",
-    "qwerty123", "1qaz2wsx", "1q2w3e4r", "1q2w3e4r5t", "zaq12wsx", "asdf1234", "abcd1234",
-    "qwer1234", "admin123", "administrator", "changeme", "default1", "12341234",
-    "11223344", "123123123", "1234qwer", "987654321", "rahasia123", "katasandi", "sandi123",
-    "indonesia", "indonesia1", "jakarta123", "bismillah", "satupintu", "satupintu1",
-    "kiosk123", "manager1", "manajer1", "loket123", "pelayanan", "kantor123",
-})
+COMMON_PASSWORDS = frozenset(
+    {
+        "password",
+        "password1",
+        "password123",
+        "passw0rd",
+        "iloveyou",
+        "sunshine",
+        "princess",
+        "football",
+        "baseball",
+        "superman",
+        "welcome1",
+        "letmein1",
+        "trustno1",
+        "qwertyuiop",
+        "qwerty123",
+        "1qaz2wsx",
+        "1q2w3e4r",
+        "1q2w3e4r5t",
+        "zaq12wsx",
+        "asdf1234",
+        "abcd1234",
+        "qwer1234",
+        "admin123",
+        "administrator",
+        "changeme",
+        "default1",
+        "12341234",
+        "11223344",
+        "123123123",
+        "1234qwer",
+        "987654321",
+        "rahasia123",
+        "katasandi",
+        "sandi123",
+        "indonesia",
+        "indonesia1",
+        "jakarta123",
+        "bismillah",
+        "satupintu",
+        "satupintu1",
+        "kiosk123",
+        "manager1",
+        "manajer1",
+        "loket123",
+        "pelayanan",
+        "kantor123",
+    }
+)
 
 # Compared against when the user does not exist, so a wrong name costs as much
 # time as a wrong password and names cannot be probed by timing.
@@ -51,16 +92,25 @@ def check_role(role: str) -> str:
 
 def check_password(password: str, username: str = "") -> str:
     """Return `password` unless it is too short, too long, blank or trivially guessable."""
-    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD \
-            or len(password.strip()) < MIN_PASSWORD:
-        raise BadRequest(PASSWORD_RULE + " (not counting spaces at either end)",
-                         field="password")
+    if (
+        not isinstance(password, str)
+        or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD
+        or len(password.strip()) < MIN_PASSWORD
+    ):
+        raise BadRequest(PASSWORD_RULE + " (not counting spaces at either end)", field="password")
     folded = password.strip().lower()
-    if (len(set(folded)) < MIN_DISTINCT or folded in COMMON_PASSWORDS
-            or (username and username.lower() in folded) or _is_run(folded)):
-        raise BadRequest("password is too easy to guess (a common password, a run like "
-                         "12345678 or abcdefgh, the user name, or only a few different "
-                         "characters); choose a longer, less obvious one", field="password")
+    if (
+        len(set(folded)) < MIN_DISTINCT
+        or folded in COMMON_PASSWORDS
+        or (username and username.lower() in folded)
+        or _is_run(folded)
+    ):
+        raise BadRequest(
+            "password is too easy to guess (a common password, a run like "
+            "12345678 or abcdefgh, the user name, or only a few different "
+            "characters); choose a longer, less obvious one",
+            field="password",
+        )
     return password
 
 
@@ -75,18 +125,23 @@ def check_kiosk(kiosk: str, role: str, kiosks: tuple[str, ...] | None) -> str:
     if not kiosk:
         return ""
     if role != "kiosk":
-        raise BadRequest("only a kiosk user is bound to a kiosk (leave kiosk out)",
-                         field="kiosk")
+        raise BadRequest("only a kiosk user is bound to a kiosk (leave kiosk out)", field="kiosk")
     if kiosks is not None and kiosk not in kiosks:
         known = ", ".join(kiosks) or "none: add a [[kiosks]] table to config.toml"
-        raise BadRequest(f"unknown kiosk {kiosk!r} (kiosks in config.toml: {known})",
-                         field="kiosk")
+        raise BadRequest(f"unknown kiosk {kiosk!r} (kiosks in config.toml: {known})", field="kiosk")
     return kiosk
 
 
-def add_user(store: Store, username: str, role: str, password: str, *,
-             replace: bool = False, kiosk: str = "",
-             kiosks: tuple[str, ...] | None = None) -> User:
+def add_user(
+    store: Store,
+    username: str,
+    role: str,
+    password: str,
+    *,
+    replace: bool = False,
+    kiosk: str = "",
+    kiosks: tuple[str, ...] | None = None,
+) -> User:
     """Create a user (or, with replace=True, reset it); a kiosk user may name its kiosk.
 
     `kiosks`: the [[kiosks]] ids `kiosk` must be one of (None: not checked).
@@ -107,9 +162,16 @@ def list_users(store: Store) -> list[User]:
     return store.users()
 
 
-def reset_user(store: Store, username: str, role: str, password: str, *,
-               by: str | None = None, kiosk: str = "",
-               kiosks: tuple[str, ...] | None = None) -> User:
+def reset_user(
+    store: Store,
+    username: str,
+    role: str,
+    password: str,
+    *,
+    by: str | None = None,
+    kiosk: str = "",
+    kiosks: tuple[str, ...] | None = None,
+) -> User:
     """Set an existing user's role and password (its sessions end); `by` is the manager asking."""
     if store.user(username) is None:
         raise NoSuchUser(f"no user {username!r}", field="username")
@@ -128,8 +190,11 @@ def remove_user(store: Store, username: str, *, by: str | None = None) -> None:
 def _not_yourself(username: str, by: str | None) -> None:
     """A manager may not lock themself out (another manager, or the CLI with by=None, can)."""
     if by == username:
-        raise SelfLockout("you cannot remove your own manager access; ask another "
-                                "manager or use `satupintu users`", field="username")
+        raise SelfLockout(
+            "you cannot remove your own manager access; ask another "
+            "manager or use `satupintu users`",
+            field="username",
+        )
 
 
 def authenticate(store: Store, username: str, password: str) -> User | None:

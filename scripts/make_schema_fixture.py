@@ -63,37 +63,81 @@ def fill(store: Any, config: Any) -> dict[str, Any]:
         add_user(store, name, ROLES[name], password)
     store.secret("flask_secret_key", "fixture-secret-" + "0" * 48)
     engine.update_service("ktp", {"daily_quota": 250, "standard": {"fee": "Rp0 (gratis)"}})
-    engine.add_service({"id": "paspor", "prefix": "P", "name": {"id": "Paspor", "en": "Passport"},
-                        "colour": "#1565C0", "target_wait_min": 20, "service_time_min": 12})
+    engine.add_service(
+        {
+            "id": "paspor",
+            "prefix": "P",
+            "name": {"id": "Paspor", "en": "Passport"},
+            "colour": "#1565C0",
+            "target_wait_min": 20,
+            "service_time_min": 12,
+        }
+    )
 
-    issued = [engine.issue(s, priority=p, kiosk="K1").ticket for s, p in [
-        ("ktp", ""), ("ktp", ""), ("kk", ""), ("ktp", "lansia"), ("akta", ""), ("kk", ""),
-        ("ktp", ""), ("nib", ""), ("pbb", "disabilitas"), ("info", ""), ("ktp", ""),
-        ("kk", ""), ("akta", ""), ("ktp", ""), ("kk", "")]]
+    issued = [
+        engine.issue(s, priority=p, kiosk="K1").ticket
+        for s, p in [
+            ("ktp", ""),
+            ("ktp", ""),
+            ("kk", ""),
+            ("ktp", "lansia"),
+            ("akta", ""),
+            ("kk", ""),
+            ("ktp", ""),
+            ("nib", ""),
+            ("pbb", "disabilitas"),
+            ("info", ""),
+            ("ktp", ""),
+            ("kk", ""),
+            ("akta", ""),
+            ("ktp", ""),
+            ("kk", ""),
+        ]
+    ]
     for counter, clerk in (("1", "loket1"), ("2", "loket1"), ("3", "admin"), ("4", "admin")):
         engine.open_counter(counter, clerk)
-    engine.call_next("1"); engine.start("1"); engine.complete("1")  # noqa: E702
-    engine.call_next("1"); engine.no_show("1")  # noqa: E702
-    engine.call_next("2"); engine.park("2")  # noqa: E702
-    engine.call_next("2"); engine.start("2"); engine.transfer("2", "kk")  # noqa: E702
-    engine.call_next("3"); engine.start("3")  # noqa: E702  # serving at counter 3
+    engine.call_next("1")
+    engine.start("1")
+    engine.complete("1")  # noqa: E702
+    engine.call_next("1")
+    engine.no_show("1")  # noqa: E702
+    engine.call_next("2")
+    engine.park("2")  # noqa: E702
+    engine.call_next("2")
+    engine.start("2")
+    engine.transfer("2", "kk")  # noqa: E702
+    engine.call_next("3")
+    engine.start("3")  # noqa: E702  # serving at counter 3
     engine.call_next("4")  # called at counter 4
     engine.cancel(issued[-1].id)
 
     jobs = make_jobs(store, config.office.branch)
     made_jobs = []
-    for i, (ticket, state) in enumerate(zip(issued[:4], [JobState.PRINTED, JobState.FAILED,
-                                                         JobState.PENDING, JobState.PENDING],
-                                            strict=True)):
-        job = Job(id=f"fixturejob{i}", kiosk="K1", ticket=ticket.id, payload="G0AbIQA=",
-                  created=NOW + i)
+    for i, (ticket, state) in enumerate(
+        zip(
+            issued[:4],
+            [JobState.PRINTED, JobState.FAILED, JobState.PENDING, JobState.PENDING],
+            strict=True,
+        )
+    ):
+        job = Job(
+            id=f"fixturejob{i}", kiosk="K1", ticket=ticket.id, payload="G0AbIQA=", created=NOW + i
+        )
         jobs.add(job)
         if state is not JobState.PENDING:
             jobs.finish(job.id, state, "paper out" if state is JobState.FAILED else "", NOW + 60)
         made_jobs.append({"id": job.id, "ticket": ticket.id, "state": state.value})
-    jobs.set_status(PrinterStatus(kiosk="K1", state=PrinterState.PAPER_NEAR_END,
-                                  detail="near end", since=NOW, updated=NOW + 30,
-                                  printer="network:10.0.0.9:9100", seen=NOW + 30))
+    jobs.set_status(
+        PrinterStatus(
+            kiosk="K1",
+            state=PrinterState.PAPER_NEAR_END,
+            detail="near end",
+            since=NOW,
+            updated=NOW + 30,
+            printer="network:10.0.0.9:9100",
+            seen=NOW + 30,
+        )
+    )
 
     jobs.close()
     tickets = store.day_tickets(config.office.branch, engine.today(NOW))
@@ -103,11 +147,21 @@ def fill(store: Any, config: Any) -> dict[str, Any]:
         "day": engine.today(NOW),
         "now": NOW,
         "seq": store.seq(config.office.branch),
-        "tickets": [{"id": t.id, "number": t.number, "service": t.service,
-                     "status": t.status.value, "priority": t.priority, "counter": t.counter}
-                    for t in tickets],
-        "counters": [{"id": c.id, "state": c.state.value, "clerk": c.clerk,
-                      "current": c.current} for c in store.counters(config.office.branch)],
+        "tickets": [
+            {
+                "id": t.id,
+                "number": t.number,
+                "service": t.service,
+                "status": t.status.value,
+                "priority": t.priority,
+                "counter": t.counter,
+            }
+            for t in tickets
+        ],
+        "counters": [
+            {"id": c.id, "state": c.state.value, "clerk": c.clerk, "current": c.current}
+            for c in store.counters(config.office.branch)
+        ],
         "users": {name: {"role": ROLES[name], "password": pw} for name, pw in PASSWORDS.items()},
         "catalogue": {"version": version, "overrides": overrides},
         "print_jobs": made_jobs,

@@ -26,8 +26,22 @@ def busy_morning(server: ServerProcess) -> dict[str, Any]:
     """Tickets for several services, four counters open, calls made; returns one waiting ticket."""
     kiosk, clerk, boss = Api(server, "kiosk1"), Api(server, "clerk1"), Api(server, "boss")
     try:
-        for service in ("ktp", "kk", "ktp", "akta", "info", "ktp", "nib", "kk", "pbb", "info",
-                        "ktp", "kk", "pbg", "akta"):
+        for service in (
+            "ktp",
+            "kk",
+            "ktp",
+            "akta",
+            "info",
+            "ktp",
+            "nib",
+            "kk",
+            "pbb",
+            "info",
+            "ktp",
+            "kk",
+            "pbg",
+            "akta",
+        ):
             kiosk.issue(service)
         for counter in ("1", "2", "3", "4"):
             clerk.open(counter)
@@ -44,10 +58,20 @@ def busy_morning(server: ServerProcess) -> dict[str, Any]:
             api.close()
 
 
-def shoot(browser: Any, base: str, out: Path, name: str, path: str, viewport: str,
-          user: str | None = None, full_page: bool = False, before: Any = None) -> None:
-    context = browser.new_context(viewport=VIEWPORTS[viewport], base_url=base,
-                                  locale="id-ID", timezone_id="Asia/Jakarta")
+def shoot(
+    browser: Any,
+    base: str,
+    out: Path,
+    name: str,
+    path: str,
+    viewport: str,
+    user: str | None = None,
+    full_page: bool = False,
+    before: Any = None,
+) -> None:
+    context = browser.new_context(
+        viewport=VIEWPORTS[viewport], base_url=base, locale="id-ID", timezone_id="Asia/Jakarta"
+    )
     try:
         if user:
             login(context, base, user)
@@ -105,8 +129,14 @@ def main() -> int:
                     ("counter", "/counter?counter=2", "desk", "clerk2", False, None),
                     ("manager", "/manager", "desk", "boss", True, None),
                     ("ticket-phone", f"/t/{waiting['id']}", "phone", None, True, None),
-                    ("kiosk-english", "/kiosk?lang=en", "kiosk_landscape", "kiosk1", False,
-                     standard),
+                    (
+                        "kiosk-english",
+                        "/kiosk?lang=en",
+                        "kiosk_landscape",
+                        "kiosk1",
+                        False,
+                        standard,
+                    ),
                 ]
                 for name, path, viewport, user, full, before in shots:
                     shoot(browser, base, out, name, path, viewport, user, full, before)

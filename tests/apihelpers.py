@@ -86,8 +86,9 @@ class Actor:
 
     # -- kiosk --------------------------------------------------------------
 
-    def take_ticket(self, service: str = "ktp", priority: str = "", expect: int = 201
-                    ) -> dict[str, Any]:
+    def take_ticket(
+        self, service: str = "ktp", priority: str = "", expect: int = 201
+    ) -> dict[str, Any]:
         """Issue a ticket; returns the JSON body."""
         body: dict[str, Any] = {"service": service}
         if priority:
@@ -141,8 +142,9 @@ def api_backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def make_app(api_backend: str, request: pytest.FixtureRequest, tmp_path: Path,
-             config: Config) -> Iterator[Callable[..., Any]]:
+def make_app(
+    api_backend: str, request: pytest.FixtureRequest, tmp_path: Path, config: Config
+) -> Iterator[Callable[..., Any]]:
     """Build an app on the current backend; keyword args replace Config fields.
 
     On Redis every app of one test shares one (wiped) database, like several
@@ -219,8 +221,7 @@ def socket_client(app: Any) -> Iterator[Callable[..., Any]]:
     """Factory: a connected Socket.IO test client, joined to `room` if given."""
     clients: list[Any] = []
 
-    def connect(room: str | None = None, token: str | None = None,
-                flask_client: Any = None) -> Any:
+    def connect(room: str | None = None, token: str | None = None, flask_client: Any = None) -> Any:
         sc = socketio.test_client(app, flask_test_client=flask_client)
         assert sc.is_connected()
         clients.append(sc)
@@ -243,8 +244,13 @@ def join(sc: Any, room: str, token: str | None = None) -> dict[str, Any]:
     return sc.emit("join", data, callback=True)
 
 
-def received(sc: Any, name: str | None = None, wait: float = 0.0,
-             count: int = 1, frames: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+def received(
+    sc: Any,
+    name: str | None = None,
+    wait: float = 0.0,
+    count: int = 1,
+    frames: list[dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
     """Events received so far (of event `name`), waiting up to `wait` s for `count` of them.
 
     The events inside `changes` frames are unpacked ({"event": name, **payload});

@@ -71,6 +71,7 @@ def generate_city(target: Path, levels: tuple[tuple[str, int], ...] = JAKARTA_LE
         for i in range(count):
             office_id = f"{level[:4]}-{i + 1:03d}"
             (target / "offices" / f"{office_id}.toml").write_text(
-                office_text(office_id, level, n), encoding="utf-8")
+                office_text(office_id, level, n), encoding="utf-8"
+            )
             n += 1
     return target

@@ -46,52 +46,81 @@ def _die_with_parent() -> None:
         _PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def write_config(path: Path, redis_url: str | None = None, async_mode: str | None = None,
-                 threads: int = 50, issue_per_minute: int | None = None,
-                 **server_keys: int) -> Path:
+def write_config(
+    path: Path,
+    redis_url: str | None = None,
+    async_mode: str | None = None,
+    threads: int = 50,
+    issue_per_minute: int | None = None,
+    **server_keys: int,
+) -> Path:
     """Copy the repo's config.toml to `path` with the [store] and [server] sections replaced.
 
     `async_mode` None keeps the default; `server_keys` are more [server] keys
     (max_sockets, max_sockets_per_address).
     """
     text = (ROOT / "config.toml").read_text(encoding="utf-8")
-    store = (f'[store]\nbackend = "redis"\nurl = "{redis_url}"\n\n' if redis_url
-             else '[store]\nbackend = "sqlite"\npath = "satupintu.db"\n\n')
+    store = (
+        f'[store]\nbackend = "redis"\nurl = "{redis_url}"\n\n'
+        if redis_url
+        else '[store]\nbackend = "sqlite"\npath = "satupintu.db"\n\n'
+    )
     server = "[server]\n" + (f'async_mode = "{async_mode}"\n' if async_mode else "")
     server += f"threads = {threads}\n"
     server += "".join(f"{key} = {value}\n" for key, value in server_keys.items()) + "\n"
     for name, body in (("store", store), ("server", server)):
-        text, count = re.subn(rf"^\[{name}\]\n.*?(?=^\[)", body, text, count=1,
-                              flags=re.MULTILINE | re.DOTALL)
+        text, count = re.subn(
+            rf"^\[{name}\]\n.*?(?=^\[)", body, text, count=1, flags=re.MULTILINE | re.DOTALL
+        )
         assert count == 1, f"config.toml has no [{name}] section"
     if issue_per_minute is not None:  # load tests issue faster than a real kiosk may
-        text, count = re.subn(r"^issue_per_minute = \d+", f"issue_per_minute = {issue_per_minute}",
-                              text, count=1, flags=re.MULTILINE)
+        text, count = re.subn(
+            r"^issue_per_minute = \d+",
+            f"issue_per_minute = {issue_per_minute}",
+            text,
+            count=1,
+            flags=re.MULTILINE,
+        )
         assert count == 1, "config.toml has no auth.issue_per_minute"
     path.write_text(text, encoding="utf-8")
     load_config(path)  # the copy must still be a valid config
     return path
 
 
-def cli(*args: str, stdin: str | None = None,
-        timeout: float = 30) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, stdin: str | None = None, timeout: float = 30
+) -> subprocess.CompletedProcess[str]:
     """Run `python -m satupintu ARGS` and capture its output."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.run([sys.executable, "-m", "satupintu", *args], input=stdin,
-                          capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "satupintu", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env=env,
+    )
 
 
 class ServerProcess:
     """One `satupintu serve` process group with its config, data dir and log."""
 
-    def __init__(self, workdir: Path, redis_url: str | None = None,
-                 async_mode: str | None = None, data_dir: Path | None = None,
-                 config_path: Path | None = None, **config_options: Any):
+    def __init__(
+        self,
+        workdir: Path,
+        redis_url: str | None = None,
+        async_mode: str | None = None,
+        data_dir: Path | None = None,
+        config_path: Path | None = None,
+        **config_options: Any,
+    ):
         workdir.mkdir(parents=True, exist_ok=True)
         self.workdir = workdir
         self.data_dir = data_dir or workdir / "var"
         self.config_path = config_path or write_config(
-            workdir / "config.toml", redis_url, async_mode, **config_options)
+            workdir / "config.toml", redis_url, async_mode, **config_options
+        )
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = workdir / "server.log"
@@ -109,8 +138,9 @@ class ServerProcess:
         return cli(*args, *self.where(), stdin=stdin)
 
     def add_user(self, name: str, role: str, password: str = PASSWORD) -> None:
-        done = self.cli("users", "add", name, "--role", role, "--password-stdin",
-                        stdin=password + "\n")
+        done = self.cli(
+            "users", "add", name, "--role", role, "--password-stdin", stdin=password + "\n"
+        )
         assert done.returncode == 0, done.stderr
 
     def start(self, timeout: float = 60, port: int | None = None) -> ServerProcess:
@@ -133,9 +163,21 @@ class ServerProcess:
         log.flush()
         begin = log.tell()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "satupintu", "serve", *self.where(),
-             "--host", "127.0.0.1", "--port", str(self.port)],
-            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "satupintu",
+                "serve",
+                *self.where(),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            start_new_session=True,
             preexec_fn=_die_with_parent,  # noqa: PLW1509 - only an async-signal-safe prctl call
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
@@ -150,8 +192,10 @@ class ServerProcess:
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
             try:
                 # "Listening at": gunicorn bound the port, so the answer is ours.
-                if "Listening at:" in started and requests.get(
-                        self.url + "/api/v1/services", timeout=5).status_code == 200:
+                if (
+                    "Listening at:" in started
+                    and requests.get(self.url + "/api/v1/services", timeout=5).status_code == 200
+                ):
                     return True
             except requests.RequestException:
                 pass  # not listening yet, or the worker is still booting
@@ -196,8 +240,11 @@ class ServerProcess:
     # -- API helpers ---------------------------------------------------------
 
     def token(self, username: str, password: str = PASSWORD) -> str:
-        r = requests.post(self.url + "/api/v1/auth/token",
-                          json={"username": username, "password": password}, timeout=10)
+        r = requests.post(
+            self.url + "/api/v1/auth/token",
+            json={"username": username, "password": password},
+            timeout=10,
+        )
         assert r.status_code == 200, r.text
         return r.json()["token"]
 
@@ -242,8 +289,13 @@ class Api:
 class Listener:
     """A real Socket.IO client on the websocket transport, joined to one room."""
 
-    def __init__(self, url: str, room: str = "display", token: str | None = None,
-                 events: tuple[str, ...] = ("ticket_called",)):
+    def __init__(
+        self,
+        url: str,
+        room: str = "display",
+        token: str | None = None,
+        events: tuple[str, ...] = ("ticket_called",),
+    ):
         self.received: list[tuple[str, dict[str, Any]]] = []
         self._cond = threading.Condition()
         self.sio = socketio.Client(reconnection=False)
@@ -262,19 +314,24 @@ class Listener:
             with self._cond:
                 self.received.append((name, payload))
                 self._cond.notify_all()
+
         return record
 
     def _unpacker(self, names: set[str]) -> Callable[[dict[str, Any]], None]:
         """Records the events inside a `changes` frame (wire format 2) by their names."""
+
         def unpack(frame: dict[str, Any]) -> None:
             with self._cond:
-                self.received.extend((e["event"], e) for e in frame["events"]
-                                     if e["event"] in names)
+                self.received.extend(
+                    (e["event"], e) for e in frame["events"] if e["event"] in names
+                )
                 self._cond.notify_all()
+
         return unpack
 
-    def wait_for(self, name: str, match: Callable[[dict[str, Any]], bool],
-                 timeout: float = 15) -> dict[str, Any]:
+    def wait_for(
+        self, name: str, match: Callable[[dict[str, Any]], bool], timeout: float = 15
+    ) -> dict[str, Any]:
         """The first `name` event whose payload satisfies `match` (waits for it)."""
         deadline = time.monotonic() + timeout
         with self._cond:

@@ -43,6 +43,7 @@ class CountingStore:
         def counted(*args: Any, **kwargs: Any) -> Any:
             self.calls.append(name)
             return value(*args, **kwargs)
+
         return counted
 
 
@@ -88,8 +89,11 @@ def measure() -> dict[str, list[str]]:
     """Operation -> the store methods one HTTP request of it called, in order."""
     from tests.apihelpers import actor
 
-    with tempfile.TemporaryDirectory() as folder, steady_caches(), \
-            counting_app(Path(folder)) as (app, store):
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        steady_caches(),
+        counting_app(Path(folder)) as (app, store),
+    ):
         kiosk = actor(app, "kiosk1", "kiosk")
         clerk = actor(app, "clerk1", "clerk")
         manager = actor(app, "manager1", "manager")
@@ -107,8 +111,10 @@ def measure() -> dict[str, list[str]]:
             return result
 
         issued = count("issue (POST /tickets)", lambda: kiosk.take_ticket("ktp"))
-        count("follow a ticket (GET /tickets/<id>)",
-              lambda: public.get(f"/api/v1/tickets/{issued['id']}"))
+        count(
+            "follow a ticket (GET /tickets/<id>)",
+            lambda: public.get(f"/api/v1/tickets/{issued['id']}"),
+        )
         count("call-next", lambda: clerk.call_next("1"))
         count("recall", lambda: clerk.act("1", "recall"))
         count("start", lambda: clerk.act("1", "start"))

@@ -8,16 +8,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUR_SCRIPTS = sorted(
-    path for pkg in ("satupintu", "kiosk", "display", "counter", "manager", "printer")
-    for path in (ROOT / pkg / "static").rglob("*.js") if "vendor" not in path.parts
+    path
+    for pkg in ("satupintu", "kiosk", "display", "counter", "manager", "printer")
+    for path in (ROOT / pkg / "static").rglob("*.js")
+    if "vendor" not in path.parts
 )
 
 
 def check_js(*files: Path) -> subprocess.CompletedProcess[str]:
     node = shutil.which("node")
     assert node, "node not found: apt-get install nodejs (make test does)"
-    return subprocess.run([node, str(ROOT / "scripts" / "check-js.mjs"), *map(str, files)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [node, str(ROOT / "scripts" / "check-js.mjs"), *map(str, files)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_every_page_script_parses():
@@ -30,7 +37,7 @@ def test_every_page_script_parses():
 
 def test_the_check_catches_a_syntax_error(tmp_path: Path):
     broken = tmp_path / "broken.js"
-    broken.write_text('(function () {\n  const x = {;\n})();\n', encoding="utf-8")
+    broken.write_text("(function () {\n  const x = {;\n})();\n", encoding="utf-8")
     fine = tmp_path / "fine.js"
     # A classic script may do what an ES module may not (sloppy mode): still fine.
     fine.write_text("var o = {a: 1};\nwith (o) { a = 2; }\n", encoding="utf-8")

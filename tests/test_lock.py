@@ -38,11 +38,14 @@ def test_the_locks_pin_what_pyproject_asks_for():
     app, test = project["dependencies"], project["optional-dependencies"]["test"]
     hint = "; run `make lock` and commit requirements*.lock"
     assert unlocked(app, pins("requirements.lock")) == [], "requirements.lock" + hint
-    assert unlocked(app + test, pins("requirements-test.lock")) == [], \
+    assert unlocked(app + test, pins("requirements-test.lock")) == [], (
         "requirements-test.lock" + hint
+    )
 
 
 def test_a_missing_or_outdated_pin_is_found():
     pinned = {"flask": Version("3.1.0"), "redis": Version("4.6.0")}
     assert unlocked(["flask>=3.0", "redis>=5", "qrcode>=7.4"], pinned) == [
-        "redis>=5 (locked: 4.6.0)", "qrcode>=7.4 (locked: None)"]
+        "redis>=5 (locked: 4.6.0)",
+        "qrcode>=7.4 (locked: None)",
+    ]

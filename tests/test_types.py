@@ -12,6 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_mypy_finds_nothing():
     result = subprocess.run(
         [sys.executable, "-m", "mypy"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr

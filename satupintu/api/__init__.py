@@ -63,8 +63,11 @@ def check_request() -> None:
             raise NotFound(f"no such {name.removesuffix('_id')}: the id is too long")
     # Bodies must be JSON: a form or text/plain post (what a cross-site form can send)
     # is refused outright rather than read as an empty body.
-    if request.method in ("POST", "PUT", "PATCH") and request.content_length \
-            and not request.is_json:
+    if (
+        request.method in ("POST", "PUT", "PATCH")
+        and request.content_length
+        and not request.is_json
+    ):
         raise UnsupportedMediaType("send the body as application/json")
     if request.is_json and request.content_length:
         check_json_numbers(request.get_data(cache=True))
@@ -89,12 +92,18 @@ def check_json_numbers(data: bytes) -> None:
     except ValueError as exc:
         if "digits" not in str(exc):
             raise
-        raise BadRequest("the body has a number with too many digits "
-                         f"(at most {sys.get_int_max_str_digits()})") from None
+        raise BadRequest(
+            f"the body has a number with too many digits (at most {sys.get_int_max_str_digits()})"
+        ) from None
 
 
-def api_doc(summary: str, errors: tuple[int, ...] = (), tag: str = "",
-            auth: bool = False, extra: dict[int, str] | None = None) -> Callable[[Any], Any]:
+def api_doc(
+    summary: str,
+    errors: tuple[int, ...] = (),
+    tag: str = "",
+    auth: bool = False,
+    extra: dict[int, str] | None = None,
+) -> Callable[[Any], Any]:
     """The OpenAPI summary, tag, error responses and security of one route.
 
     Every route may answer 401: a bad or expired token is refused even where none is
@@ -148,10 +157,17 @@ def init_api(app: Any) -> None:
     from .login_guard import init_login_guard
 
     app.config["SECURITY_SCHEMES"] = {
-        "BearerAuth": {"type": "http", "scheme": "bearer",
-                       "description": "a token from POST /api/v1/auth/token"},
-        "SessionCookie": {"type": "apiKey", "in": "cookie", "name": "session",
-                          "description": "pages: POST /api/v1/auth/session"},
+        "BearerAuth": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "a token from POST /api/v1/auth/token",
+        },
+        "SessionCookie": {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "session",
+            "description": "pages: POST /api/v1/auth/session",
+        },
     }
     app.config["DESCRIPTION"] = API_DESCRIPTION
     app.spec_processor(mark_required_bodies)

@@ -32,8 +32,11 @@ def _expires(principal: Principal) -> str:
 
 
 def _me(principal: Principal) -> dict[str, Any]:
-    return {"username": principal.username, "role": principal.role,
-            "expires_at": _expires(principal)}
+    return {
+        "username": principal.username,
+        "role": principal.role,
+        "expires_at": _expires(principal),
+    }
 
 
 @bp.post("/auth/token")

@@ -87,8 +87,13 @@ def open_counter(counter_id: str) -> dict[str, Any]:
 @bp.post("/counters/<counter_id>/call-next")
 @require("clerk")
 @bp.output(ActionOut)
-@api_doc("Call the next ticket", (404, 409), tag=TAG, auth=True,
-         extra={204: "Nobody waits for this counter's services"})
+@api_doc(
+    "Call the next ticket",
+    (404, 409),
+    tag=TAG,
+    auth=True,
+    extra={204: "Nobody waits for this counter's services"},
+)
 def call_next(counter_id: str) -> dict[str, Any] | Response:
     """Call the next ticket by the branch policy; 204 when nobody waits."""
     outcome = engine().call_next(counter_id)
@@ -131,21 +136,38 @@ def set_services(counter_id: str, body: dict[str, Any]) -> dict[str, Any]:
 # Actions that take nothing but the counter: (path, summary, description, engine method).
 SIMPLE_ACTIONS: list[tuple[str, str, str, Callable[[Engine, str], Outcome]]] = [
     ("pause", "Pause a counter", "Stop calling for a while (a break).", Engine.pause_counter),
-    ("close", "Close a counter", "Close it; refused while a ticket is at the counter.",
-     Engine.close_counter),
+    (
+        "close",
+        "Close a counter",
+        "Close it; refused while a ticket is at the counter.",
+        Engine.close_counter,
+    ),
     ("recall", "Recall the current ticket", "Announce the called number again.", Engine.recall),
     ("start", "Start serving", "The citizen arrived at the counter.", Engine.start),
-    ("complete", "Complete the current ticket", "Service done; frees the counter.",
-     Engine.complete),
-    ("no-show", "Mark a no-show", "The called citizen did not come; frees the counter.",
-     Engine.no_show),
-    ("park", "Park the current ticket", "Set aside (e.g. fetching a document); frees the "
-     "counter; unpark puts it back in line.", Engine.park),
+    (
+        "complete",
+        "Complete the current ticket",
+        "Service done; frees the counter.",
+        Engine.complete,
+    ),
+    (
+        "no-show",
+        "Mark a no-show",
+        "The called citizen did not come; frees the counter.",
+        Engine.no_show,
+    ),
+    (
+        "park",
+        "Park the current ticket",
+        "Set aside (e.g. fetching a document); frees the counter; unpark puts it back in line.",
+        Engine.park,
+    ),
 ]
 
 
-def _simple_action(path: str, summary: str, description: str,
-                   operation: Callable[[Engine, str], Outcome]) -> None:
+def _simple_action(
+    path: str, summary: str, description: str, operation: Callable[[Engine, str], Outcome]
+) -> None:
     def view(counter_id: str) -> dict[str, Any]:
         return action_result(operation(engine(), counter_id))
 

@@ -74,8 +74,13 @@ def _first_problem(messages: Any, path: str = "") -> tuple[str, str]:
     return path, str(messages)
 
 
-def error_response(status: int, code: str | None, message: str, field: str | None = None,
-                   headers: Headers | None = None) -> Response:
+def error_response(
+    status: int,
+    code: str | None,
+    message: str,
+    field: str | None = None,
+    headers: Headers | None = None,
+) -> Response:
     """Build the JSON error response."""
     body: dict[str, Any] = {"error": code or CODES.get(status, "error"), "message": message}
     if field:
@@ -90,8 +95,10 @@ def error_response(status: int, code: str | None, message: str, field: str | Non
 
 def _page_error(status: int, message: str, headers: Headers | None = None) -> Response:
     """Errors outside /api: a plain page (role blueprints may register nicer ones)."""
-    html = (f"<!doctype html><meta charset=utf-8><title>{status}</title>"
-            f"<h1>{status}</h1><p>{message}</p>")
+    html = (
+        f"<!doctype html><meta charset=utf-8><title>{status}</title>"
+        f"<h1>{status}</h1><p>{message}</p>"
+    )
     response = Response(html, status=status, mimetype="text/html")
     for key, value in (headers or {}).items():
         if key.lower() not in ("content-type", "content-length"):
@@ -147,8 +154,9 @@ def queue_error(exc: QueueError) -> Response:
         headers["Retry-After"] = str(exc.details["retry_after"])
     if not _is_api():
         return _page_error(exc.status, exc.message, headers)
-    return error_response(exc.status, exc.code, exc.message,
-                          field if isinstance(field, str) else None, headers)
+    return error_response(
+        exc.status, exc.code, exc.message, field if isinstance(field, str) else None, headers
+    )
 
 
 def too_deep(exc: RecursionError) -> Response:
@@ -175,8 +183,9 @@ def store_unavailable(exc: Exception) -> Response:
     g.satupintu_store_error = True  # counted in satupintu_store_errors_total (health.py)
     message = "the queue store is not reachable right now; try again in a moment"
     if not _is_api():
-        return _page_error(503, "Layanan antrean sedang tidak tersedia / service unavailable",
-                           {"Retry-After": "2"})
+        return _page_error(
+            503, "Layanan antrean sedang tidak tersedia / service unavailable", {"Retry-After": "2"}
+        )
     return error_response(503, "store_unavailable", message, headers={"Retry-After": "2"})
 
 

@@ -44,10 +44,10 @@ def init_login_guard(app: Flask) -> None:
     """The app's login and issuing limiters, over its store."""
     cfg = current.config.get(app).auth
     store = current.store.get(app)
-    account_limiter.set(app, Limiter(store, "login-account", cfg.failed_logins_per_minute,
-                                     WINDOW))
-    address_limiter.set(app, Limiter(store, "login-address", cfg.logins_per_address_per_minute,
-                                     WINDOW))
+    account_limiter.set(app, Limiter(store, "login-account", cfg.failed_logins_per_minute, WINDOW))
+    address_limiter.set(
+        app, Limiter(store, "login-address", cfg.logins_per_address_per_minute, WINDOW)
+    )
     device_limiter.set(app, Limiter(store, "login-device", cfg.failed_logins_per_minute, WINDOW))
     issue_limiter.set(app, Limiter(store, "issue", cfg.issue_per_minute, WINDOW))
 
@@ -65,8 +65,11 @@ def _device() -> dict[str, Any] | None:
         data = _serializer().loads(raw)
     except BadSignature:
         return None
-    ok = (isinstance(data, dict) and isinstance(data.get("d"), str)
-          and isinstance(data.get("u"), list))
+    ok = (
+        isinstance(data, dict)
+        and isinstance(data.get("d"), str)
+        and isinstance(data.get("u"), list)
+    )
     return data if ok else None
 
 
@@ -91,8 +94,11 @@ def check_login(username: str, password: str) -> User:
         own_key, own = username, account_limiter()
         wait = own.hit(own_key)
         if wait:
-            raise _refuse(wait, "too many failed logins for this account; wait a minute "
-                                "(a device that logged in to it before is not held up)")
+            raise _refuse(
+                wait,
+                "too many failed logins for this account; wait a minute "
+                "(a device that logged in to it before is not held up)",
+            )
     user = authenticate(current.store(), username, password)
     if user is None:
         raise InvalidCredentials("wrong username or password")
@@ -108,7 +114,13 @@ def remember_device(response: Response, username: str) -> Response:
     device = _device() or {"d": secrets.token_urlsafe(12), "u": []}
     names = [n for n in device["u"] if n != username and isinstance(n, str)]
     device["u"] = [username, *names][:DEVICE_NAMES]
-    response.set_cookie(DEVICE_COOKIE, _serializer().dumps(device), max_age=DEVICE_MAX_AGE,
-                        path="/api/v1/auth", httponly=True, samesite="Lax",
-                        secure=cookie_secure())
+    response.set_cookie(
+        DEVICE_COOKIE,
+        _serializer().dumps(device),
+        max_age=DEVICE_MAX_AGE,
+        path="/api/v1/auth",
+        httponly=True,
+        samesite="Lax",
+        secure=cookie_secure(),
+    )
     return response

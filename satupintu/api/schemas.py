@@ -77,8 +77,9 @@ class SafeLine(FullMatch):
 
     # JavaScript's \s spelled out: Python's \s differs (e.g. on U+FEFF), so it is not used.
     SPACES = r"\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-    NOT_BLANK = re.compile(f"^[^{UNSAFE_CHARACTERS}]*[^{SPACES}{UNSAFE_CHARACTERS}]"
-                           f"[^{UNSAFE_CHARACTERS}]*$")
+    NOT_BLANK = re.compile(
+        f"^[^{UNSAFE_CHARACTERS}]*[^{SPACES}{UNSAFE_CHARACTERS}][^{UNSAFE_CHARACTERS}]*$"
+    )
 
     def __init__(self, blank: bool = True) -> None:
         super().__init__(SAFE_LINE_RE if blank else self.NOT_BLANK)
@@ -86,7 +87,8 @@ class SafeLine(FullMatch):
 
     def __call__(self, value: Any) -> Any:
         problem = bad_character(value) or (
-            "must not be empty" if self.regex.fullmatch(value) is None else "")
+            "must not be empty" if self.regex.fullmatch(value) is None else ""
+        )
         if problem:
             raise ValidationError(problem)
         return value
@@ -110,8 +112,9 @@ class LoginIn(In):
     password = Text(max_len=128, metadata={"example": "a long secret"})
 
 
-PRIORITY_RULE = (f"must be one of {', '.join(PRIORITY_GROUPS)}, or left out (or \"\") "
-                 "for an ordinary ticket")
+PRIORITY_RULE = (
+    f'must be one of {", ".join(PRIORITY_GROUPS)}, or left out (or "") for an ordinary ticket'
+)
 
 
 class IssueIn(In):
@@ -119,10 +122,13 @@ class IssueIn(In):
     priority = String(
         load_default="",
         validate=OneOf(("", *PRIORITY_GROUPS), error=PRIORITY_RULE),
-        metadata={"enum": ["", *PRIORITY_GROUPS], "description":
-                  "priority group (UU 25/2009 Pasal 29), called before ordinary tickets: "
-                  "lansia (elderly), disabilitas (disabled), ibu_hamil (pregnant), anak "
-                  "(with small children); empty or left out for none"})
+        metadata={
+            "enum": ["", *PRIORITY_GROUPS],
+            "description": "priority group (UU 25/2009 Pasal 29), called before ordinary tickets: "
+            "lansia (elderly), disabilitas (disabled), ibu_hamil (pregnant), anak "
+            "(with small children); empty or left out for none",
+        },
+    )
 
 
 class IdempotencyIn(Schema):
@@ -131,17 +137,24 @@ class IdempotencyIn(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    key = String(data_key="Idempotency-Key", load_default="",
-                 validate=Regexp(r"^[\x21-\x7e]{1,128}$", error=(
-                     "1 to 128 visible ASCII characters (e.g. a UUID)")),
-                 metadata={"description": (
-                     "a new random value (e.g. a UUID) for each ticket the kiosk wants; "
-                     "send the same value again when retrying after a network error or a "
-                     "503, and the ticket the first request made is returned (201, header "
-                     "Idempotent-Replayed: true) instead of a second one. Kept for the "
-                     "office's local day and per kiosk user; the same key with a "
-                     "different body is refused (422 idempotency_key_reused)."),
-                     "example": "5f0c8a4e-2b7d-4c1e-9a63-0d1f2e3b4c5d"})
+    key = String(
+        data_key="Idempotency-Key",
+        load_default="",
+        validate=Regexp(
+            r"^[\x21-\x7e]{1,128}$", error=("1 to 128 visible ASCII characters (e.g. a UUID)")
+        ),
+        metadata={
+            "description": (
+                "a new random value (e.g. a UUID) for each ticket the kiosk wants; "
+                "send the same value again when retrying after a network error or a "
+                "503, and the ticket the first request made is returned (201, header "
+                "Idempotent-Replayed: true) instead of a second one. Kept for the "
+                "office's local day and per kiosk user; the same key with a "
+                "different body is refused (422 idempotency_key_reused)."
+            ),
+            "example": "5f0c8a4e-2b7d-4c1e-9a63-0d1f2e3b4c5d",
+        },
+    )
 
 
 class CallIn(In):
@@ -150,8 +163,10 @@ class CallIn(In):
 
 class TransferIn(In):
     service = Text(metadata={"description": "the service the ticket goes to"})
-    keep_place = StrictBoolean(load_default=True, metadata={
-        "description": "keep its original place in line (true) or go to the back"})
+    keep_place = StrictBoolean(
+        load_default=True,
+        metadata={"description": "keep its original place in line (true) or go to the back"},
+    )
 
 
 class AssignmentIn(In):
@@ -181,22 +196,27 @@ ID_RULE = "must be 1-32 characters of a-z, 0-9, '_' or '-', starting with a lett
 def Number(name: str, **metadata: Any) -> Integer:  # noqa: N802
     """One of a service's numbers, in config.toml's range."""
     _, low, high = SERVICE_NUMBERS[name]
-    return StrictInteger(validate=Range(low, high, error="must be between {min} and {max}"),
-                         metadata=metadata)
+    return StrictInteger(
+        validate=Range(low, high, error="must be between {min} and {max}"), metadata=metadata
+    )
 
 
 class NameIn(In):
-    id = String(required=True, validate=[Length(max=120), SafeLine(blank=False)],
-                metadata={"description": "Indonesian"})
-    en = String(validate=[Length(max=120), SafeLine()],
-                metadata={"description": "English (may be empty)"})
+    id = String(
+        required=True,
+        validate=[Length(max=120), SafeLine(blank=False)],
+        metadata={"description": "Indonesian"},
+    )
+    en = String(
+        validate=[Length(max=120), SafeLine()], metadata={"description": "English (may be empty)"}
+    )
 
 
 class StandardIn(In):
     requirements = List(Item(), validate=Length(max=ITEMS))
     procedure = List(Item(), validate=Length(max=ITEMS))
     processing_time = Item()
-    fee = Item(metadata={"description": "\"Gratis\" shows as free"})
+    fee = Item(metadata={"description": '"Gratis" shows as free'})
     fee_basis = Item()
     product = Item()
     complaint = Item()
@@ -204,20 +224,24 @@ class StandardIn(In):
 
 def Prefix(**kwargs: Any) -> String:  # noqa: N802
     """The letter of a service's ticket numbers."""
-    return String(validate=FullMatch(PREFIX_RE, error="must be one capital letter A-Z"),
-                  metadata={"example": "A", "description": "unique among the services"},
-                  **kwargs)
+    return String(
+        validate=FullMatch(PREFIX_RE, error="must be one capital letter A-Z"),
+        metadata={"example": "A", "description": "unique among the services"},
+        **kwargs,
+    )
 
 
 class ServiceEditIn(In):
     """Fields of a service to change; the ones left out stay as they are."""
 
-    version = StrictInteger(metadata={"description": "the catalogue version the editor "
-                                                     "loaded; 409 if it changed since"})
+    version = StrictInteger(
+        metadata={"description": "the catalogue version the editor loaded; 409 if it changed since"}
+    )
     prefix = Prefix()
     name = Nested(NameIn)
-    colour = String(validate=FullMatch(COLOUR_RE, error="must be #RRGGBB"),
-                    metadata={"example": "#1565C0"})
+    colour = String(
+        validate=FullMatch(COLOUR_RE, error="must be #RRGGBB"), metadata={"example": "#1565C0"}
+    )
     target_wait_min = Number("target_wait_min")
     service_time_min = Number("service_time_min")
     daily_quota = Number("daily_quota", description="0 = no quota")
@@ -228,54 +252,85 @@ class ServiceEditIn(In):
 class ServiceNewIn(ServiceEditIn):
     """A new service (defaults as in config.toml for the fields left out)."""
 
-    id = String(required=True, validate=FullMatch(ID_RE, error=ID_RULE),
-                metadata={"example": "paspor", "description": "unique among the services"})
+    id = String(
+        required=True,
+        validate=FullMatch(ID_RE, error=ID_RULE),
+        metadata={"example": "paspor", "description": "unique among the services"},
+    )
     prefix = Prefix(required=True)
     name = Nested(NameIn, required=True)
 
 
 class ReprintIn(In):
-    kiosk = Text(required=False, metadata={
-        "description": "the kiosk whose printer to use (default: the one that issued it)"})
+    kiosk = Text(
+        required=False,
+        metadata={
+            "description": "the kiosk whose printer to use (default: the one that issued it)"
+        },
+    )
 
 
 class PreviewQuery(In):
-    paper = String(validate=OneOf(("80", "58")), metadata={
-        "description": "paper width in mm (default: the issuing kiosk's printer's)"})
+    paper = String(
+        validate=OneOf(("80", "58")),
+        metadata={"description": "paper width in mm (default: the issuing kiosk's printer's)"},
+    )
 
 
 class VersionQuery(In):
-    version = Integer(metadata={"description": "the catalogue version the editor "
-                                                     "loaded; 409 if it changed since"})
+    version = Integer(
+        metadata={"description": "the catalogue version the editor loaded; 409 if it changed since"}
+    )
 
 
 # Staff accounts: the rules are satupintu/users.py's, written here too so that the
 # OpenAPI document states them (pattern, enum, lengths) and a refusal names the field.
 def Role(**kwargs: Any) -> String:  # noqa: N802
     """One of the roles."""
-    return String(required=True, validate=OneOf(ROLES, error=ROLE_RULE),
-                  metadata={"example": "clerk"}, **kwargs)
+    return String(
+        required=True,
+        validate=OneOf(ROLES, error=ROLE_RULE),
+        metadata={"example": "clerk"},
+        **kwargs,
+    )
 
 
 def Password(**kwargs: Any) -> String:  # noqa: N802
     """A new password (its sessions and tokens end when it changes)."""
-    return String(required=True, validate=Length(MIN_PASSWORD, MAX_PASSWORD, error=PASSWORD_RULE),
-                  metadata={"example": "kata-sandi-panjang", "description": (
-                      "also refused (400) when too easy to guess: a common password, a run "
-                      "like 12345678, the user name, fewer than 4 different characters, "
-                      "or shorter than 8 without the spaces at either end")}, **kwargs)
+    return String(
+        required=True,
+        validate=Length(MIN_PASSWORD, MAX_PASSWORD, error=PASSWORD_RULE),
+        metadata={
+            "example": "kata-sandi-panjang",
+            "description": (
+                "also refused (400) when too easy to guess: a common password, a run "
+                "like 12345678, the user name, fewer than 4 different characters, "
+                "or shorter than 8 without the spaces at either end"
+            ),
+        },
+        **kwargs,
+    )
 
 
 def KioskId() -> String:  # noqa: N802
     """The [[kiosks]] id a kiosk user is bound to (its printer prints what it issues)."""
-    return String(load_default="", validate=Length(max=MAX_STR), metadata={
-        "example": "K1", "description": "kiosk users: the [[kiosks]] id of the device, so "
-        "its printer prints the tickets it issues; empty for none"})
+    return String(
+        load_default="",
+        validate=Length(max=MAX_STR),
+        metadata={
+            "example": "K1",
+            "description": "kiosk users: the [[kiosks]] id of the device, so "
+            "its printer prints the tickets it issues; empty for none",
+        },
+    )
 
 
 class UserIn(In):
-    username = String(required=True, validate=FullMatch(USERNAME_RE, error=USERNAME_RULE),
-                      metadata={"example": "loket7"})
+    username = String(
+        required=True,
+        validate=FullMatch(USERNAME_RE, error=USERNAME_RULE),
+        metadata={"example": "loket7"},
+    )
     role = Role()
     password = Password()
     kiosk = KioskId()
@@ -305,17 +360,25 @@ class TicketOut(Schema):
     started_at = String(allow_none=True, metadata={"format": "date-time"})
     finished_at = String(allow_none=True, metadata={"format": "date-time"})
     day = String()
-    place = List(Integer(), metadata={
-        "description": "place in its service's line: [0 priority / 1 normal, sort key]; "
-                       "the waiting tickets with a smaller place are the people ahead"})
+    place = List(
+        Integer(),
+        metadata={
+            "description": "place in its service's line: [0 priority / 1 normal, sort key]; "
+            "the waiting tickets with a smaller place are the people ahead"
+        },
+    )
 
 
 class TicketStatusOut(TicketOut):
     people_ahead = Integer(metadata={"description": "waiting tickets called before this one"})
     estimated_wait_s = Integer(allow_none=True)
-    seq = Integer(metadata={"description": "the branch seq this answer is at least as new as: "
-                                           "line_changed moves with a larger seq are not in "
-                                           "people_ahead yet"})
+    seq = Integer(
+        metadata={
+            "description": "the branch seq this answer is at least as new as: "
+            "line_changed moves with a larger seq are not in "
+            "people_ahead yet"
+        }
+    )
 
 
 PRINTER_STATES = ["ok", "paper_near_end", "paper_out", "cover_open", "offline", "error"]
@@ -325,13 +388,20 @@ class PrintOut(Schema):
     """What the kiosk is told about printing the ticket it just issued (printer/service.py)."""
 
     ticket = String()
-    kiosk = String(allow_none=True, metadata={
-        "description": "the kiosk whose printer prints it (null: not issued at a kiosk)"})
-    state = String(metadata={"enum": ["queued", "printed", "failed", "none"], "description":
-                             "failed or none: show the ticket on screen (preview, message)"})
+    kiosk = String(
+        allow_none=True,
+        metadata={"description": "the kiosk whose printer prints it (null: not issued at a kiosk)"},
+    )
+    state = String(
+        metadata={
+            "enum": ["queued", "printed", "failed", "none"],
+            "description": "failed or none: show the ticket on screen (preview, message)",
+        }
+    )
     preview = String(metadata={"description": "the ticket as a PNG, for the on-screen fallback"})
-    printer = String(metadata={"description": "the printer's state when known",
-                               "enum": PRINTER_STATES})
+    printer = String(
+        metadata={"description": "the printer's state when known", "enum": PRINTER_STATES}
+    )
     printer_message = String(metadata={"description": "the printer's state in Indonesian"})
     message = String(metadata={"description": "failed or none: what to tell the citizen"})
     message_en = String()
@@ -370,17 +440,26 @@ class PrintersOut(Schema):
 
 class IssuedOut(TicketStatusOut):
     url = String(metadata={"description": "the citizen's tracking page (QR code)"})
-    print = Nested(PrintOut, allow_none=True, metadata={
-        "description": "the print of the ticket; null if no kiosk printer is involved "
-                       "(not issued by a kiosk user)"})
+    print = Nested(
+        PrintOut,
+        allow_none=True,
+        metadata={
+            "description": "the print of the ticket; null if no kiosk printer is involved "
+            "(not issued by a kiosk user)"
+        },
+    )
 
 
 class ReplayedOut(Schema):
     """The response header that marks a replayed issue (POST /tickets)."""
 
-    replayed = String(data_key="Idempotent-Replayed", metadata={
-        "description": "`true` when this is the ticket an earlier request with the same "
-                       "Idempotency-Key made (nothing new was issued)"})
+    replayed = String(
+        data_key="Idempotent-Replayed",
+        metadata={
+            "description": "`true` when this is the ticket an earlier request with the same "
+            "Idempotency-Key made (nothing new was issued)"
+        },
+    )
 
 
 class AssignmentOut(Schema):
@@ -394,9 +473,15 @@ class CounterOut(Schema):
     state = String(metadata={"enum": ["open", "paused", "closed"]})
     services = List(Nested(AssignmentOut))
     current = Nested(TicketOut, allow_none=True)
-    actions = List(String(), metadata={"description": (
-        "what a clerk may do at this counter now (the action routes' names: open, pause, "
-        "close, call-next, call, recall, start, complete, no-show, park, transfer, reprint)")})
+    actions = List(
+        String(),
+        metadata={
+            "description": (
+                "what a clerk may do at this counter now (the action routes' names: open, pause, "
+                "close, call-next, call, recall, start, complete, no-show, park, transfer, reprint)"
+            )
+        },
+    )
     clerk = String(allow_none=True, metadata={"description": "staff views only"})
 
 
@@ -422,13 +507,19 @@ class ServiceOut(Schema):
     waiting = Integer()
     estimated_wait_s = Integer(allow_none=True)
     counters_open = Integer()
-    counters_assigned = Integer(metadata={"description": "counters that take the service, "
-                                                         "open or not (0: nobody can call it)"})
+    counters_assigned = Integer(
+        metadata={
+            "description": "counters that take the service, open or not (0: nobody can call it)"
+        }
+    )
     counters_total = Integer(metadata={"description": "all counters of the office"})
-    source = String(metadata={
-        "enum": ["config", "edited", "added"],
-        "description": "config.toml as is, config.toml with a manager's edits, or added on "
-                       "the manager page (GET /services and catalogue edits only)"})
+    source = String(
+        metadata={
+            "enum": ["config", "edited", "added"],
+            "description": "config.toml as is, config.toml with a manager's edits, or added on "
+            "the manager page (GET /services and catalogue edits only)",
+        }
+    )
 
 
 class ServicesOut(Schema):
@@ -508,8 +599,12 @@ class ServiceFiguresOut(Schema):
     served = Integer()
     no_show = Integer()
     cancelled = Integer()
-    expired = Integer(metadata={"description": "still open when the day ended, or their "
-                                               "service was removed from config.toml"})
+    expired = Integer(
+        metadata={
+            "description": "still open when the day ended, or their "
+            "service was removed from config.toml"
+        }
+    )
     longest_wait_s = Integer(metadata={"description": "of the tickets waiting now"})
     oldest_waiting_at = String(allow_none=True, metadata={"format": "date-time"})
     target_wait_s = Integer()
@@ -534,11 +629,17 @@ class AlertOut(Schema):
 
 
 class HourlyOut(Schema):
-    hours = List(String(), metadata={"description": "local hours, \"09:00\" ..."})
-    issued = Dict(keys=String(), values=List(Integer()),
-                  metadata={"description": "per service id: tickets issued in each hour"})
-    mean_wait_s = Dict(keys=String(), values=List(Integer(allow_none=True)), metadata={
-        "description": "per service id: mean wait of the tickets called in each hour"})
+    hours = List(String(), metadata={"description": 'local hours, "09:00" ...'})
+    issued = Dict(
+        keys=String(),
+        values=List(Integer()),
+        metadata={"description": "per service id: tickets issued in each hour"},
+    )
+    mean_wait_s = Dict(
+        keys=String(),
+        values=List(Integer(allow_none=True)),
+        metadata={"description": "per service id: mean wait of the tickets called in each hour"},
+    )
     mean_wait_all_s = List(Integer(allow_none=True))
 
 
@@ -554,5 +655,10 @@ class ReportOut(Schema):
     totals = Nested(TotalsOut)
     alerts = List(Nested(AlertOut), metadata={"description": "services waiting over target"})
     hourly = Nested(HourlyOut)
-    store_problem = Nested(StoreProblemOut, allow_none=True, metadata={
-        "description": "writes are failing (e.g. the disk is full) since when; null if not"})
+    store_problem = Nested(
+        StoreProblemOut,
+        allow_none=True,
+        metadata={
+            "description": "writes are failing (e.g. the disk is full) since when; null if not"
+        },
+    )

@@ -21,8 +21,10 @@ def list_services() -> dict[str, Any]:
     eng = engine()
     listing = eng.catalogue.current()
     rows = eng.services_with_waits(listing.services)
-    return {"version": listing.version,
-            "services": [{**row, "source": listing.sources[row["id"]]} for row in rows]}
+    return {
+        "version": listing.version,
+        "services": [{**row, "source": listing.sources[row["id"]]} for row in rows],
+    }
 
 
 @bp.get("/snapshot")

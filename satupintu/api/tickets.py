@@ -39,8 +39,12 @@ def status_view(t: Ticket) -> dict[str, Any]:
     # Read after the count: a change landing between the two reads (one store round trip)
     # is then missed rather than counted twice, so a phone shows one more ahead, never fewer.
     seq = eng.store.seq(eng.branch)
-    return {**ticket_json(t, eng.tz, eng.config.counter_name(t.counter)),
-            "people_ahead": ahead, "estimated_wait_s": wait, "seq": seq}
+    return {
+        **ticket_json(t, eng.tz, eng.config.counter_name(t.counter)),
+        "people_ahead": ahead,
+        "estimated_wait_s": wait,
+        "seq": seq,
+    }
 
 
 @bp.post("/tickets")
@@ -48,8 +52,13 @@ def status_view(t: Ticket) -> dict[str, Any]:
 @bp.input(IdempotencyIn, location="headers", arg_name="headers")
 @bp.input(IssueIn, arg_name="body")
 @bp.output(IssuedOut, status_code=201, headers=ReplayedOut)
-@api_doc("Issue a ticket", (400, 404, 409, 429), tag="Tickets", auth=True,
-         extra={422: "The Idempotency-Key was used today for a different request"})
+@api_doc(
+    "Issue a ticket",
+    (400, 404, 409, 429),
+    tag="Tickets",
+    auth=True,
+    extra={422: "The Idempotency-Key was used today for a different request"},
+)
 def issue_ticket(headers: dict[str, Any], body: dict[str, Any]) -> Any:
     """Take a number for a service (kiosk or manager); 429 if rate-limited or the quota is full.
 
@@ -62,10 +71,13 @@ def issue_ticket(headers: dict[str, Any], body: dict[str, Any]) -> Any:
     if wait:
         raise RateLimited(
             f"at most {config().auth.issue_per_minute} tickets a minute from one kiosk; "
-            "try again shortly", retry_after=int(wait) + 1)
+            "try again shortly",
+            retry_after=int(wait) + 1,
+        )
     try:
-        outcome = engine().issue(body["service"], body["priority"], kiosk=principal.kiosk_id,
-                                 key=headers["key"])
+        outcome = engine().issue(
+            body["service"], body["priority"], kiosk=principal.kiosk_id, key=headers["key"]
+        )
     except QuotaFull as exc:
         exc.details.setdefault("retry_after", seconds_to_midnight())  # numbers reset then
         raise
@@ -76,9 +88,13 @@ def issue_ticket(headers: dict[str, Any], body: dict[str, Any]) -> Any:
     if printer is not None:  # a replay answers for the first request's print (or prints now)
         how = printer.print_replayed if outcome.replayed else printer.print_issued
         printing = how(t, outcome.people_ahead, outcome.estimated_wait_s, request.host_url)
-    answer = {**ticket_json(t, engine().tz), "people_ahead": outcome.people_ahead,
-              "estimated_wait_s": outcome.estimated_wait_s, "url": ticket_url(t.id),
-              "print": printing}
+    answer = {
+        **ticket_json(t, engine().tz),
+        "people_ahead": outcome.people_ahead,
+        "estimated_wait_s": outcome.estimated_wait_s,
+        "url": ticket_url(t.id),
+        "print": printing,
+    }
     if outcome.replayed:
         return answer, 201, {"Idempotent-Replayed": "true"}
     return answer

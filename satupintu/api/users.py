@@ -32,8 +32,12 @@ def _asking() -> str | None:
 
 def user_view(user: User) -> dict[str, Any]:
     created = datetime.fromtimestamp(user.created_at, config().office.tz)
-    return {"username": user.username, "role": user.role, "kiosk": user.kiosk or None,
-            "created_at": created.isoformat(timespec="seconds")}
+    return {
+        "username": user.username,
+        "role": user.role,
+        "kiosk": user.kiosk or None,
+        "created_at": created.isoformat(timespec="seconds"),
+    }
 
 
 def _kiosks() -> tuple[str, ...]:
@@ -56,8 +60,16 @@ def users() -> dict[str, Any]:
 @api_doc("Add an account", (400, 409), tag=TAG, auth=True)
 def create_user(body: dict[str, Any]) -> dict[str, Any]:
     """Add a kiosk, clerk or manager account; 409 `user_exists` if the name is taken."""
-    return user_view(add_user(_store(), body["username"], body["role"], body["password"],
-                              kiosk=body["kiosk"], kiosks=_kiosks()))
+    return user_view(
+        add_user(
+            _store(),
+            body["username"],
+            body["role"],
+            body["password"],
+            kiosk=body["kiosk"],
+            kiosks=_kiosks(),
+        )
+    )
 
 
 @bp.put("/users/<username>")
@@ -67,8 +79,15 @@ def create_user(body: dict[str, Any]) -> dict[str, Any]:
 @api_doc("Reset an account's role and password", (400, 404, 409), tag=TAG, auth=True)
 def update_user(username: str, body: dict[str, Any]) -> dict[str, Any]:
     """Set a user's role and password (its sessions end); 409 for your own manager role."""
-    user = reset_user(_store(), username, body["role"], body["password"], by=_asking(),
-                      kiosk=body["kiosk"], kiosks=_kiosks())
+    user = reset_user(
+        _store(),
+        username,
+        body["role"],
+        body["password"],
+        by=_asking(),
+        kiosk=body["kiosk"],
+        kiosks=_kiosks(),
+    )
     return user_view(user)
 
 

@@ -141,8 +141,14 @@ class Store(ABC):
     # -- writes ---------------------------------------------------------------
 
     @abstractmethod
-    def issue(self, draft: Ticket, prefix: str, quota: int, seq_count: int,
-              key: IdempotencyKey | None = None) -> Issued:
+    def issue(
+        self,
+        draft: Ticket,
+        prefix: str,
+        quota: int,
+        seq_count: int,
+        key: IdempotencyKey | None = None,
+    ) -> Issued:
         """Atomically number and enqueue a new waiting ticket.
 
         Allocates the next number for (branch, day, prefix), which is never
@@ -239,8 +245,13 @@ class Store(ABC):
         """
 
     @abstractmethod
-    def put_catalogue_edits(self, branch: str, overrides: dict[str, dict[str, Any]],
-                            expected_version: int, seq_count: int) -> list[int]:
+    def put_catalogue_edits(
+        self,
+        branch: str,
+        overrides: dict[str, dict[str, Any]],
+        expected_version: int,
+        seq_count: int,
+    ) -> list[int]:
         """Atomically replace the catalogue edits, or raise ChangedMeanwhile and write nothing.
 
         Writes only if the stored version is still `expected_version`; the
@@ -324,8 +335,7 @@ class Store(ABC):
         """The job, or None."""
 
     @abstractmethod
-    def pending_print_jobs(self, branch: str, kiosk: str, now: float,
-                           ttl: float) -> list[PrintJob]:
+    def pending_print_jobs(self, branch: str, kiosk: str, now: float, ttl: float) -> list[PrintJob]:
         """The kiosk's pending jobs, oldest first (by created, then id).
 
         First moves the kiosk's pending jobs created before `now - ttl` to
@@ -337,8 +347,9 @@ class Store(ABC):
         """Count one more delivery attempt of a job (atomic increment); no-op if it is gone."""
 
     @abstractmethod
-    def finish_print_job(self, branch: str, job_id: str, state: JobState, detail: str,
-                         now: float) -> bool:
+    def finish_print_job(
+        self, branch: str, job_id: str, state: JobState, detail: str, now: float
+    ) -> bool:
         """Atomically move a pending job to `state` (detail, acked = now).
 
         True for the one call that changed it; False if it was not pending (a

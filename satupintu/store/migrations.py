@@ -34,7 +34,8 @@ def _sqlite_idempotency(db: sqlite3.Connection) -> None:
     db.execute(
         "CREATE TABLE idempotency (branch TEXT NOT NULL, day TEXT NOT NULL, key TEXT NOT NULL, "
         "fingerprint TEXT NOT NULL, ticket TEXT NOT NULL, people_ahead INTEGER NOT NULL, "
-        "waiting INTEGER NOT NULL, PRIMARY KEY (branch, day, key))")
+        "waiting INTEGER NOT NULL, PRIMARY KEY (branch, day, key))"
+    )
 
 
 def _sqlite_limits_and_logouts(db: sqlite3.Connection) -> None:
@@ -47,6 +48,8 @@ def _sqlite_limits_and_logouts(db: sqlite3.Connection) -> None:
 
 def _sqlite_config_services(db: sqlite3.Connection) -> None:
     db.execute("CREATE TABLE config_services (branch TEXT PRIMARY KEY, services TEXT NOT NULL)")
+
+
 def _sqlite_user_kiosk(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE users ADD COLUMN kiosk TEXT NOT NULL DEFAULT ''")
 
@@ -58,15 +61,19 @@ def _sqlite_print_tables(db: sqlite3.Connection) -> None:
         "CREATE TABLE IF NOT EXISTS print_jobs (id TEXT PRIMARY KEY, branch TEXT NOT NULL, "
         "kiosk TEXT NOT NULL, ticket TEXT NOT NULL, payload TEXT NOT NULL, "
         "created REAL NOT NULL, attempts INTEGER NOT NULL, state TEXT NOT NULL, "
-        "acked REAL NOT NULL, detail TEXT NOT NULL)")
-    db.execute("CREATE INDEX IF NOT EXISTS print_jobs_pending "
-               "ON print_jobs (branch, kiosk, state, created)")
+        "acked REAL NOT NULL, detail TEXT NOT NULL)"
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS print_jobs_pending "
+        "ON print_jobs (branch, kiosk, state, created)"
+    )
     db.execute("CREATE INDEX IF NOT EXISTS print_jobs_ticket ON print_jobs (branch, ticket)")
     db.execute(
         "CREATE TABLE IF NOT EXISTS printer_status (branch TEXT NOT NULL, kiosk TEXT NOT NULL, "
         "state TEXT NOT NULL, detail TEXT NOT NULL, since REAL NOT NULL, "
         "updated REAL NOT NULL, printer TEXT NOT NULL, seen REAL NOT NULL, "
-        "PRIMARY KEY (branch, kiosk))")
+        "PRIMARY KEY (branch, kiosk))"
+    )
 
 
 def _redis_nothing(client: Any, pipe: Any, keys: Any) -> None:
@@ -74,23 +81,43 @@ def _redis_nothing(client: Any, pipe: Any, keys: Any) -> None:
 
 
 STEPS: list[Step] = [  # in order: STEPS[i].version == BASELINE + 1 + i
-    Step(2, "Idempotency-Key of POST /tickets: the idempotency table "
-            "(Redis: sp:{branch}:idem:<day> hashes, made on first use)",
-         _sqlite_idempotency, _redis_nothing),
-    Step(3, "login and issuing limits shared by every process, logouts that end a login: "
-            "the hits and ended_sessions tables (Redis: sp:hits:<key> and sp:ended:<id>, "
-            "made on first use)",
-         _sqlite_limits_and_logouts, _redis_nothing),
-    Step(4, "config.toml's services as last applied, so a service added there reaches the "
-            "counters that take all services: the config_services table (Redis: "
-            "sp:{branch}:config_services, written on the next start)",
-         _sqlite_config_services, _redis_nothing),
-    Step(5, "kiosk users bound to a kiosk: users.kiosk (Redis: the user's JSON gets a "
-            "kiosk field, absent = none)",
-         _sqlite_user_kiosk, _redis_nothing),
-    Step(6, "print jobs and printer statuses in the store's own schema: the print_jobs and "
-            "printer_status tables if missing (Redis: the same sp:{branch}:print* keys)",
-         _sqlite_print_tables, _redis_nothing),
+    Step(
+        2,
+        "Idempotency-Key of POST /tickets: the idempotency table "
+        "(Redis: sp:{branch}:idem:<day> hashes, made on first use)",
+        _sqlite_idempotency,
+        _redis_nothing,
+    ),
+    Step(
+        3,
+        "login and issuing limits shared by every process, logouts that end a login: "
+        "the hits and ended_sessions tables (Redis: sp:hits:<key> and sp:ended:<id>, "
+        "made on first use)",
+        _sqlite_limits_and_logouts,
+        _redis_nothing,
+    ),
+    Step(
+        4,
+        "config.toml's services as last applied, so a service added there reaches the "
+        "counters that take all services: the config_services table (Redis: "
+        "sp:{branch}:config_services, written on the next start)",
+        _sqlite_config_services,
+        _redis_nothing,
+    ),
+    Step(
+        5,
+        "kiosk users bound to a kiosk: users.kiosk (Redis: the user's JSON gets a "
+        "kiosk field, absent = none)",
+        _sqlite_user_kiosk,
+        _redis_nothing,
+    ),
+    Step(
+        6,
+        "print jobs and printer statuses in the store's own schema: the print_jobs and "
+        "printer_status tables if missing (Redis: the same sp:{branch}:print* keys)",
+        _sqlite_print_tables,
+        _redis_nothing,
+    ),
 ]
 
 
@@ -123,12 +150,15 @@ class Plan:
         if self.current:
             return [f"{head} (current): nothing to do"]
         return [f"{head}, this satupintu needs {CURRENT}; upgrade steps:"] + [
-            f"  {s.version - 1} -> {s.version}: {s.description}" for s in self.steps]
+            f"  {s.version - 1} -> {s.version}: {s.description}" for s in self.steps
+        ]
 
 
 def too_new_hint() -> str:
-    return ("it was written by a newer release; install that release (or newer) "
-            "or restore a backup made by this one")
+    return (
+        "it was written by a newer release; install that release (or newer) "
+        "or restore a backup made by this one"
+    )
 
 
 def steps_from(version: int) -> tuple[Step, ...]:
@@ -161,8 +191,10 @@ def upgrade(store: Store, say: Callable[[str], None] | None = None) -> Plan:
             say(line + " ...")
         started = time.monotonic()
         store.apply_step(step)
-        done = f"schema upgrade {step.version - 1} -> {step.version} done in " \
-               f"{(time.monotonic() - started) * 1000:.0f} ms"
+        done = (
+            f"schema upgrade {step.version - 1} -> {step.version} done in "
+            f"{(time.monotonic() - started) * 1000:.0f} ms"
+        )
         log.info("%s", done)
         if say:
             say(done)
@@ -177,4 +209,5 @@ def require_current(store: Store) -> None:
     if not todo.current:
         raise SchemaError(
             f"{todo.backend} {todo.where}: schema version {todo.version}, this satupintu "
-            f"needs {CURRENT}: run `satupintu migrate` (satupintu serve does it on start)")
+            f"needs {CURRENT}: run `satupintu migrate` (satupintu serve does it on start)"
+        )

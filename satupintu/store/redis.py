@@ -150,6 +150,7 @@ class Keys:
     @property
     def schema_lock(self) -> str:
         return f"{self.base}:schema:lock"
+
     def print_job(self, job_id: str) -> str:
         return f"{self.base}:print:job:{job_id}"
 
@@ -176,7 +177,12 @@ class _Plan:
         self.guards: list[list[Any]] = []
         self.messages: list[str] = []
         self.ops: dict[str, list[Any]] = {
-            "hsets": [], "zrems": [], "zadds": [], "sadds": [], "times": []}
+            "hsets": [],
+            "zrems": [],
+            "zadds": [],
+            "sadds": [],
+            "times": [],
+        }
         self.expire: set[int] = set()
 
     def k(self, key: str) -> int:
@@ -197,11 +203,18 @@ class _Plan:
             self.expire.add(i)
 
     def to_json(self, calls: list[str], seq_count: int) -> str:
-        return json.dumps({
-            "guards": self.guards, **self.ops, "expire": sorted(self.expire), "calls": calls,
-            "seq_count": seq_count, "ttl": DAY_TTL_S, "times_kept": TIMES_KEPT,
-            "calls_kept": CALLS_KEPT,
-        })
+        return json.dumps(
+            {
+                "guards": self.guards,
+                **self.ops,
+                "expire": sorted(self.expire),
+                "calls": calls,
+                "seq_count": seq_count,
+                "ttl": DAY_TTL_S,
+                "times_kept": TIMES_KEPT,
+                "calls_kept": CALLS_KEPT,
+            }
+        )
 
 
 def _flat(record: dict[str, str], skip: tuple[str, ...] = ()) -> list[str]:
@@ -235,8 +248,9 @@ class RedisStore(Store):
         # promise, hence the cast()s on reads below.
         # Every connection is named after this process, so `satupintu migrate` can see
         # other satupintu processes still using this Redis (CLIENT LIST) and refuse.
-        self.redis = redis.Redis.from_url(url, decode_responses=True,
-                                          client_name=f"{CLIENT_NAME}{os.getpid()}")
+        self.redis = redis.Redis.from_url(
+            url, decode_responses=True, client_name=f"{CLIENT_NAME}{os.getpid()}"
+        )
         self._users = UsersWatch(self.redis, f"{prefix}:users:changed")  # see users_changed
         self._issue = self.redis.register_script(scripts.ISSUE)
         self._commit = self.redis.register_script(scripts.COMMIT)
@@ -258,8 +272,9 @@ class RedisStore(Store):
         k = self.keys(self.branch)
         if self.redis.exists(k.schema):
             return
-        legacy = self.redis.exists(k.seq, k.counters, k.catalogue, f"{self.prefix}:users",
-                                   f"{self.prefix}:secrets")
+        legacy = self.redis.exists(
+            k.seq, k.counters, k.catalogue, f"{self.prefix}:users", f"{self.prefix}:secrets"
+        )
         version = migrations.BASELINE if legacy else migrations.CURRENT
         self.redis.set(k.schema, version, nx=True)  # the first process to decide wins
 
@@ -272,12 +287,14 @@ class RedisStore(Store):
         if not self.redis.set(k.schema_lock, "1", nx=True, ex=600):
             raise migrations.SchemaError(
                 f"{self.url}: another process is upgrading the schema ({k.schema_lock}); "
-                "wait for it, or delete that key if no upgrade is running")
+                "wait for it, or delete that key if no upgrade is running"
+            )
         try:
             if self.schema_version() != step.version - 1:
                 raise migrations.SchemaError(
                     f"{self.url}: expected schema version {step.version - 1} before step "
-                    f"{step.version}, found {self.schema_version()}")
+                    f"{step.version}, found {self.schema_version()}"
+                )
             pipe = self.redis.pipeline(transaction=True)
             step.redis(self.redis, pipe, k)
             pipe.set(k.schema, step.version)
@@ -304,13 +321,19 @@ class RedisStore(Store):
             appendonly = self.redis.config_get("appendonly").get("appendonly")
             fsync = self.redis.config_get("appendfsync").get("appendfsync")
         except redis.ResponseError as exc:  # CONFIG renamed or disabled (managed Redis)
-            log.info("cannot check Redis persistence settings (%s); make sure the server "
-                     "runs with appendonly yes and appendfsync always", exc)
+            log.info(
+                "cannot check Redis persistence settings (%s); make sure the server "
+                "runs with appendonly yes and appendfsync always",
+                exc,
+            )
             return False
         if appendonly != "yes" or fsync != "always":
-            log.warning("Redis runs with appendonly=%s appendfsync=%s: a crash can lose "
-                        "issued tickets; set appendonly yes and appendfsync always",
-                        appendonly, fsync)
+            log.warning(
+                "Redis runs with appendonly=%s appendfsync=%s: a crash can lose "
+                "issued tickets; set appendonly yes and appendfsync always",
+                appendonly,
+                fsync,
+            )
             return False
         return True
 
@@ -326,33 +349,58 @@ class RedisStore(Store):
             k = self.keys(c.branch)
             self._seed(keys=[k.counter(c.id), k.counters], args=[c.id, *_flat(c.to_record())])
 
-    def issue(self, draft: Ticket, prefix: str, quota: int, seq_count: int,
-              key: IdempotencyKey | None = None) -> Issued:
+    def issue(
+        self,
+        draft: Ticket,
+        prefix: str,
+        quota: int,
+        seq_count: int,
+        key: IdempotencyKey | None = None,
+    ) -> Issued:
         k = self.keys(draft.branch)
         day, service = draft.day, draft.service
         keys = [
-            k.issued(day, draft.origin_service), k.number(day, prefix), k.seq,
-            k.ticket(draft.id), k.line(day, service, True), k.line(day, service, False),
-            k.by_number(day), k.day(day), k.lines(day), k.idempotency(day),
+            k.issued(day, draft.origin_service),
+            k.number(day, prefix),
+            k.seq,
+            k.ticket(draft.id),
+            k.line(day, service, True),
+            k.line(day, service, False),
+            k.by_number(day),
+            k.day(day),
+            k.lines(day),
+            k.idempotency(day),
         ]
         fields = _flat(draft.to_record(), skip=("number", "sort_key", "version"))
-        args = [quota, prefix, seq_count, DAY_TTL_S, draft.id, service,
-                "1" if draft.is_priority else "0", key.key if key else "",
-                key.fingerprint if key else "", *fields]
+        args = [
+            quota,
+            prefix,
+            seq_count,
+            DAY_TTL_S,
+            draft.id,
+            service,
+            "1" if draft.is_priority else "0",
+            key.key if key else "",
+            key.fingerprint if key else "",
+            *fields,
+        ]
         reply = self._issue(keys=keys, args=args)
         if reply[0] == "QUOTA":
             raise QuotaFull(f"daily quota of {quota} tickets reached", service=draft.service)
         if reply[0] == "REUSED":
             raise IdempotencyKeyReused(
                 "this Idempotency-Key was used today for a different request; "
-                "send a new key for a new ticket", field="Idempotency-Key")
+                "send a new key for a new ticket",
+                field="Idempotency-Key",
+            )
         if reply[0] == "REPLAY":
             earlier = self.ticket(draft.branch, reply[1])
             assert earlier is not None  # written by the same script as the key
             return Issued(earlier, int(reply[2]), int(reply[3]), [], replayed=True)
         _, number, first, last, ahead, waiting = reply
         ticket = Ticket.from_record(
-            {**draft.to_record(), "number": number, "sort_key": first, "version": 1})
+            {**draft.to_record(), "number": number, "sort_key": first, "version": 1}
+        )
         seqs = list(range(int(first), int(last) + 1))
         return Issued(ticket, int(ahead), int(waiting), seqs[1:])
 
@@ -363,8 +411,11 @@ class RedisStore(Store):
             self._plan_ticket(plan, old, new)
         for old_counter, counter in change.counters:
             k = self.keys(counter.branch)
-            plan.guard(k.counter(counter.id), old_counter.version if old_counter else None,
-                       f"counter {counter.id} changed meanwhile; try again")
+            plan.guard(
+                k.counter(counter.id),
+                old_counter.version if old_counter else None,
+                f"counter {counter.id} changed meanwhile; try again",
+            )
             plan.add("hsets", k.counter(counter.id), _flat(counter.to_record()))
             plan.add("sadds", k.counters, counter.id)
         calls = [json.dumps(c.to_dict()) for c in change.calls]
@@ -387,8 +438,9 @@ class RedisStore(Store):
             plan.add("zadds", line, str(new.sort_key), old.id, expire=True)
             plan.add("sadds", k.lines(new.day), new.service, expire=True)
         if new.status is TicketStatus.DONE and old.status is not TicketStatus.DONE:
-            plan.add("times", k.times(new.day, new.service), repr(service_seconds(new)),
-                     expire=True)
+            plan.add(
+                "times", k.times(new.day, new.service), repr(service_seconds(new)), expire=True
+            )
 
     # -- reads ----------------------------------------------------------------
 
@@ -419,7 +471,8 @@ class RedisStore(Store):
     def _lines(self, branch: str, lines: list[str], limit: int, each: bool) -> list[list[Ticket]]:
         """Tickets at the front of `lines`, read in one atomic script."""
         reply = self._read_lines(
-            keys=lines, args=[self.keys(branch).ticket_prefix, limit, "each" if each else "all"])
+            keys=lines, args=[self.keys(branch).ticket_prefix, limit, "each" if each else "all"]
+        )
         return [[Ticket.from_record(_pairs(r)) for r in got if r] for got in reply]
 
     def heads(
@@ -493,8 +546,9 @@ class RedisStore(Store):
     def open_tickets_before(self, branch: str, day: str, limit: int = 200) -> list[Ticket]:
         k = self.keys(branch)
         last = date.fromisoformat(day)
-        days = [(last - timedelta(days=n)).isoformat()
-                for n in range(DAY_TTL_S // 86400 + 1, 0, -1)]  # oldest first
+        days = [
+            (last - timedelta(days=n)).isoformat() for n in range(DAY_TTL_S // 86400 + 1, 0, -1)
+        ]  # oldest first
         pipe = self.redis.pipeline(transaction=False)
         for d in days:
             pipe.smembers(k.day(d))
@@ -507,8 +561,11 @@ class RedisStore(Store):
             statuses = self.redis.pipeline(transaction=False)
             for i in ids:
                 statuses.hget(k.ticket(i), "status")
-            still = [i for i, status in zip(ids, statuses.execute(), strict=True)
-                     if status in open_values]
+            still = [
+                i
+                for i, status in zip(ids, statuses.execute(), strict=True)
+                if status in open_values
+            ]
             found += sorted(self._tickets(branch, still), key=lambda t: (t.sort_key, t.id))
             if len(found) >= limit:
                 break
@@ -517,18 +574,27 @@ class RedisStore(Store):
     # -- the managers' edits of the service catalogue -------------------------
 
     def catalogue_edits(self, branch: str) -> tuple[int, dict[str, dict[str, Any]]]:
-        version, overrides = cast("list[str | None]", self.redis.hmget(
-            self.keys(branch).catalogue, "version", "overrides"))
+        version, overrides = cast(
+            "list[str | None]",
+            self.redis.hmget(self.keys(branch).catalogue, "version", "overrides"),
+        )
         if not version:
             return (0, {})
         assert overrides is not None  # PUT_CATALOGUE writes both fields together
         return int(version), json.loads(overrides)
 
-    def put_catalogue_edits(self, branch: str, overrides: dict[str, dict[str, Any]],
-                           expected_version: int, seq_count: int) -> list[int]:
+    def put_catalogue_edits(
+        self,
+        branch: str,
+        overrides: dict[str, dict[str, Any]],
+        expected_version: int,
+        seq_count: int,
+    ) -> list[int]:
         k = self.keys(branch)
-        reply = self._put_catalogue(keys=[k.catalogue, k.seq], args=[
-            expected_version, json.dumps(overrides, ensure_ascii=False), seq_count])
+        reply = self._put_catalogue(
+            keys=[k.catalogue, k.seq],
+            args=[expected_version, json.dumps(overrides, ensure_ascii=False), seq_count],
+        )
         if reply[0] == "CONFLICT":
             raise ChangedMeanwhile("the service catalogue changed meanwhile; try again")
         return list(range(int(reply[1]), int(reply[2]) + 1))
@@ -579,8 +645,9 @@ class RedisStore(Store):
 
     def hit(self, key: str, limit: int, window: float, now: float) -> float:
         member = f"{now!r}:{secrets.token_hex(4)}"
-        reply = self._hit(keys=[f"{self.prefix}:hits:{key}"],
-                          args=[repr(now), repr(window), limit, member])
+        reply = self._hit(
+            keys=[f"{self.prefix}:hits:{key}"], args=[repr(now), repr(window), limit, member]
+        )
         return float(reply)
 
     def clear_hits(self, key: str) -> None:
@@ -605,8 +672,14 @@ class RedisStore(Store):
         k = self.keys(branch)
         self._add_print_job(
             keys=[k.print_job(job.id), k.print_ticket(job.ticket), k.print_pending(job.kiosk)],
-            args=[job.id, job.created, "1" if job.state is JobState.PENDING else "0",
-                  JOB_TTL_S, *_flat(job.to_record())])
+            args=[
+                job.id,
+                job.created,
+                "1" if job.state is JobState.PENDING else "0",
+                JOB_TTL_S,
+                *_flat(job.to_record()),
+            ],
+        )
 
     def print_job(self, branch: str, job_id: str) -> PrintJob | None:
         rec = cast("dict[str, str]", self.redis.hgetall(self.keys(branch).print_job(job_id)))
@@ -620,29 +693,33 @@ class RedisStore(Store):
         jobs = [PrintJob.from_record(rec) for rec in pipe.execute() if rec]
         return sorted(jobs, key=lambda j: (j.created, j.id))
 
-    def pending_print_jobs(self, branch: str, kiosk: str, now: float,
-                           ttl: float) -> list[PrintJob]:
+    def pending_print_jobs(self, branch: str, kiosk: str, now: float, ttl: float) -> list[PrintJob]:
         k = self.keys(branch)
         pending = k.print_pending(kiosk)
-        for old in cast("list[str]", self.redis.zrangebyscore(pending, "-inf",
-                                                              f"({now - ttl!r}")):
+        for old in cast("list[str]", self.redis.zrangebyscore(pending, "-inf", f"({now - ttl!r}")):
             # One FINISH each: an agent acknowledging the job meanwhile wins or loses whole.
-            self._finish_print_job(keys=[pending, k.print_job(old)],
-                                   args=[old, JobState.EXPIRED.value, "", repr(now)])
+            self._finish_print_job(
+                keys=[pending, k.print_job(old)], args=[old, JobState.EXPIRED.value, "", repr(now)]
+            )
         ids = cast("list[str]", self.redis.zrange(pending, 0, -1))
         return self._print_jobs(branch, ids)
 
     def print_job_delivered(self, branch: str, job_id: str) -> None:
         self._print_job_delivered(keys=[self.keys(branch).print_job(job_id)])
 
-    def finish_print_job(self, branch: str, job_id: str, state: JobState, detail: str,
-                         now: float) -> bool:
+    def finish_print_job(
+        self, branch: str, job_id: str, state: JobState, detail: str, now: float
+    ) -> bool:
         k = self.keys(branch)
         kiosk = cast("str | None", self.redis.hget(k.print_job(job_id), "kiosk"))
         if kiosk is None:
             return False  # a job's kiosk never changes: reading it first is safe
-        return bool(self._finish_print_job(keys=[k.print_pending(kiosk), k.print_job(job_id)],
-                                           args=[job_id, state.value, detail, repr(now)]))
+        return bool(
+            self._finish_print_job(
+                keys=[k.print_pending(kiosk), k.print_job(job_id)],
+                args=[job_id, state.value, detail, repr(now)],
+            )
+        )
 
     def ticket_print_jobs(self, branch: str, ticket_id: str) -> list[PrintJob]:
         ids = cast("set[str]", self.redis.smembers(self.keys(branch).print_ticket(ticket_id)))
@@ -663,8 +740,9 @@ class RedisStore(Store):
     def put_printer_status(self, branch: str, status: PrinterStatus) -> None:
         k = self.keys(branch)
         pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(k.printer(status.kiosk),
-                  mapping={f: str(v) for f, v in status.to_record().items()})
+        pipe.hset(
+            k.printer(status.kiosk), mapping={f: str(v) for f, v in status.to_record().items()}
+        )
         pipe.sadd(k.printers, status.kiosk)
         pipe.execute()
 

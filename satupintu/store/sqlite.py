@@ -110,8 +110,17 @@ CREATE TABLE IF NOT EXISTS printer_status (
 """
 
 TICKET_COLUMNS = tuple(Ticket.__dataclass_fields__)
-COUNTER_COLUMNS = ("branch", "id", "name", "state", "services", "current", "clerk", "routing",
-                   "version")
+COUNTER_COLUMNS = (
+    "branch",
+    "id",
+    "name",
+    "state",
+    "services",
+    "current",
+    "clerk",
+    "routing",
+    "version",
+)
 _ORDER = "(priority = ''), sort_key, id"
 JOB_COLUMNS = tuple(PrintJob.__dataclass_fields__)
 STATUS_COLUMNS = tuple(PrinterStatus.__dataclass_fields__)
@@ -174,10 +183,12 @@ def on_one_thread(method: F) -> F:
     ThreadPool of size 1), so SQLite's disk waits (fsync) never stall the event
     loop and the websockets keep flowing; elsewhere it runs in the caller's thread.
     """
+
     @wraps(method)
     def wrapper(self: SQLiteStore, *args: Any, **kwargs: Any) -> Any:
         with self._lock:
             return self._run(method, self, *args, **kwargs)
+
     return wrapper  # type: ignore[return-value]
 
 
@@ -225,8 +236,9 @@ class SQLiteStore(Store):
         with self._tx() as db:
             if db.execute("PRAGMA user_version").fetchone()[0]:
                 return
-            if db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='tickets'"
-                          ).fetchone():
+            if db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='tickets'"
+            ).fetchone():
                 db.execute(f"PRAGMA user_version = {migrations.BASELINE}")
                 return
             for statement in SCHEMA.split(";"):
@@ -244,7 +256,8 @@ class SQLiteStore(Store):
             if self.schema_version() != step.version - 1:
                 raise migrations.SchemaError(
                     f"{self.path}: expected schema version {step.version - 1} before step "
-                    f"{step.version}, found {self.schema_version()}")
+                    f"{step.version}, found {self.schema_version()}"
+                )
             step.sqlite(db)
             db.execute(f"PRAGMA user_version = {int(step.version)}")
 
@@ -369,8 +382,14 @@ class SQLiteStore(Store):
         return list(range(last - n + 1, last + 1))
 
     @on_one_thread
-    def issue(self, draft: Ticket, prefix: str, quota: int, seq_count: int,
-              key: IdempotencyKey | None = None) -> Issued:
+    def issue(
+        self,
+        draft: Ticket,
+        prefix: str,
+        quota: int,
+        seq_count: int,
+        key: IdempotencyKey | None = None,
+    ) -> Issued:
         with self._tx() as db:
             if key is not None:
                 replay = self._replay(db, draft, key)
@@ -380,27 +399,38 @@ class SQLiteStore(Store):
             if key is not None:
                 db.execute(
                     "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (draft.branch, draft.day, key.key, key.fingerprint, issued.ticket.id,
-                     issued.people_ahead, issued.waiting))
+                    (
+                        draft.branch,
+                        draft.day,
+                        key.key,
+                        key.fingerprint,
+                        issued.ticket.id,
+                        issued.people_ahead,
+                        issued.waiting,
+                    ),
+                )
             return issued
 
-    def _replay(self, db: sqlite3.Connection, draft: Ticket,
-                key: IdempotencyKey) -> Issued | None:
+    def _replay(self, db: sqlite3.Connection, draft: Ticket, key: IdempotencyKey) -> Issued | None:
         row = db.execute(
             "SELECT * FROM idempotency WHERE branch=? AND day=? AND key=?",
-            (draft.branch, draft.day, key.key)).fetchone()
+            (draft.branch, draft.day, key.key),
+        ).fetchone()
         if row is None:
             return None
         if row["fingerprint"] != key.fingerprint:
             raise IdempotencyKeyReused(
                 "this Idempotency-Key was used today for a different request; "
-                "send a new key for a new ticket", field="Idempotency-Key")
+                "send a new key for a new ticket",
+                field="Idempotency-Key",
+            )
         ticket = self._one("SELECT * FROM tickets WHERE id=?", (row["ticket"],))
         assert ticket is not None  # written in the same transaction as the key
         return Issued(ticket, row["people_ahead"], row["waiting"], [], replayed=True)
 
-    def _issue(self, db: sqlite3.Connection, draft: Ticket, prefix: str, quota: int,
-               seq_count: int) -> Issued:
+    def _issue(
+        self, db: sqlite3.Connection, draft: Ticket, prefix: str, quota: int, seq_count: int
+    ) -> Issued:
         count_key = (draft.branch, draft.day, draft.origin_service)
         row = db.execute(
             "SELECT count FROM issued WHERE branch=? AND day=? AND service=?", count_key
@@ -408,8 +438,7 @@ class SQLiteStore(Store):
         if quota > 0 and row is not None and row[0] >= quota:
             raise QuotaFull(f"daily quota of {quota} tickets reached", service=draft.service)
         db.execute(
-            "INSERT INTO issued VALUES (?, ?, ?, 1) "
-            "ON CONFLICT DO UPDATE SET count = count + 1",
+            "INSERT INTO issued VALUES (?, ?, ?, 1) ON CONFLICT DO UPDATE SET count = count + 1",
             count_key,
         )
         last = db.execute(
@@ -462,8 +491,7 @@ class SQLiteStore(Store):
                     cur = db.execute(
                         f"UPDATE counters SET {', '.join(f'{k}=?' for k in cols)} "
                         "WHERE branch=? AND id=? AND version=?",
-                        [rec[k] for k in cols] + [counter.branch, counter.id,
-                                                  old_counter.version],
+                        [rec[k] for k in cols] + [counter.branch, counter.id, old_counter.version],
                     )
                 if cur.rowcount != 1:
                     raise ChangedMeanwhile(f"counter {counter.id} changed meanwhile; try again")
@@ -471,8 +499,16 @@ class SQLiteStore(Store):
                 db.execute(
                     "INSERT INTO calls (branch, ticket, number, service, counter, counter_name, "
                     "at, recall) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (branch, call.ticket, call.number, call.service, call.counter,
-                     call.counter_name, call.at, int(call.recall)),
+                    (
+                        branch,
+                        call.ticket,
+                        call.number,
+                        call.service,
+                        call.counter,
+                        call.counter_name,
+                        call.at,
+                        int(call.recall),
+                    ),
                 )
             return self._next_seqs(db, branch, change.seq_count)
 
@@ -494,16 +530,20 @@ class SQLiteStore(Store):
 
     @on_one_thread
     def counter(self, branch: str, counter_id: str) -> Counter | None:
-        row = self._db().execute(
-            "SELECT * FROM counters WHERE branch=? AND id=?", (branch, counter_id)
-        ).fetchone()
+        row = (
+            self._db()
+            .execute("SELECT * FROM counters WHERE branch=? AND id=?", (branch, counter_id))
+            .fetchone()
+        )
         return Counter.from_record(dict(row)) if row else None
 
     @on_one_thread
     def counters(self, branch: str) -> list[Counter]:
-        rows = self._db().execute(
-            "SELECT * FROM counters WHERE branch=? ORDER BY id", (branch,)
-        ).fetchall()
+        rows = (
+            self._db()
+            .execute("SELECT * FROM counters WHERE branch=? ORDER BY id", (branch,))
+            .fetchall()
+        )
         return [Counter.from_record(dict(r)) for r in rows]
 
     @on_one_thread
@@ -524,20 +564,28 @@ class SQLiteStore(Store):
 
     @on_one_thread
     def waiting(self, branch: str, day: str, service: str, limit: int = 50) -> list[Ticket]:
-        rows = self._db().execute(
-            "SELECT * FROM tickets WHERE branch=? AND day=? AND service=? AND status='waiting' "
-            f"ORDER BY {_ORDER} LIMIT ?",
-            (branch, day, service, limit),
-        ).fetchall()
+        rows = (
+            self._db()
+            .execute(
+                "SELECT * FROM tickets WHERE branch=? AND day=? AND service=? AND status='waiting' "
+                f"ORDER BY {_ORDER} LIMIT ?",
+                (branch, day, service, limit),
+            )
+            .fetchall()
+        )
         return [Ticket.from_record(dict(r)) for r in rows]
 
     @on_one_thread
     def waiting_counts(self, branch: str, day: str) -> dict[str, int]:
-        rows = self._db().execute(
-            "SELECT service, count(*) FROM tickets WHERE branch=? AND day=? AND status='waiting' "
-            "GROUP BY service",
-            (branch, day),
-        ).fetchall()
+        rows = (
+            self._db()
+            .execute(
+                "SELECT service, count(*) FROM tickets"
+                " WHERE branch=? AND day=? AND status='waiting' GROUP BY service",
+                (branch, day),
+            )
+            .fetchall()
+        )
         return {r[0]: r[1] for r in rows}
 
     def _ahead(self, db: sqlite3.Connection, t: Ticket) -> int:
@@ -557,9 +605,11 @@ class SQLiteStore(Store):
 
     @on_one_thread
     def recent_calls(self, branch: str, limit: int = 10) -> list[Call]:
-        rows = self._db().execute(
-            "SELECT * FROM calls WHERE branch=? ORDER BY n DESC LIMIT ?", (branch, limit)
-        ).fetchall()
+        rows = (
+            self._db()
+            .execute("SELECT * FROM calls WHERE branch=? ORDER BY n DESC LIMIT ?", (branch, limit))
+            .fetchall()
+        )
         return [Call.from_dict({**dict(r), "recall": bool(r["recall"])}) for r in rows]
 
     @on_one_thread
@@ -569,42 +619,62 @@ class SQLiteStore(Store):
 
     @on_one_thread
     def service_times(self, branch: str, day: str, service: str, limit: int = 20) -> list[float]:
-        rows = self._db().execute(
-            "SELECT finished_at - CASE WHEN started_at > 0 THEN started_at ELSE called_at END "
-            "FROM tickets WHERE branch=? AND day=? AND service=? AND status='done' "
-            "ORDER BY finished_at DESC LIMIT ?",
-            (branch, day, service, limit),
-        ).fetchall()
+        rows = (
+            self._db()
+            .execute(
+                "SELECT finished_at - CASE WHEN started_at > 0 THEN started_at ELSE called_at END "
+                "FROM tickets WHERE branch=? AND day=? AND service=? AND status='done' "
+                "ORDER BY finished_at DESC LIMIT ?",
+                (branch, day, service, limit),
+            )
+            .fetchall()
+        )
         return [float(r[0]) for r in rows]
 
     @on_one_thread
     def day_tickets(self, branch: str, day: str) -> list[Ticket]:
-        rows = self._db().execute(
-            "SELECT * FROM tickets WHERE branch=? AND day=? ORDER BY sort_key", (branch, day)
-        ).fetchall()
+        rows = (
+            self._db()
+            .execute(
+                "SELECT * FROM tickets WHERE branch=? AND day=? ORDER BY sort_key", (branch, day)
+            )
+            .fetchall()
+        )
         return [Ticket.from_record(dict(r)) for r in rows]
 
     @on_one_thread
     def open_tickets_before(self, branch: str, day: str, limit: int = 200) -> list[Ticket]:
         statuses = sorted(s.value for s in OPEN)
-        rows = self._db().execute(
-            "SELECT * FROM tickets WHERE branch=? AND day<? "
-            f"AND status IN ({', '.join('?' * len(statuses))}) ORDER BY day, sort_key LIMIT ?",
-            (branch, day, *statuses, limit),
-        ).fetchall()
+        rows = (
+            self._db()
+            .execute(
+                "SELECT * FROM tickets WHERE branch=? AND day<? "
+                f"AND status IN ({', '.join('?' * len(statuses))}) ORDER BY day, sort_key LIMIT ?",
+                (branch, day, *statuses, limit),
+            )
+            .fetchall()
+        )
         return [Ticket.from_record(dict(r)) for r in rows]
 
     # -- the managers' edits of the service catalogue -------------------------
 
     @on_one_thread
     def catalogue_edits(self, branch: str) -> tuple[int, dict[str, dict[str, Any]]]:
-        row = self._db().execute(
-            "SELECT version, overrides FROM catalogue WHERE branch=?", (branch,)).fetchone()
+        row = (
+            self._db()
+            .execute("SELECT version, overrides FROM catalogue WHERE branch=?", (branch,))
+            .fetchone()
+        )
         return (int(row[0]), json.loads(row[1])) if row else (0, {})
 
     @on_one_thread
-    def put_catalogue_edits(self, branch: str, overrides: dict[str, dict[str, Any]],
-                           expected_version: int, seq_count: int) -> list[int]:
+    def put_catalogue_edits(
+        self,
+        branch: str,
+        overrides: dict[str, dict[str, Any]],
+        expected_version: int,
+        seq_count: int,
+    ) -> list[int]:
         data = json.dumps(overrides, ensure_ascii=False)
         with self._tx() as db:
             row = db.execute("SELECT version FROM catalogue WHERE branch=?", (branch,)).fetchone()
@@ -613,23 +683,29 @@ class SQLiteStore(Store):
             db.execute(
                 "INSERT INTO catalogue VALUES (?, ?, ?) ON CONFLICT (branch) "
                 "DO UPDATE SET version = excluded.version, overrides = excluded.overrides",
-                (branch, expected_version + 1, data))
+                (branch, expected_version + 1, data),
+            )
             return self._next_seqs(db, branch, seq_count)
 
     # -- config.toml as last applied ------------------------------------------
 
     @on_one_thread
     def config_services(self, branch: str) -> list[str] | None:
-        row = self._db().execute(
-            "SELECT services FROM config_services WHERE branch=?", (branch,)).fetchone()
+        row = (
+            self._db()
+            .execute("SELECT services FROM config_services WHERE branch=?", (branch,))
+            .fetchone()
+        )
         return list(json.loads(row[0])) if row else None
 
     @on_one_thread
     def put_config_services(self, branch: str, services: list[str]) -> None:
         with self._tx() as db:
-            db.execute("INSERT INTO config_services VALUES (?, ?) ON CONFLICT (branch) "
-                       "DO UPDATE SET services = excluded.services",
-                       (branch, json.dumps(services)))
+            db.execute(
+                "INSERT INTO config_services VALUES (?, ?) ON CONFLICT (branch) "
+                "DO UPDATE SET services = excluded.services",
+                (branch, json.dumps(services)),
+            )
 
     # -- users and secrets ----------------------------------------------------
 
@@ -685,8 +761,8 @@ class SQLiteStore(Store):
         with self._tx() as db:
             db.execute("DELETE FROM hits WHERE expires <= ?", (now,))  # everyone's old hits
             count, oldest = db.execute(
-                "SELECT count(*), min(at) FROM hits WHERE key=? AND at > ?",
-                (key, now - window)).fetchone()
+                "SELECT count(*), min(at) FROM hits WHERE key=? AND at > ?", (key, now - window)
+            ).fetchone()
             if count >= limit:
                 return max(0.001, oldest + window - now)
             db.execute("INSERT INTO hits VALUES (?, ?, ?)", (key, now, now + window))
@@ -701,15 +777,16 @@ class SQLiteStore(Store):
     def end_session(self, session_id: str, until: float) -> None:
         with self._tx() as db:
             db.execute("DELETE FROM ended_sessions WHERE until <= ?", (time.time(),))
-            db.execute("INSERT OR REPLACE INTO ended_sessions VALUES (?, ?)",
-                       (session_id, until))
+            db.execute("INSERT OR REPLACE INTO ended_sessions VALUES (?, ?)", (session_id, until))
         self._user_written()  # cached checks of this session are stale now
 
     @on_one_thread
     def session_ended(self, session_id: str, now: float) -> bool:
-        row = self._db().execute(
-            "SELECT 1 FROM ended_sessions WHERE id=? AND until > ?", (session_id, now)
-        ).fetchone()
+        row = (
+            self._db()
+            .execute("SELECT 1 FROM ended_sessions WHERE id=? AND until > ?", (session_id, now))
+            .fetchone()
+        )
         return row is not None
 
     # -- print jobs and printer statuses ---------------------------------------
@@ -721,56 +798,81 @@ class SQLiteStore(Store):
             db.execute(
                 f"INSERT INTO print_jobs (branch, {', '.join(JOB_COLUMNS)}) "
                 f"VALUES (?, {', '.join('?' * len(JOB_COLUMNS))})",
-                [branch, *(rec[c] for c in JOB_COLUMNS)])
+                [branch, *(rec[c] for c in JOB_COLUMNS)],
+            )
 
     @on_one_thread
     def print_job(self, branch: str, job_id: str) -> PrintJob | None:
-        row = self._db().execute("SELECT * FROM print_jobs WHERE branch=? AND id=?",
-                                 (branch, job_id)).fetchone()
+        row = (
+            self._db()
+            .execute("SELECT * FROM print_jobs WHERE branch=? AND id=?", (branch, job_id))
+            .fetchone()
+        )
         return PrintJob.from_record(dict(row)) if row else None
 
     @on_one_thread
-    def pending_print_jobs(self, branch: str, kiosk: str, now: float,
-                           ttl: float) -> list[PrintJob]:
+    def pending_print_jobs(self, branch: str, kiosk: str, now: float, ttl: float) -> list[PrintJob]:
         with self._tx() as db:
-            db.execute("UPDATE print_jobs SET state='expired', acked=? WHERE branch=? AND "
-                       "kiosk=? AND state='pending' AND created < ?",
-                       (now, branch, kiosk, now - ttl))
-            rows = db.execute("SELECT * FROM print_jobs WHERE branch=? AND kiosk=? AND "
-                              "state='pending' ORDER BY created, id", (branch, kiosk)).fetchall()
+            db.execute(
+                "UPDATE print_jobs SET state='expired', acked=? WHERE branch=? AND "
+                "kiosk=? AND state='pending' AND created < ?",
+                (now, branch, kiosk, now - ttl),
+            )
+            rows = db.execute(
+                "SELECT * FROM print_jobs WHERE branch=? AND kiosk=? AND "
+                "state='pending' ORDER BY created, id",
+                (branch, kiosk),
+            ).fetchall()
         return [PrintJob.from_record(dict(r)) for r in rows]
 
     @on_one_thread
     def print_job_delivered(self, branch: str, job_id: str) -> None:
         with self._tx() as db:
-            db.execute("UPDATE print_jobs SET attempts = attempts + 1 WHERE branch=? AND id=?",
-                       (branch, job_id))
+            db.execute(
+                "UPDATE print_jobs SET attempts = attempts + 1 WHERE branch=? AND id=?",
+                (branch, job_id),
+            )
 
     @on_one_thread
-    def finish_print_job(self, branch: str, job_id: str, state: JobState, detail: str,
-                         now: float) -> bool:
+    def finish_print_job(
+        self, branch: str, job_id: str, state: JobState, detail: str, now: float
+    ) -> bool:
         with self._tx() as db:
             cur = db.execute(
                 "UPDATE print_jobs SET state=?, detail=?, acked=? WHERE branch=? AND id=? AND "
-                "state='pending'", (state.value, detail, now, branch, job_id))
+                "state='pending'",
+                (state.value, detail, now, branch, job_id),
+            )
             return cur.rowcount == 1
 
     @on_one_thread
     def ticket_print_jobs(self, branch: str, ticket_id: str) -> list[PrintJob]:
-        rows = self._db().execute("SELECT * FROM print_jobs WHERE branch=? AND ticket=? "
-                                  "ORDER BY created, id", (branch, ticket_id)).fetchall()
+        rows = (
+            self._db()
+            .execute(
+                "SELECT * FROM print_jobs WHERE branch=? AND ticket=? ORDER BY created, id",
+                (branch, ticket_id),
+            )
+            .fetchall()
+        )
         return [PrintJob.from_record(dict(r)) for r in rows]
 
     @on_one_thread
     def printer_status(self, branch: str, kiosk: str) -> PrinterStatus | None:
-        row = self._db().execute("SELECT * FROM printer_status WHERE branch=? AND kiosk=?",
-                                 (branch, kiosk)).fetchone()
+        row = (
+            self._db()
+            .execute("SELECT * FROM printer_status WHERE branch=? AND kiosk=?", (branch, kiosk))
+            .fetchone()
+        )
         return PrinterStatus.from_dict(dict(row)) if row else None
 
     @on_one_thread
     def printer_statuses(self, branch: str) -> list[PrinterStatus]:
-        rows = self._db().execute("SELECT * FROM printer_status WHERE branch=? ORDER BY kiosk",
-                                  (branch,)).fetchall()
+        rows = (
+            self._db()
+            .execute("SELECT * FROM printer_status WHERE branch=? ORDER BY kiosk", (branch,))
+            .fetchall()
+        )
         return [PrinterStatus.from_dict(dict(r)) for r in rows]
 
     @on_one_thread
@@ -780,7 +882,8 @@ class SQLiteStore(Store):
             db.execute(
                 f"INSERT OR REPLACE INTO printer_status (branch, {', '.join(STATUS_COLUMNS)}) "
                 f"VALUES (?, {', '.join('?' * len(STATUS_COLUMNS))})",
-                [branch, *(rec[c] for c in STATUS_COLUMNS)])
+                [branch, *(rec[c] for c in STATUS_COLUMNS)],
+            )
 
 
 __all__ = ["SQLiteStore", "TicketStatus"]

@@ -33,8 +33,9 @@ class UsersWatch:
         if self._thread is None:
             with self._lock:
                 if self._thread is None:
-                    self._thread = threading.Thread(target=self._run, name="users-watch",
-                                                    daemon=True)
+                    self._thread = threading.Thread(
+                        target=self._run, name="users-watch", daemon=True
+                    )
                     self._thread.start()
         return self.mark if self.subscribed else None
 

@@ -24,7 +24,10 @@ def run_bench(script: str, *args: str, timeout: float = 120) -> str:
     doc_before = benchlib.DOC.read_text() if benchlib.DOC.exists() else None
     proc = subprocess.run(
         [sys.executable, str(ROOT / "bench" / script), "--quick", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
     doc_after = benchlib.DOC.read_text() if benchlib.DOC.exists() else None
@@ -33,8 +36,11 @@ def run_bench(script: str, *args: str, timeout: float = 120) -> str:
 
 
 def table_rows(output: str, first_cell: str) -> list[list[str]]:
-    return [[c.strip() for c in line.strip("|").split("|")]
-            for line in output.splitlines() if line.startswith(f"| {first_cell}")]
+    return [
+        [c.strip() for c in line.strip("|").split("|")]
+        for line in output.splitlines()
+        if line.startswith(f"| {first_cell}")
+    ]
 
 
 @pytest.mark.redis
@@ -78,9 +84,12 @@ def test_percentile_nearest_rank():
 def test_bench_callnext_quick_engine_and_http():
     out = run_bench("bench_callnext.py", "--http", timeout=300)
     rows = table_rows(out, "engine ") + table_rows(out, "HTTP ")
-    assert [r[0] for r in rows] == ["engine sqlite", "engine redis",
-                                    "HTTP sqlite (1 serve process)",
-                                    "HTTP redis (2 serve processes)"]
+    assert [r[0] for r in rows] == [
+        "engine sqlite",
+        "engine redis",
+        "HTTP sqlite (1 serve process)",
+        "HTTP redis (2 serve processes)",
+    ]
     for row in rows:
         claimed, issued = row[1].split("/")
         assert claimed == issued == "80", row
@@ -94,8 +103,12 @@ def test_bench_callnext_quick_engine_and_http():
 def test_bench_http_quick():
     out = run_bench("bench_http.py", timeout=300)
     conc = table_rows(out, "sqlite |") + table_rows(out, "redis |")
-    assert [(r[0], r[1]) for r in conc] == [("sqlite", "1"), ("sqlite", "4"),
-                                            ("redis", "1"), ("redis", "4")]
+    assert [(r[0], r[1]) for r in conc] == [
+        ("sqlite", "1"),
+        ("sqlite", "4"),
+        ("redis", "1"),
+        ("redis", "4"),
+    ]
     for row in conc:
         assert float(row[5]) > 0 and row[6] == "0", row  # tickets/s, no errors
     flat = table_rows(out, "0 |") + table_rows(out, "100 |")
@@ -110,7 +123,10 @@ def test_bench_events_quick():
     out = run_bench("bench_events.py", timeout=300)
     rows = [r for r in table_rows(out, "") if r[0] in ("sqlite", "redis")]
     assert [(r[0], r[1].split()[0], r[2]) for r in rows] == [
-        ("sqlite", "threading", "1"), ("redis", "threading", "2"), ("sqlite", "gevent", "1")]
+        ("sqlite", "threading", "1"),
+        ("redis", "threading", "2"),
+        ("sqlite", "gevent", "1"),
+    ]
     for row in rows:
         assert row[3] == "20/20" and row[5] == "60/60", row  # every client got every call
         p50, p99, top = (float(x) for x in row[6:9])
@@ -123,8 +139,11 @@ def test_bench_backup_quick():
     out = run_bench("bench_backup.py")
     rows = table_rows(out, "sqlite ") + table_rows(out, "redis ")
     assert [(r[0], r[1], r[2]) for r in rows] == [
-        ("sqlite", "1", "100"), ("sqlite", "2", "200"), ("redis", "1", "100"),
-        ("redis", "2", "200")]
+        ("sqlite", "1", "100"),
+        ("sqlite", "2", "200"),
+        ("redis", "1", "100"),
+        ("redis", "2", "200"),
+    ]
     for row in rows:
         for seconds in (row[4], row[6]):  # backup and restore: real, measured numbers
             assert re.fullmatch(r"\d+\.\d{3}", seconds) and float(seconds) < 60, row

@@ -45,8 +45,11 @@ VIEWPORTS = {
 def _require_browser() -> None:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} not found: apt-get install chromium (make test does)")
-    missing = [n for n in ("socket.io.min.js", "qrcode.js", "chart.umd.min.js")
-               if not (VENDOR / n).exists()]
+    missing = [
+        n
+        for n in ("socket.io.min.js", "qrcode.js", "chart.umd.min.js")
+        if not (VENDOR / n).exists()
+    ]
     if missing:
         pytest.fail(f"satupintu/static/vendor/ lacks {missing}: run `npm ci && npm run build`")
 
@@ -58,8 +61,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                      headless=True)
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium
         chromium.close()
 
@@ -70,8 +72,9 @@ def make_server(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     `edit(text) -> text` may change the config.toml it runs with, `users` adds users."""
     servers: list[ServerProcess] = []
 
-    def start(edit: Callable[[str], str] | None = None,
-              users: dict[str, str] | None = None) -> ServerProcess:
+    def start(
+        edit: Callable[[str], str] | None = None, users: dict[str, str] | None = None
+    ) -> ServerProcess:
         workdir = tmp_path / f"server{len(servers)}"
         workdir.mkdir()
         config = write_config(workdir / "config.toml")
@@ -103,12 +106,19 @@ class Devices:
         self.contexts: list[Any] = []
         self.errors: list[str] = []
 
-    def open(self, path: str, viewport: str = "desk", user: str | None = None,
-             locale: str = "id-ID", base_url: str | None = None) -> Any:
+    def open(
+        self,
+        path: str,
+        viewport: str = "desk",
+        user: str | None = None,
+        locale: str = "id-ID",
+        base_url: str | None = None,
+    ) -> Any:
         """A new page in its own context, logged in as `user` (session cookie) if given."""
         base = base_url or self.base_url
-        context = self.browser.new_context(viewport=VIEWPORTS[viewport], locale=locale,
-                                           base_url=base, timezone_id="Asia/Jakarta")
+        context = self.browser.new_context(
+            viewport=VIEWPORTS[viewport], locale=locale, base_url=base, timezone_id="Asia/Jakarta"
+        )
         self.contexts.append(context)
         if user is not None:
             login(context, base, user)
@@ -124,8 +134,9 @@ class Devices:
 
 def login(context: Any, base_url: str, username: str) -> None:
     """Log the context in through the API the login page uses (session cookie)."""
-    response = context.request.post(f"{base_url}/api/v1/auth/session",
-                                    data={"username": username, "password": PASSWORD})
+    response = context.request.post(
+        f"{base_url}/api/v1/auth/session", data={"username": username, "password": PASSWORD}
+    )
     assert response.status == 200, response.text()
 
 
@@ -140,8 +151,7 @@ def devices(browser: Any, server: ServerProcess) -> Iterator[Devices]:
 
 def wait_online(page: Any, timeout: float = 10_000) -> None:
     """Until the page's live connection is up and its snapshot applied."""
-    page.wait_for_selector("body[data-synced]:not(.is-offline)", state="attached",
-                           timeout=timeout)
+    page.wait_for_selector("body[data-synced]:not(.is-offline)", state="attached", timeout=timeout)
 
 
 Factory = Callable[..., Any]

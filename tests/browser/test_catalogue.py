@@ -30,7 +30,8 @@ def test_manager_edits_fee_and_quota_and_the_open_kiosk_shows_them(devices, serv
     form.get_by_role("button", name="Simpan").click()
     expect(board.locator("#flash")).to_have_text(
         "Periksa isian „Huruf awalan nomor”: services.kk.prefix: duplicate prefix 'A' "
-        "(also services.ktp)")
+        "(also services.ktp)"
+    )
     expect(form.get_by_label("Huruf awalan nomor")).to_have_attribute("aria-invalid", "true")
 
     form.get_by_label("Huruf awalan nomor").fill("B")
@@ -41,7 +42,8 @@ def test_manager_edits_fee_and_quota_and_the_open_kiosk_shows_them(devices, serv
         form.get_by_role("button", name="Simpan").click()
     assert patch.value.status == 200
     expect(board.locator("#flash")).to_have_text(
-        "Layanan Kartu Keluarga disimpan. Berlaku untuk tiket berikutnya.")
+        "Layanan Kartu Keluarga disimpan. Berlaku untuk tiket berikutnya."
+    )
     expect(board.locator("#catalogue-list [data-service=kk] .badge")).to_have_text("diubah")
     expect(board.locator("#service-reset")).to_be_visible()
 
@@ -49,14 +51,16 @@ def test_manager_edits_fee_and_quota_and_the_open_kiosk_shows_them(devices, serv
     kiosk.locator("#service-grid [data-service=kk]").click()
     expect(kiosk.locator("#standard-fee")).to_have_text("Rp 15.000")
     expect(kiosk.locator("#standard-requirements li")).to_have_text(
-        ["KK lama", "KTP-el kepala keluarga"])
+        ["KK lama", "KTP-el kepala keluarga"]
+    )
     kiosk.click("#take-button")
     expect(kiosk.locator("#ticket-number")).to_have_text("B001")
     kiosk.click("#done-button")
     kiosk.locator("#service-grid [data-service=kk]").click()
     kiosk.click("#take-button")  # the new quota of 1 is used
     expect(kiosk.locator("#flash")).to_have_text(
-        "Kuota layanan ini untuk hari ini sudah habis. Silakan datang kembali besok.")
+        "Kuota layanan ini untuk hari ini sudah habis. Silakan datang kembali besok."
+    )
     kiosk.click("#back-button")
 
     # The waits chart gets KK's wait once the ticket is called.
@@ -69,13 +73,16 @@ def test_manager_edits_fee_and_quota_and_the_open_kiosk_shows_them(devices, serv
     board.wait_for_function(
         "() => { const c = Chart.getChart('waits-chart');"
         " return c && c.data.datasets.some(d => d.label.startsWith('B Kartu Keluarga')"
-        " && d.data.some(v => v !== null)); }", timeout=20_000)
+        " && d.data.some(v => v !== null)); }",
+        timeout=20_000,
+    )
 
     # Reset to config.toml: free again on the kiosk.
     board.once("dialog", lambda dialog: dialog.accept())
     board.click("#service-reset")
     expect(board.locator("#flash")).to_have_text(
-        "Layanan Kartu Keluarga dikembalikan ke config.toml.")
+        "Layanan Kartu Keluarga dikembalikan ke config.toml."
+    )
     expect(board.locator("#catalogue-list [data-service=kk] .badge")).to_have_count(0)
     kiosk.locator("#service-grid [data-service=kk]").click()
     expect(kiosk.locator("#standard-fee")).to_have_text("GRATIS")

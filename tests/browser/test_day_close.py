@@ -31,10 +31,13 @@ def test_yesterdays_ticket_shows_as_expired_on_the_phone(devices, server):
         db.execute("UPDATE tickets SET day = date(day, '-1 day'), issued_at = issued_at - 86400")
     server.start()
 
-    for lang, text in (("id", "hari layanan tiket ini sudah berakhir"),
-                       ("en", "service day ended before you were served")):
-        phone = devices.open(f"/t/{ticket['id']}?lang={lang}", viewport="phone",
-                             base_url=server.url)
+    for lang, text in (
+        ("id", "hari layanan tiket ini sudah berakhir"),
+        ("en", "service day ended before you were served"),
+    ):
+        phone = devices.open(
+            f"/t/{ticket['id']}?lang={lang}", viewport="phone", base_url=server.url
+        )
         wait_online(phone)
         expect(phone.locator("#status")).to_contain_text(text)
         expect(phone.locator("#waiting-facts")).to_be_hidden()
@@ -50,15 +53,19 @@ def test_a_ticket_of_a_service_removed_from_config_says_so_in_words(devices, ser
     kiosk.close()
     server.stop()
     text = server.config_path.read_text(encoding="utf-8")
-    info = re.search(r'\[\[services\]\]\nid = "info".*?(?=\n# Counters|\n\[\[counters)', text,
-                     flags=re.DOTALL)
+    info = re.search(
+        r'\[\[services\]\]\nid = "info".*?(?=\n# Counters|\n\[\[counters)', text, flags=re.DOTALL
+    )
     assert info is not None
     server.config_path.write_text(text.replace(info.group(0), ""), encoding="utf-8")
     server.start()
-    for lang, words in (("id", "layanan ini tidak tersedia lagi di kantor ini"),
-                        ("en", "this service is no longer offered at this office")):
-        phone = devices.open(f"/t/{ticket['id']}?lang={lang}", viewport="phone",
-                             base_url=server.url)
+    for lang, words in (
+        ("id", "layanan ini tidak tersedia lagi di kantor ini"),
+        ("en", "this service is no longer offered at this office"),
+    ):
+        phone = devices.open(
+            f"/t/{ticket['id']}?lang={lang}", viewport="phone", base_url=server.url
+        )
         wait_online(phone)
         expect(phone.locator("#ticket-number")).to_have_text(ticket["number"])
         expect(phone.locator("#status")).to_contain_text(words)

@@ -52,7 +52,8 @@ def fill(disk: Path) -> Path:
 
 
 def test_a_full_disk_is_503_with_an_alert_and_recovers_without_a_restart(
-        browser, small_disk, tmp_path):
+    browser, small_disk, tmp_path
+):
     workdir = tmp_path / "server"
     workdir.mkdir()
     config = write_config(workdir / "config.toml", issue_per_minute=10_000)
@@ -62,8 +63,12 @@ def test_a_full_disk_is_503_with_an_alert_and_recovers_without_a_restart(
     server.start()
     kiosk = Api(server, "kiosk1")
     boss = Api(server, "boss")
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="id-ID",
-                                  base_url=server.url, timezone_id="Asia/Jakarta")
+    context = browser.new_context(
+        viewport={"width": 1440, "height": 900},
+        locale="id-ID",
+        base_url=server.url,
+        timezone_id="Asia/Jakarta",
+    )
     try:
         acknowledged = {t["id"]: t for t in (kiosk.issue(s) for s in SERVICES[:3])}
         assert boss.request("GET", "/reports/today").json()["store_problem"] is None

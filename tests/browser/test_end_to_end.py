@@ -63,8 +63,10 @@ def test_ticket_from_kiosk_is_called_at_counter_shown_on_display_and_phone(devic
     expect(desk.locator("#counter-state")).to_have_text("Buka")
     expect(desk.locator("#waiting-list li")).to_have_count(1)
     reloads: list[str] = []  # the display fetching the state again instead of being told
-    display.on("request", lambda r: (r.is_navigation_request() or "/snapshot" in r.url)
-               and reloads.append(r.url))
+    display.on(
+        "request",
+        lambda r: (r.is_navigation_request() or "/snapshot" in r.url) and reloads.append(r.url),
+    )
     synced = display.locator("body").get_attribute("data-synced")
     with desk.expect_response(lambda r: r.url.endswith("/counters/3/call-next")) as called:
         desk.keyboard.press("n")
@@ -105,8 +107,7 @@ def test_ticket_from_kiosk_is_called_at_counter_shown_on_display_and_phone(devic
 
     # With nobody waiting, call-next says so instead of failing silently.
     desk.keyboard.press("n")
-    expect(desk.locator("#flash")).to_have_text(
-        "Tidak ada yang menunggu untuk layanan loket ini.")
+    expect(desk.locator("#flash")).to_have_text("Tidak ada yang menunggu untuk layanan loket ini.")
 
 
 def test_counter_shows_the_apis_refusal(devices):

@@ -24,9 +24,12 @@ def test_printer_failure_keeps_ticket_and_qr_on_screen_longer(devices, make_serv
     dead = free_port()
 
     def dead_printer(text: str) -> str:
-        return re.sub(r'(\[\[kiosks\]\]\nid = "K1"\nname = "Kiosk lobi")',
-                      rf'\1\nprinter = {{ type = "network", host = "127.0.0.1", port = {dead}, '
-                      r'timeout = 1 }', text)
+        return re.sub(
+            r'(\[\[kiosks\]\]\nid = "K1"\nname = "Kiosk lobi")',
+            rf'\1\nprinter = {{ type = "network", host = "127.0.0.1", port = {dead}, '
+            r"timeout = 1 }",
+            text,
+        )
 
     srv = make_server(dead_printer, users={"k1": "kiosk"})  # the kiosk user names its kiosk
     kiosk = devices.open("/kiosk", viewport="kiosk", user="k1", base_url=srv.url)
@@ -51,7 +54,8 @@ def test_full_quota_is_said_and_the_button_greys_out(devices, make_server):
     kiosk.click("#done-button")
     take(kiosk, "akta")
     expect(kiosk.locator("#flash")).to_have_text(
-        "Kuota layanan ini untuk hari ini sudah habis. Silakan datang kembali besok.")
+        "Kuota layanan ini untuk hari ini sudah habis. Silakan datang kembali besok."
+    )
     kiosk.click("#back-button")
     button = kiosk.locator("[data-service=akta]")
     expect(button).to_be_disabled()
@@ -101,8 +105,12 @@ def test_a_lost_answer_is_retried_with_the_same_key_and_shows_that_ticket(device
             route.fetch()  # the server issues A001 ...
             route.abort("connectionreset")  # ... and the kiosk never hears of it
         elif len(keys) == 2:
-            route.fulfill(status=503, content_type="application/json", headers={
-                "Retry-After": "2"}, body='{"error": "store_unavailable", "message": "x"}')
+            route.fulfill(
+                status=503,
+                content_type="application/json",
+                headers={"Retry-After": "2"},
+                body='{"error": "store_unavailable", "message": "x"}',
+            )
         else:
             route.continue_()
 

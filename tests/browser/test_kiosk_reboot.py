@@ -18,9 +18,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def launch(browser: Any, profile: Path, base_url: str, errors: list[str]) -> Any:
     """Chromium on a profile folder kept on disk, as on the kiosk PC (a new process each time)."""
     context = browser.browser_type.launch_persistent_context(
-        str(profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
-        viewport=VIEWPORTS["kiosk"], base_url=base_url, locale="id-ID",
-        timezone_id="Asia/Jakarta")
+        str(profile),
+        executable_path=CHROMIUM,
+        args=CHROMIUM_ARGS,
+        headless=True,
+        viewport=VIEWPORTS["kiosk"],
+        base_url=base_url,
+        locale="id-ID",
+        timezone_id="Asia/Jakarta",
+    )
     context.on("weberror", lambda error: errors.append(str(error.error)))
     return context
 
@@ -37,7 +43,8 @@ def log_in_on_page(page: Any, path: str, username: str) -> None:
 
 
 def test_a_kiosk_takes_tickets_after_chromium_restarts_without_logging_in_again(
-        server, browser, tmp_path):
+    server, browser, tmp_path
+):
     errors: list[str] = []
     profile = tmp_path / "kiosk-profile"
     first = launch(browser, profile, server.url, errors)

@@ -10,8 +10,15 @@ from tests.serverproc import PASSWORD
 
 # What browsers do with these is the attack: they drop tabs and newlines from a URL
 # and read a backslash as a slash, so each becomes //evil.example/ (another site).
-HOSTILE = ["/\t/evil.example/", "/\n/evil.example/", "/\r\n/evil.example/",
-           "/\\evil.example/", "\\/evil.example/", "//evil.example/", "https://evil.example/"]
+HOSTILE = [
+    "/\t/evil.example/",
+    "/\n/evil.example/",
+    "/\r\n/evil.example/",
+    "/\\evil.example/",
+    "\\/evil.example/",
+    "//evil.example/",
+    "https://evil.example/",
+]
 
 
 def log_in_on_page(devices, target: str):

@@ -75,7 +75,8 @@ def test_board_shows_todays_figures_and_alerts_when_a_wait_passes_its_target(dev
         # The chart has today's hour with the two tickets.
         issued = board.evaluate(
             "() => Chart.getChart('hourly-chart').data.datasets"
-            ".map(d => d.data.reduce((a, b) => a + b, 0)).reduce((a, b) => a + b, 0)")
+            ".map(d => d.data.reduce((a, b) => a + b, 0)).reduce((a, b) => a + b, 0)"
+        )
         assert issued == 2
 
         # The browser's clock moves 11 minutes on (target for info: 10 min): the board alerts.
@@ -121,5 +122,6 @@ def test_manager_binds_a_kiosk_account_to_its_kiosk(devices, server):
     expect(board.locator("#flash")).to_have_text("Pengguna kios-lobi disimpan.")
     expect(board.locator("#user-rows tr[data-user=kios-lobi]")).to_contain_text("K1")
     listed = server.cli("users", "list").stdout
-    assert any(line.split()[0] == "kios-lobi" and line.endswith("kiosk K1")
-               for line in listed.splitlines()), listed
+    assert any(
+        line.split()[0] == "kios-lobi" and line.endswith("kiosk K1") for line in listed.splitlines()
+    ), listed

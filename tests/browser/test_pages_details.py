@@ -17,8 +17,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_the_kiosk_clock_shows_the_offices_time_not_the_pcs(browser, server):
-    context = browser.new_context(viewport={"width": 1080, "height": 1920}, locale="id-ID",
-                                  base_url=server.url, timezone_id="America/New_York")
+    context = browser.new_context(
+        viewport={"width": 1080, "height": 1920},
+        locale="id-ID",
+        base_url=server.url,
+        timezone_id="America/New_York",
+    )
     try:
         from tests.browser.conftest import login
 
@@ -28,8 +32,9 @@ def test_the_kiosk_clock_shows_the_offices_time_not_the_pcs(browser, server):
         wait_online(kiosk)
         shown = kiosk.locator("#clock").inner_text()
         now = datetime.now(ZoneInfo("Asia/Jakarta"))
-        allowed = {f"{t:%H.%M}" for t in (now - timedelta(minutes=1), now,
-                                          now + timedelta(minutes=1))}
+        allowed = {
+            f"{t:%H.%M}" for t in (now - timedelta(minutes=1), now, now + timedelta(minutes=1))
+        }
         assert shown in allowed, (shown, allowed)  # New York would be 12 hours off
     finally:
         context.close()
@@ -62,7 +67,8 @@ def test_a_clerk_opening_the_manager_page_is_told_it_is_for_managers(devices, se
     page = devices.open("/manager", viewport="desk", user="clerk1")
     message = page.locator(".wrong-role h1")
     expect(message).to_have_text(
-        "Halaman ini hanya untuk manajer. Anda masuk sebagai clerk1 (petugas loket).")
+        "Halaman ini hanya untuk manajer. Anda masuk sebagai clerk1 (petugas loket)."
+    )
     assert page.url.endswith("/manager")  # not bounced to the login page
     expect(page.locator(".wrong-role a")).to_have_attribute("href", "/counter")
     boss = devices.open("/manager", viewport="desk", user="boss")  # control: a manager
@@ -100,9 +106,11 @@ def test_the_kiosk_says_all_counters_serve_all_services_only_while_true(devices,
     wait_online(kiosk)
     expect(hint).to_be_hidden()
     expect(kiosk.locator("[data-service=info] .service-status")).to_contain_text(
-        "Belum ada loket untuk layanan ini")
+        "Belum ada loket untuk layanan ini"
+    )
     expect(kiosk.locator("[data-service=ktp] .service-status")).not_to_contain_text(
-        "Belum ada loket")
+        "Belum ada loket"
+    )
 
 
 def test_the_phone_stops_offering_to_notify_once_called(devices, server):
@@ -123,8 +131,14 @@ def test_the_phone_stops_offering_to_notify_once_called(devices, server):
 
 def test_every_page_has_an_icon_and_no_404(devices, server):
     missing: list[str] = []
-    for path, user in (("/", None), ("/kiosk", "kiosk1"), ("/display", None),
-                       ("/counter?counter=1", "clerk1"), ("/manager", "boss"), ("/login", None)):
+    for path, user in (
+        ("/", None),
+        ("/kiosk", "kiosk1"),
+        ("/display", None),
+        ("/counter?counter=1", "clerk1"),
+        ("/manager", "boss"),
+        ("/login", None),
+    ):
         page = devices.open("about:blank", viewport="desk", user=user)
         page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
         page.goto(path)
@@ -142,8 +156,9 @@ def test_weights_are_shown_only_under_the_weighted_policy(devices, make_server):
     wait_online(board)
     expect(board.locator("#c-1-svc-ktp")).to_be_visible()
     expect(board.locator("#c-1-svc-ktp-weight")).to_be_hidden()
-    weighted = make_server(lambda text: re.sub(r'^policy = "fifo"', 'policy = "weighted"',
-                                               text, flags=re.MULTILINE))
+    weighted = make_server(
+        lambda text: re.sub(r'^policy = "fifo"', 'policy = "weighted"', text, flags=re.MULTILINE)
+    )
     board = devices.open("/manager", viewport="desk", user="boss", base_url=weighted.url)
     wait_online(board)
     expect(board.locator("#c-1-svc-ktp-weight")).to_be_visible()

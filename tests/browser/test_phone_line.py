@@ -21,8 +21,12 @@ def test_phone_counts_down_people_ahead_without_asking_the_server(devices, serve
         asked: list[str] = []
         heard: list[str] = []
         phone.on("request", lambda r: asked.append(r.url) if "/api/v1/tickets/" in r.url else None)
-        phone.on("websocket", lambda ws: ws.on(
-            "framereceived", lambda f: heard.append(f if isinstance(f, str) else "")))
+        phone.on(
+            "websocket",
+            lambda ws: ws.on(
+                "framereceived", lambda f: heard.append(f if isinstance(f, str) else "")
+            ),
+        )
         phone.reload()  # the socket opens again, now with the listeners attached
         wait_online(phone)
         expect(phone.locator("#people-ahead")).to_have_text("2")

@@ -34,7 +34,9 @@ def office(make_server: Any, printer: FakePrinter) -> Any:
         text, count = re.subn(
             r'(\[\[kiosks\]\]\nid = "K1"\nname = "Kiosk lobi")',
             rf'\1\nprinter = {{ type = "network", host = "127.0.0.1", port = {printer.port}, '
-            r'timeout = 1 }', text)
+            r"timeout = 1 }",
+            text,
+        )
         assert count == 1, "config.toml has no kiosk K1"
         return text
 
@@ -49,7 +51,8 @@ def open_board(devices: Any, office: Any) -> Any:
 
 
 def test_printer_out_of_paper_kiosk_shows_the_ticket_and_managers_are_alerted(
-        devices, office, printer):
+    devices, office, printer
+):
     printer.set_mode("paper_out")
     board = open_board(devices, office)
     kiosk = devices.open("/kiosk", viewport="kiosk", user="k1", base_url=office.url)
@@ -83,7 +86,8 @@ def test_printer_out_of_paper_kiosk_shows_the_ticket_and_managers_are_alerted(
     expect(row).to_have_attribute("data-state", "paper_near_end")
     expect(row.locator(".printer-state")).to_have_text("Kertas hampir habis")
     expect(board.locator("#alerts li.warning")).to_have_text(
-        "Printer Kiosk lobi: Kertas hampir habis")
+        "Printer Kiosk lobi: Kertas hampir habis"
+    )
     expect(board.locator("#alerts li.alert", has_text="Printer Kiosk lobi")).to_have_count(0)
 
 
@@ -108,11 +112,13 @@ def test_clerk_reprints_the_ticket_at_the_counter(devices, office, printer):
     expect(button).to_have_attribute("aria-keyshortcuts", "U")
     desk.keyboard.press("u")
     expect(desk.locator("#flash")).to_have_text(
-        f"Tiket {ticket['number']} sudah dicetak ulang di Kiosk lobi.", timeout=10_000)
+        f"Tiket {ticket['number']} sudah dicetak ulang di Kiosk lobi.", timeout=10_000
+    )
 
     jobs = printer.wait_for_jobs(2)
-    numbers = [line for job in jobs for line in read(job).lines
-               if line.text.strip() == ticket["number"]]
+    numbers = [
+        line for job in jobs for line in read(job).lines if line.text.strip() == ticket["number"]
+    ]
     assert len(numbers) == 2  # the ticket number appears twice: the ticket and its copy
     assert read(jobs[1]).line("(cetak ulang)") and "(cetak ulang)" not in read(jobs[0]).text
 
@@ -121,7 +127,8 @@ def test_clerk_reprints_the_ticket_at_the_counter(devices, office, printer):
     board.fill("#reprint-number", ticket["number"].lower())
     board.click("#reprint-button")
     expect(board.locator("#flash")).to_have_text(
-        f"Tiket {ticket['number']} dikirim ke printer Kiosk lobi untuk dicetak ulang.")
+        f"Tiket {ticket['number']} dikirim ke printer Kiosk lobi untuk dicetak ulang."
+    )
     third = printer.wait_for_jobs(3)[2]
     assert read(third).line(ticket["number"]) and read(third).line("(cetak ulang)")
     board.fill("#reprint-number", "Z999")
@@ -142,7 +149,8 @@ def test_clerk_reprints_the_ticket_at_the_counter(devices, office, printer):
     expect(desk.locator("#current-number")).to_have_text(own["number"])
     desk.keyboard.press("u")
     expect(desk.locator("#flash")).to_have_text(
-        f"Tiket {own['number']} sudah dicetak ulang di Kiosk lobi.", timeout=10_000)
+        f"Tiket {own['number']} sudah dicetak ulang di Kiosk lobi.", timeout=10_000
+    )
     fourth = read(printer.wait_for_jobs(4)[3])
     assert fourth.line(own["number"]) and fourth.line("(cetak ulang)")
 
@@ -152,5 +160,6 @@ def test_clerk_reprints_the_ticket_at_the_counter(devices, office, printer):
     board.fill("#reprint-number", own["number"])
     board.click("#reprint-button")
     expect(board.locator("#flash")).to_have_text(
-        "Tiket ini tidak diambil di kios berprinter: pilih printer kios.")
+        "Tiket ini tidak diambil di kios berprinter: pilih printer kios."
+    )
     assert len(printer.wait_for_jobs(4)) == 4  # nothing more printed

@@ -13,8 +13,7 @@ from tests.serverproc import Api
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def test_display_and_kiosk_show_server_unreachable_and_recover_after_a_restart(
-        server, devices):
+def test_display_and_kiosk_show_server_unreachable_and_recover_after_a_restart(server, devices):
     display = devices.open("/display", viewport="display")
     kiosk = devices.open("/kiosk", viewport="kiosk", user="kiosk1")
     for page in (display, kiosk):
@@ -59,7 +58,8 @@ def kiosk_flags() -> list[str]:
 
 
 def test_the_boot_page_waits_for_the_server_and_the_kiosk_flags_let_sound_play(
-        server, devices, browser):
+    server, devices, browser
+):
     # Control: a browser with default flags holds sound back until someone taps the TV.
     plain = devices.open("/display?sound=1", viewport="display")
     wait_online(plain)
@@ -68,13 +68,13 @@ def test_the_boot_page_waits_for_the_server_and_the_kiosk_flags_let_sound_play(
     port, url = server.port, server.url
     server.stop()  # the TV boots before the server (a power cut of the whole office)
     # A second Chromium, started the way kiosk-setup.sh starts it.
-    tv_browser = browser.browser_type.launch(executable_path=CHROMIUM, headless=True,
-                                             args=CHROMIUM_ARGS + kiosk_flags())
+    tv_browser = browser.browser_type.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + kiosk_flags()
+    )
     try:
         tv = tv_browser.new_page(viewport={"width": 1920, "height": 1080})
         tv.goto(f"{START_PAGE.as_uri()}#{url}/display")
-        expect(tv.locator("body")).to_have_attribute("data-state", "unreachable",
-                                                     timeout=15_000)
+        expect(tv.locator("body")).to_have_attribute("data-state", "unreachable", timeout=15_000)
         expect(tv.locator("#title")).to_have_text("Server tidak dapat dihubungi")
         expect(tv.locator("#title-en")).to_have_text("Server unreachable")
 

@@ -88,8 +88,8 @@ def read(data: bytes, profile: str = "TM-T20II") -> Receipt:
 
     def need(count: int) -> bytes:
         if i + count > n:
-            raise ValueError(f"truncated command at byte {i}: {data[i:i + 8]!r}")
-        return data[i:i + count]
+            raise ValueError(f"truncated command at byte {i}: {data[i : i + 8]!r}")
+        return data[i : i + count]
 
     def flush(newline: bool) -> None:
         nonlocal buf, line_style
@@ -146,7 +146,7 @@ def read(data: bytes, profile: str = "TM-T20II") -> Receipt:
                 receipt.feeds += need(3)[2]
                 i += 3
             else:
-                raise ValueError(f"unknown ESC command {data[i:i + 3]!r} at byte {i}")
+                raise ValueError(f"unknown ESC command {data[i : i + 3]!r} at byte {i}")
         elif b == GS:
             cmd = need(2)[1]
             if cmd == ord("!"):
@@ -193,7 +193,7 @@ def read(data: bytes, profile: str = "TM-T20II") -> Receipt:
                 receipt.status_queries.append(need(3))
                 i += 3
             else:
-                raise ValueError(f"unknown GS command {data[i:i + 3]!r} at byte {i}")
+                raise ValueError(f"unknown GS command {data[i : i + 3]!r} at byte {i}")
         elif b == DLE:
             query = need(3)
             if query[1] != 0x04:

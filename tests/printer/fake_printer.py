@@ -33,15 +33,19 @@ def status_byte(mode: str, n: int) -> int:
     if n == 3:  # error cause: none
         return FIXED
     if n == 4:  # roll paper sensor: bits 2-3 near end, bits 5-6 paper end
-        return FIXED | (0x0C if mode in ("paper_near_end", "paper_out") else 0) | (
-            0x60 if mode == "paper_out" else 0)
+        return (
+            FIXED
+            | (0x0C if mode in ("paper_near_end", "paper_out") else 0)
+            | (0x60 if mode == "paper_out" else 0)
+        )
     raise ValueError(n)
 
 
 def gs_r1_byte(mode: str) -> int:
     """GS r 1 (paper sensor): bits 0-1 near end, bits 2-3 paper end."""
     return (0x03 if mode in ("paper_near_end", "paper_out") else 0) | (
-        0x0C if mode == "paper_out" else 0)
+        0x0C if mode == "paper_out" else 0
+    )
 
 
 class FakePrinter:
@@ -155,14 +159,14 @@ class FakePrinter:
                 if i + 3 > n:
                     return i
                 if data[i + 1] == EOT:
-                    self._reply(conn, bytes(data[i:i + 3]), status_byte(self.mode, data[i + 2]))
+                    self._reply(conn, bytes(data[i : i + 3]), status_byte(self.mode, data[i + 2]))
                 i += 3
             elif b == GS:
                 if i + 3 > n:
                     return i
                 cmd, arg = data[i + 1], data[i + 2]
                 if cmd == ord("r"):
-                    self._reply(conn, bytes(data[i:i + 3]), gs_r1_byte(self.mode))
+                    self._reply(conn, bytes(data[i : i + 3]), gs_r1_byte(self.mode))
                     i += 3
                 elif cmd == ord("v") and arg == ord("0"):  # raster image: skip its data
                     if i + 8 > n:
@@ -196,8 +200,9 @@ class FakePrinter:
             while len(self.printed()) < count:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError(f"printer got {len(self.printed())} jobs, "
-                                         f"expected {count}")
+                    raise AssertionError(
+                        f"printer got {len(self.printed())} jobs, expected {count}"
+                    )
                 self._changed.wait(left)
             return self.printed()[:count]
 
@@ -220,8 +225,11 @@ def _strip_queries(job: bytes) -> bytes:
     out = bytearray()
     i = 0
     while i < len(job):
-        if job[i] in (DLE, GS) and i + 2 < len(job) and (
-                (job[i] == DLE and job[i + 1] == EOT) or (job[i] == GS and job[i + 1] == ord("r"))):
+        if (
+            job[i] in (DLE, GS)
+            and i + 2 < len(job)
+            and ((job[i] == DLE and job[i + 1] == EOT) or (job[i] == GS and job[i + 1] == ord("r")))
+        ):
             i += 3
             continue
         out.append(job[i])

@@ -31,10 +31,12 @@ def server(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("agent-server")
     path = write_config(workdir / "config.toml")
     text = path.read_text(encoding="utf-8")
-    text = text[:text.index("[[kiosks]]")]
+    text = text[: text.index("[[kiosks]]")]
     for kiosk in KIOSKS:
-        text += (f'[[kiosks]]\nid = "{kiosk}"\nname = "Kiosk {kiosk}"\n'
-                 'printer = { type = "agent", paper = "58" }\n\n')
+        text += (
+            f'[[kiosks]]\nid = "{kiosk}"\nname = "Kiosk {kiosk}"\n'
+            'printer = { type = "agent", paper = "58" }\n\n'
+        )
     path.write_text(text, encoding="utf-8")
     srv = ServerProcess(workdir, config_path=path)
     for kiosk in KIOSKS:
@@ -58,10 +60,15 @@ def agents(server, fake, tmp_path):
     started: list[PrintAgent] = []
 
     def start(kiosk: str, url: str = "", drop_acks: bool = False) -> PrintAgent:
-        agent = PrintAgent(url or server.url, kiosk,
-                           parse_spec(f"network:127.0.0.1:{fake.port}", paper="58"),
-                           tmp_path / f"printed-{kiosk}.jsonl", username=kiosk.lower(),
-                           password=PASSWORD, heartbeat=0.5)
+        agent = PrintAgent(
+            url or server.url,
+            kiosk,
+            parse_spec(f"network:127.0.0.1:{fake.port}", paper="58"),
+            tmp_path / f"printed-{kiosk}.jsonl",
+            username=kiosk.lower(),
+            password=PASSWORD,
+            heartbeat=0.5,
+        )
         agent.drop_acks = drop_acks
         agent.start()
         assert agent.joined.wait(15), "agent did not join"
@@ -101,8 +108,9 @@ def test_agent_prints_and_acknowledges(server, agents, fake):
 
 def numbers_printed(fake) -> list[str]:
     """The ticket numbers on the paper the fake printer got, in order."""
-    return [line.text for job in fake.printed() for line in read(job, "POS-5890").lines
-            if line.size > 2]
+    return [
+        line.text for job in fake.printed() for line in read(job, "POS-5890").lines if line.size > 2
+    ]
 
 
 def print_another(server, kiosk: Api, fake, printed_before: int) -> dict:
@@ -138,7 +146,8 @@ def test_missed_jobs_are_redelivered_after_a_disconnect(server, agents, fake):
             assert print_state(server, t["id"], "printed")["state"] == "printed"
         control = print_another(server, kiosk, fake, 2)
         assert sorted(numbers_printed(fake)) == sorted(
-            [t["number"] for t in tickets] + [control["number"]])  # nothing printed twice
+            [t["number"] for t in tickets] + [control["number"]]
+        )  # nothing printed twice
         assert agent.joined.is_set()
         kiosk.close()
     finally:
@@ -152,15 +161,19 @@ def test_a_lost_acknowledgement_never_prints_twice(server, agents, fake):
     fake.wait_for_jobs(1)
     first.stop()  # its thread has ended: an ack it sent would have been answered by now
     assert first.printed.outcomes and all(
-        e["state"] == "printed" for e in first.printed.outcomes.values())
+        e["state"] == "printed" for e in first.printed.outcomes.values()
+    )
     assert print_state(server, ticket["id"], "queued", timeout=0)["state"] == "queued"
     second = agents("K3")  # restarted, same printed-jobs file: the job comes back
     assert print_state(server, ticket["id"], "printed")["state"] == "printed"
     control = print_another(server, kiosk, fake, 1)
     assert numbers_printed(fake) == [ticket["number"], control["number"]]  # once each
     # and the server counts a repeated ack once
-    job_id = next(i for i, e in second.printed.outcomes.items()
-                  if e["state"] == "printed" and i in first.printed.outcomes)
+    job_id = next(
+        i
+        for i, e in second.printed.outcomes.items()
+        if e["state"] == "printed" and i in first.printed.outcomes
+    )
     again = second.sio.call(events.PRINTER_AGENT_ACK, {"job": job_id, "ok": True}, timeout=5)
     assert again == {"ok": True, "job": job_id, "duplicate": True}
     kiosk.close()
@@ -211,15 +224,38 @@ def test_only_the_kiosks_own_user_may_run_its_agent(server):
 
 
 def test_agent_command_line(server, fake, tmp_path):
-    command = [sys.executable, "-m", "satupintu", "printer", "agent", "--server", server.url,
-               "--kiosk", "K5", "--username", "k5", "--password-stdin",
-               "--printer", f"network:127.0.0.1:{fake.port}", "--paper", "58",
-               "--state-file", str(tmp_path / "k5.jsonl")]
-    wrong = subprocess.run(command, input="wrong-password\n", capture_output=True, text=True,
-                           cwd=ROOT, timeout=60)
+    command = [
+        sys.executable,
+        "-m",
+        "satupintu",
+        "printer",
+        "agent",
+        "--server",
+        server.url,
+        "--kiosk",
+        "K5",
+        "--username",
+        "k5",
+        "--password-stdin",
+        "--printer",
+        f"network:127.0.0.1:{fake.port}",
+        "--paper",
+        "58",
+        "--state-file",
+        str(tmp_path / "k5.jsonl"),
+    ]
+    wrong = subprocess.run(
+        command, input="wrong-password\n", capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
     assert wrong.returncode == 2 and "login as 'k5' refused" in wrong.stderr
-    proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+    proc = subprocess.Popen(
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+    )
     try:
         proc.stdin.write(PASSWORD + "\n")
         proc.stdin.close()
@@ -227,8 +263,7 @@ def test_agent_command_line(server, fake, tmp_path):
         kiosk = Api(server, "k5")
         ticket = kiosk.issue("ktp")  # printed once the agent has joined, whenever that is
         assert print_state(server, ticket["id"], "printed", timeout=30)["state"] == "printed"
-        assert [ticket["number"] in read(job, "POS-5890").text for job in fake.printed()] == [
-            True]
+        assert [ticket["number"] in read(job, "POS-5890").text for job in fake.printed()] == [True]
         assert Path(tmp_path / "k5.jsonl").read_text().count('"printed"') >= 1
         kiosk.close()
     finally:

@@ -18,7 +18,10 @@ from tests.printer.escpos_reader import read
 
 BASE = "https://antrean.kebonjeruk.example"
 TICKET = PrintedTicket(
-    id="k7m2p9x4q8rt", number="A012", people_ahead=3, estimated_wait_s=1500,
+    id="k7m2p9x4q8rt",
+    number="A012",
+    people_ahead=3,
+    estimated_wait_s=1500,
     issued_at=datetime(2026, 11, 27, 9, 15, tzinfo=ZoneInfo("Asia/Jakarta")),
     url="/t/k7m2p9x4q8rt",
 )
@@ -26,8 +29,9 @@ URL = f"{BASE}/t/k7m2p9x4q8rt"
 
 
 def printed(config, profile="TM-T20II", ticket=None, service="ktp", office=None):
-    data = render(ticket or TICKET, config.service(service), office or config.office, profile,
-                  base_url=BASE)
+    data = render(
+        ticket or TICKET, config.service(service), office or config.office, profile, base_url=BASE
+    )
     return read(data, profile)
 
 
@@ -105,8 +109,11 @@ def test_nobody_ahead(config):
 
 
 def test_text_is_kept_to_the_code_page(config):
-    office = replace(config.office, name="Kantor \u201cSatu\u201d \u2014 Łódź café \U0001F600",
-                     ticket_footer="Don\u2019t\u2026 lose\x1b@ it")
+    office = replace(
+        config.office,
+        name="Kantor \u201cSatu\u201d \u2014 Łódź café \U0001f600",
+        ticket_footer="Don\u2019t\u2026 lose\x1b@ it",
+    )
     r = printed(config, office=office)
     assert r.lines[0].text == 'KANTOR "SATU" - LODZ CAFÉ ?'
     assert r.line("Don't... lose@ it")  # ESC removed: text can never become a command
@@ -125,8 +132,10 @@ def test_sanitize_rules():
 
 def test_indonesian_names():
     jkt = ZoneInfo("Asia/Jakarta")
-    assert indonesian_datetime(datetime(2026, 11, 27, 9, 15, tzinfo=jkt)) == \
-        "Jumat, 27 November 2026 09.15"
+    assert (
+        indonesian_datetime(datetime(2026, 11, 27, 9, 15, tzinfo=jkt))
+        == "Jumat, 27 November 2026 09.15"
+    )
     assert indonesian_datetime(datetime(2025, 12, 2, 14, 5)) == "Selasa, 2 Desember 2025 14.05"
     assert indonesian_datetime(datetime(2026, 8, 17, 7, 0)) == "Senin, 17 Agustus 2026 07.00"
     assert wait_text(20) == "kurang dari 1 menit"
@@ -138,8 +147,9 @@ def test_indonesian_names():
 def test_writes_on_an_injected_printer(config):
     dummy = Dummy(profile="TM-T20II")
     paper = Paper.for_profile("TM-T20II")
-    layout.write_escpos(dummy, layout.ticket_blocks(TICKET, config.service("kk"), config.office,
-                                                    paper, BASE), paper)
+    layout.write_escpos(
+        dummy, layout.ticket_blocks(TICKET, config.service("kk"), config.office, paper, BASE), paper
+    )
     r = read(dummy.output)
     assert r.line("Kartu Keluarga") and r.qr == [URL]
 
@@ -151,15 +161,22 @@ def test_unknown_profile_is_refused():
 
 @pytest.mark.parametrize("profile, width", [("TM-T20II", 576), ("POS-5890", 384)])
 def test_preview_png_has_paper_width_and_a_readable_qr(config, profile, width):
-    png = preview.png_bytes(replace(TICKET, priority="lansia"), config.service("ktp"),
-                            config.office, profile, base_url=BASE)
+    png = preview.png_bytes(
+        replace(TICKET, priority="lansia"),
+        config.service("ktp"),
+        config.office,
+        profile,
+        base_url=BASE,
+    )
     image = Image.open(io.BytesIO(png))
     assert image.format == "PNG" and image.width == width
     assert image.height > 600
     assert [r.text for r in zxingcpp.read_barcodes(image.convert("L"))] == [URL]
     # the preview draws the same lines as the printer: as many text rows
-    blocks = layout.ticket_blocks(TICKET, config.service("ktp"), config.office,
-                                  Paper.for_profile(profile), BASE)
+    blocks = layout.ticket_blocks(
+        TICKET, config.service("ktp"), config.office, Paper.for_profile(profile), BASE
+    )
     rules = sum(isinstance(b, layout.Rule) for b in blocks)
-    assert sum(isinstance(b, layout.Line) for b in blocks) + rules == \
-        len(printed(config, profile).lines)
+    assert sum(isinstance(b, layout.Line) for b in blocks) + rules == len(
+        printed(config, profile).lines
+    )

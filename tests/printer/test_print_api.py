@@ -30,8 +30,11 @@ def fake():
 @pytest.fixture
 def app(make_app, fake):
     kiosks = (
-        KioskConfig("K1", "Kiosk lobi", printer_settings(
-            "network", {"host": "127.0.0.1", "port": fake.port, "timeout": 0.5})),
+        KioskConfig(
+            "K1",
+            "Kiosk lobi",
+            printer_settings("network", {"host": "127.0.0.1", "port": fake.port, "timeout": 0.5}),
+        ),
         KioskConfig("K3", "Kiosk tanpa printer", printer_settings("none", {"paper": "58"})),
     )
     return make_app(overrides={"SATUPINTU_MESSAGE_QUEUE": None}, kiosks=kiosks)
@@ -87,12 +90,18 @@ def test_printing_an_issued_ticket_reads_no_ticket_back(app, k1, fake, clerk, mo
     assert reads == [ticket["id"]]
 
 
-@pytest.mark.parametrize("mode, state", [
-    ("offline", "offline"), ("paper_out", "paper_out"), ("cover_open", "cover_open"),
-    ("slow", "error"),
-])
+@pytest.mark.parametrize(
+    "mode, state",
+    [
+        ("offline", "offline"),
+        ("paper_out", "paper_out"),
+        ("cover_open", "cover_open"),
+        ("slow", "error"),
+    ],
+)
 def test_printer_failure_keeps_the_ticket_and_shows_the_fallback(
-        app, k1, fake, anon, manager, socket_client, mode, state):
+    app, k1, fake, anon, manager, socket_client, mode, state
+):
     fake.set_mode(mode)
     managers = socket_client("manager", manager.token)
     ticket = k1.take_ticket("kk")
@@ -106,7 +115,8 @@ def test_printer_failure_keeps_the_ticket_and_shows_the_fallback(
     assert png.mimetype == "image/png"
     image = Image.open(io.BytesIO(png.data))
     assert [r.text for r in zxingcpp.read_barcodes(image.convert("L"))] == [
-        f"http://localhost/t/{ticket['id']}"]
+        f"http://localhost/t/{ticket['id']}"
+    ]
 
     events = by_name(received(managers, wait=2, count=2))
     [failed] = events["print_failed"]
@@ -122,9 +132,16 @@ def test_printer_failure_keeps_the_ticket_and_shows_the_fallback(
 def test_issuing_does_not_wait_for_a_slow_printer(make_app, fake):
     fake.delay = 5.0
     fake.set_mode("slow")
-    app = make_app(overrides={"SATUPINTU_MESSAGE_QUEUE": None}, kiosks=(KioskConfig(
-        "K1", "Kiosk lobi", printer_settings("network", {"host": "127.0.0.1", "port": fake.port,
-                                                      "timeout": 3})),))
+    app = make_app(
+        overrides={"SATUPINTU_MESSAGE_QUEUE": None},
+        kiosks=(
+            KioskConfig(
+                "K1",
+                "Kiosk lobi",
+                printer_settings("network", {"host": "127.0.0.1", "port": fake.port, "timeout": 3}),
+            ),
+        ),
+    )
     started = time.monotonic()
     ticket = actor(app, "k1", "kiosk").take_ticket("ktp")
     anon = Actor(app)
@@ -209,8 +226,9 @@ def test_kiosk_without_printer_says_none_and_serves_its_preview(app, anon):
     assert Image.open(io.BytesIO(wide.data)).width == 576
     body = anon.get(f"/tickets/{ticket['id']}/preview.png?paper=76", 400).get_json()
     assert body["field"] == "paper"
-    assert anon.get("/tickets/nosuchticket/preview.png", 404).get_json()["error"] == \
-        "no_such_ticket"
+    assert (
+        anon.get("/tickets/nosuchticket/preview.png", 404).get_json()["error"] == "no_such_ticket"
+    )
 
 
 def test_printers_need_staff(app, anon, k1):
@@ -239,16 +257,21 @@ def test_issuing_response_documents_the_print_field(app):
     field = schemas["IssuedOut"]["properties"]["print"]
     assert field["anyOf"] == [{"$ref": "#/components/schemas/PrintOut"}, {"type": "null"}]
     assert {"ticket", "kiosk", "state", "preview", "printer", "message"} <= set(
-        schemas["PrintOut"]["properties"])
+        schemas["PrintOut"]["properties"]
+    )
 
 
 def test_a_kiosk_user_bound_to_a_kiosk_prints_there_whatever_its_name(app, fake, manager, anon):
     """The README's quick start names the kiosk user kiosk1; --kiosk K1 binds it."""
-    added = manager.post("/users", 201, json={"username": "kiosk1", "role": "kiosk",
-                                               "password": "sandi-kios-lobi", "kiosk": "K1"})
+    added = manager.post(
+        "/users",
+        201,
+        json={"username": "kiosk1", "role": "kiosk", "password": "sandi-kios-lobi", "kiosk": "K1"},
+    )
     assert added.get_json()["kiosk"] == "K1"
-    token = anon.post("/auth/token", json={"username": "kiosk1",
-                                           "password": "sandi-kios-lobi"}).get_json()["token"]
+    token = anon.post(
+        "/auth/token", json={"username": "kiosk1", "password": "sandi-kios-lobi"}
+    ).get_json()["token"]
     ticket = Actor(app, token, "kiosk1").take_ticket("ktp")
     assert ticket["print"]["state"] == "queued" and ticket["print"]["kiosk"] == "K1"
     printing(app).wait_idle()
@@ -260,11 +283,17 @@ def test_a_kiosk_user_bound_to_a_kiosk_prints_there_whatever_its_name(app, fake,
 
 
 def test_binding_names_a_configured_kiosk_and_only_for_kiosk_users(app, manager):
-    body = manager.post("/users", 400, json={"username": "kiosk9", "role": "kiosk",
-                                              "password": "sandi-kios-lobi", "kiosk": "K9"})
+    body = manager.post(
+        "/users",
+        400,
+        json={"username": "kiosk9", "role": "kiosk", "password": "sandi-kios-lobi", "kiosk": "K9"},
+    )
     assert body.get_json()["field"] == "kiosk"
     assert "K1, K3" in body.get_json()["message"]
-    body = manager.post("/users", 400, json={"username": "loket9", "role": "clerk",
-                                              "password": "sandi-kios-lobi", "kiosk": "K1"})
+    body = manager.post(
+        "/users",
+        400,
+        json={"username": "loket9", "role": "clerk", "password": "sandi-kios-lobi", "kiosk": "K1"},
+    )
     assert body.get_json()["field"] == "kiosk"
     assert [u["username"] for u in manager.get("/users").get_json()["users"]] == ["manager1"]

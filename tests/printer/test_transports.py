@@ -16,9 +16,14 @@ from satupintu.printjobs import PrinterState
 from tests.printer.escpos_reader import read
 from tests.printer.fake_printer import FakePrinter
 
-TICKET = PrintedTicket(id="abcdefghijkm", number="B007", people_ahead=1, estimated_wait_s=600,
-                       issued_at=datetime(2026, 11, 27, 9, 15, tzinfo=ZoneInfo("Asia/Jakarta")),
-                       url="http://127.0.0.1/t/abcdefghijkm")
+TICKET = PrintedTicket(
+    id="abcdefghijkm",
+    number="B007",
+    people_ahead=1,
+    estimated_wait_s=600,
+    issued_at=datetime(2026, 11, 27, 9, 15, tzinfo=ZoneInfo("Asia/Jakarta")),
+    url="http://127.0.0.1/t/abcdefghijkm",
+)
 
 
 @pytest.fixture
@@ -29,8 +34,9 @@ def fake():
 
 
 def network(fake: FakePrinter, **options):
-    return check_printer("network", {"host": "127.0.0.1", "port": fake.port, "timeout": 0.5,
-                                     **options})
+    return check_printer(
+        "network", {"host": "127.0.0.1", "port": fake.port, "timeout": 0.5, **options}
+    )
 
 
 @pytest.fixture

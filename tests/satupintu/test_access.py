@@ -25,8 +25,9 @@ def test_find_ticket_by_id_for_everyone_by_number_for_staff(engine):
             find_ticket(engine, ref, staff=False)
 
 
-def test_every_public_door_takes_the_id_and_refuses_the_number(app, kiosk, clerk, anon,
-                                                               socket_client):
+def test_every_public_door_takes_the_id_and_refuses_the_number(
+    app, kiosk, clerk, anon, socket_client
+):
     ticket = kiosk.take_ticket("ktp")
     by_id, by_number = ticket["id"], ticket["number"]
     pages = app.test_client()

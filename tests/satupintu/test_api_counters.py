@@ -89,10 +89,13 @@ def test_waiting_list_follows_the_counters_services(kiosk, clerk, manager):
 def test_set_services_changes_what_call_next_picks(kiosk, clerk, manager, anon):
     kiosk.take_ticket("ktp")
     permit = kiosk.take_ticket("nib")
-    result = manager.put("/counters/5/services",
-                         json={"services": [{"id": "nib", "weight": 3}, {"id": "pbg"}]})
-    assert result.get_json()["counter"]["services"] == [{"id": "nib", "weight": 3},
-                                                        {"id": "pbg", "weight": 1}]
+    result = manager.put(
+        "/counters/5/services", json={"services": [{"id": "nib", "weight": 3}, {"id": "pbg"}]}
+    )
+    assert result.get_json()["counter"]["services"] == [
+        {"id": "nib", "weight": 3},
+        {"id": "pbg", "weight": 1},
+    ]
     assert anon.get("/counters/5").get_json()["services"][0] == {"id": "nib", "weight": 3}
     clerk.open("5")
     assert clerk.call_next("5")["ticket"]["id"] == permit["id"]
@@ -118,8 +121,12 @@ def test_set_services_bad_input(manager, anon):
         error = manager.put("/counters/1/services", status, json=body).get_json()
         assert error["field"] == field, (body, error)
         assert error["message"]
-    assert manager.put("/counters/99/services", 404,
-                       json={"services": [{"id": "kk"}]}).get_json()["error"] == "no_such_counter"
+    assert (
+        manager.put("/counters/99/services", 404, json={"services": [{"id": "kk"}]}).get_json()[
+            "error"
+        ]
+        == "no_such_counter"
+    )
     assert anon.get("/counters/1").get_json() == before
 
 
@@ -161,8 +168,17 @@ def test_transfer_bad_input(kiosk, clerk, anon):
 
 def test_unknown_counter_is_404(clerk, anon):
     assert anon.get("/counters/99", 404).get_json()["error"] == "no_such_counter"
-    for action in ("open", "pause", "close", "call-next", "recall", "start", "complete",
-                   "no-show", "park"):
+    for action in (
+        "open",
+        "pause",
+        "close",
+        "call-next",
+        "recall",
+        "start",
+        "complete",
+        "no-show",
+        "park",
+    ):
         assert clerk.act("99", action, 404)["error"] == "no_such_counter"
     assert clerk.call("99", "A001", expect=404)["error"] == "no_such_counter"
 

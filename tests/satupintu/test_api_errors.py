@@ -68,12 +68,16 @@ BAD_BODIES = [
     ("clerk", "POST", "/counters/1/call", {"ticket": BIG}, 400, "ticket"),
     ("clerk", "POST", "/counters/1/call", {"ticket": 1}, 400, "ticket"),
     ("clerk", "POST", "/counters/1/transfer", {"service": BIG}, 400, "service"),
-    ("clerk", "POST", "/counters/1/transfer", {"service": "kk", "keep_place": None}, 400,
-     "keep_place"),
-    ("manager", "PUT", "/counters/1/services", {"services": [{"id": BIG}]}, 400,
-     "services[0].id"),
-    ("manager", "PUT", "/counters/1/services", {"services": [{"id": "kk"}] * 101}, 400,
-     "services"),
+    (
+        "clerk",
+        "POST",
+        "/counters/1/transfer",
+        {"service": "kk", "keep_place": None},
+        400,
+        "keep_place",
+    ),
+    ("manager", "PUT", "/counters/1/services", {"services": [{"id": BIG}]}, 400, "services[0].id"),
+    ("manager", "PUT", "/counters/1/services", {"services": [{"id": "kk"}] * 101}, 400, "services"),
     ("anon", "POST", "/auth/token", {"username": BIG, "password": "x"}, 400, "username"),
     ("anon", "POST", "/auth/token", {"username": "a", "password": "p" * 129}, 400, "password"),
     ("anon", "POST", "/auth/token", {"username": "a"}, 400, "password"),
@@ -92,17 +96,32 @@ def test_bad_json_bodies(busy, request, who, method, path, body, status, field):
 
 
 def test_a_wrong_priority_lists_the_groups_and_no_empty_choice(busy, kiosk):
-    body = assert_error(kiosk.post("/tickets", None, json={"service": "ktp", "priority": "vip"}),
-                        400, "bad_request", "priority")
-    assert body["message"] == ("priority: must be one of lansia, disabilitas, ibu_hamil, anak, "
-                               'or left out (or "") for an ordinary ticket')
+    body = assert_error(
+        kiosk.post("/tickets", None, json={"service": "ktp", "priority": "vip"}),
+        400,
+        "bad_request",
+        "priority",
+    )
+    assert body["message"] == (
+        "priority: must be one of lansia, disabilitas, ibu_hamil, anak, "
+        'or left out (or "") for an ordinary ticket'
+    )
     kiosk.take_ticket("ktp", priority="lansia")  # the control: a listed group is taken
 
 
-@pytest.mark.parametrize("raw", [
-    "{bad json", '{"service": "ktp"', "\xff\xfe", '{"service": "ktp"}}',
-    "[" * 30_000 + "]" * 30_000, "null", "1", '"ktp"',
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "{bad json",
+        '{"service": "ktp"',
+        "\xff\xfe",
+        '{"service": "ktp"}}',
+        "[" * 30_000 + "]" * 30_000,
+        "null",
+        "1",
+        '"ktp"',
+    ],
+)
 def test_malformed_json_is_400(busy, kiosk, raw):
     before = everything(busy)
     response = kiosk.request("POST", "/tickets", data=raw, content_type="application/json")
@@ -113,29 +132,36 @@ def test_malformed_json_is_400(busy, kiosk, raw):
 HUGE_INT = "1" * 4301  # one digit past Python's int-string limit (sys.get_int_max_str_digits)
 
 
-@pytest.mark.parametrize(("who", "method", "path", "raw"), [
-    ("anon", "POST", "/auth/token", '{"username": "kiosk1", "password": N}'),
-    ("anon", "POST", "/auth/session", '{"username": N, "password": "x"}'),
-    ("kiosk", "POST", "/tickets", '{"service": "ktp", "priority": N}'),
-    ("manager", "PATCH", "/services/ktp", '{"daily_quota": N}'),
-    ("manager", "PUT", "/counters/1/services", '{"services": [{"id": "kk", "weight": N}]}'),
-])
+@pytest.mark.parametrize(
+    ("who", "method", "path", "raw"),
+    [
+        ("anon", "POST", "/auth/token", '{"username": "kiosk1", "password": N}'),
+        ("anon", "POST", "/auth/session", '{"username": N, "password": "x"}'),
+        ("kiosk", "POST", "/tickets", '{"service": "ktp", "priority": N}'),
+        ("manager", "PATCH", "/services/ktp", '{"daily_quota": N}'),
+        ("manager", "PUT", "/counters/1/services", '{"services": [{"id": "kk", "weight": N}]}'),
+    ],
+)
 def test_huge_json_integers_are_400(busy, request, who, method, path, raw):
     actor = request.getfixturevalue(who)
     before = everything(busy)
     raw = raw.replace("N", HUGE_INT)
-    body = assert_error(actor.request(method, path, data=raw, content_type="application/json"),
-                        400, "bad_request")
+    body = assert_error(
+        actor.request(method, path, data=raw, content_type="application/json"), 400, "bad_request"
+    )
     assert "digits" in body["message"]
     assert everything(busy) == before
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
-                                          "multipart/form-data; boundary=x"])
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"],
+)
 def test_body_that_is_not_json_is_415(busy, kiosk, content_type):
     before = everything(busy)
-    response = kiosk.request("POST", "/tickets", data='{"service": "ktp"}',
-                             content_type=content_type)
+    response = kiosk.request(
+        "POST", "/tickets", data='{"service": "ktp"}', content_type=content_type
+    )
     assert_error(response, 415, "unsupported_media_type")
     assert everything(busy) == before
 
@@ -143,8 +169,11 @@ def test_body_that_is_not_json_is_415(busy, kiosk, content_type):
 def test_body_too_large_is_413(busy, kiosk, manager):
     before = everything(busy)
     huge = json.dumps({"service": "ktp", "pad": "x" * 70_000})
-    assert_error(kiosk.request("POST", "/tickets", data=huge, content_type="application/json"),
-                 413, "too_large")
+    assert_error(
+        kiosk.request("POST", "/tickets", data=huge, content_type="application/json"),
+        413,
+        "too_large",
+    )
     many = {"services": [{"id": "kk", "weight": 1}] * 5000}
     assert_error(manager.request("PUT", "/counters/1/services", json=many), 413, "too_large")
     assert everything(busy) == before
@@ -166,8 +195,9 @@ def test_unknown_and_huge_ids_are_404(busy, anon, clerk):
     assert_error(clerk.post("/counters/" + "1" * 5000 + "/open", None), 404, "not_found")
     assert_error(clerk.post("/tickets/%00%ff/cancel", None), 404, "no_such_ticket")
     assert_error(clerk.post("/counters/../open", None), 404)
-    assert_error(clerk.post("/counters/2/call", None, json={"ticket": "' OR 1=1 --"}), 404,
-                 "no_such_ticket")
+    assert_error(
+        clerk.post("/counters/2/call", None, json={"ticket": "' OR 1=1 --"}), 404, "no_such_ticket"
+    )
     assert everything(busy) == before
 
 
@@ -227,8 +257,9 @@ def test_a_dead_redis_is_503_and_the_ticket_is_there_after_it_returns(config, tm
     server = RedisServer(tmp_path / "redis").start()
     try:
         cfg = dataclasses.replace(config, store=StoreConfig(backend="redis", url=server.url))
-        app = create_app(cfg, data_dir=tmp_path / "var",
-                         overrides={"SATUPINTU_MESSAGE_QUEUE": None})
+        app = create_app(
+            cfg, data_dir=tmp_path / "var", overrides={"SATUPINTU_MESSAGE_QUEUE": None}
+        )
         kiosk_client = app.test_client()
         user = put_user(app, "k1", "kiosk")
         headers = {"Authorization": f"Bearer {token_for(app, user)}"}

@@ -21,8 +21,9 @@ def test_token_login_then_issue_and_call(app, anon):
     assert issued["url"] == f"http://localhost/t/{issued['id']}"
     assert isinstance(issued["estimated_wait_s"], int)
 
-    clerk_token = anon.post("/auth/token", json={"username": "siti", "password": PASSWORD}
-                            ).get_json()["token"]
+    clerk_token = anon.post(
+        "/auth/token", json={"username": "siti", "password": PASSWORD}
+    ).get_json()["token"]
     clerk_headers = {"Authorization": f"Bearer {clerk_token}"}
     opened = anon.post("/counters/2/open", headers=clerk_headers).get_json()
     assert opened["counter"]["state"] == "open" and opened["counter"]["clerk"] == "siti"

@@ -50,8 +50,9 @@ def test_keys_belong_to_their_kiosk_user(app, kiosk):
 def test_a_replay_comes_before_the_quota(make_app, config):
     import dataclasses
 
-    services = tuple(dataclasses.replace(s, daily_quota=1) if s.id == "ktp" else s
-                     for s in config.services)
+    services = tuple(
+        dataclasses.replace(s, daily_quota=1) if s.id == "ktp" else s for s in config.services
+    )
     app = make_app(services=services)
     kiosk = actor(app, "kiosk1", "kiosk")
     first = issue(kiosk, "last-one").get_json()
@@ -76,8 +77,7 @@ def test_the_key_survives_a_restart(make_app, api_backend, tmp_path, config):
     first = issue(kiosk, "before-restart").get_json()
     if api_backend == "sqlite":
         current.store.get(first_app).close()
-        again_app = create_app(current.config.get(first_app),
-                               data_dir=tmp_path / "app0")
+        again_app = create_app(current.config.get(first_app), data_dir=tmp_path / "app0")
     else:
         again_app = make_app()
     again = actor(again_app, "kiosk1", "kiosk")

@@ -13,8 +13,9 @@ def test_report_endpoint_is_for_managers_only(anon, clerk, manager, kiosk):
 
 
 def test_report_endpoint_has_the_waits_and_the_edited_catalogue(app, manager, kiosk, clerk):
-    manager.request("POST", "/services", 201, json={"id": "paspor", "prefix": "Q",
-                                                     "name": {"id": "Paspor"}})
+    manager.request(
+        "POST", "/services", 201, json={"id": "paspor", "prefix": "Q", "name": {"id": "Paspor"}}
+    )
     kiosk.take_ticket("paspor")
     manager.put("/counters/1/services", json={"services": [{"id": "paspor"}]})
     clerk.open("1")

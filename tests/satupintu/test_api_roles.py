@@ -86,12 +86,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{A}/auth/me"): Rule(LOGGED_IN),
     ("GET", f"{A}/services"): Rule(PUBLIC),
     ("GET", f"{A}/snapshot"): Rule(PUBLIC),
-    ("POST", f"{A}/services"): Rule(MANAGER, 201, writes=True, body={
-        "id": "paspor", "prefix": "Q", "name": {"id": "Paspor"}}),
-    ("PATCH", f"{A}/services/{{service_id}}"): Rule(MANAGER, body={"daily_quota": 9},
-                                                     writes=True),
-    ("DELETE", f"{A}/services/{{service_id}}/override"): Rule(MANAGER, setup=edited,
-                                                              writes=True),
+    ("POST", f"{A}/services"): Rule(
+        MANAGER, 201, writes=True, body={"id": "paspor", "prefix": "Q", "name": {"id": "Paspor"}}
+    ),
+    ("PATCH", f"{A}/services/{{service_id}}"): Rule(MANAGER, body={"daily_quota": 9}, writes=True),
+    ("DELETE", f"{A}/services/{{service_id}}/override"): Rule(MANAGER, setup=edited, writes=True),
     ("GET", f"{A}/counters"): Rule(PUBLIC),
     ("GET", C): Rule(PUBLIC),
     ("GET", f"{C}/waiting"): Rule(CLERK),
@@ -99,8 +98,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{C}/pause"): Rule(CLERK, setup=opened, writes=True),
     ("POST", f"{C}/close"): Rule(CLERK, setup=opened, writes=True),
     ("POST", f"{C}/call-next"): Rule(CLERK, setup=opened, writes=True),
-    ("POST", f"{C}/call"): Rule(CLERK, setup=opened, writes=True,
-                                body=lambda w: {"ticket": w.ticket}),
+    ("POST", f"{C}/call"): Rule(
+        CLERK, setup=opened, writes=True, body=lambda w: {"ticket": w.ticket}
+    ),
     ("POST", f"{C}/recall"): Rule(CLERK, setup=called, writes=True),
     ("POST", f"{C}/start"): Rule(CLERK, setup=called, writes=True),
     ("POST", f"{C}/complete"): Rule(CLERK, setup=called, writes=True),
@@ -119,8 +119,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{A}/reports/today"): Rule(MANAGER),
     ("GET", f"{A}/users"): Rule(MANAGER),
     ("POST", f"{A}/users"): Rule(MANAGER, 201, body=NEW_USER, writes=True),
-    ("PUT", f"{A}/users/{{username}}"): Rule(MANAGER, writes=True, body={
-        "role": "kiosk", "password": "sandi-baru-yang-panjang"}),
+    ("PUT", f"{A}/users/{{username}}"): Rule(
+        MANAGER, writes=True, body={"role": "kiosk", "password": "sandi-baru-yang-panjang"}
+    ),
     ("DELETE", f"{A}/users/{{username}}"): Rule(MANAGER, 204, writes=True),
 }
 
@@ -133,8 +134,11 @@ def api_backend() -> str:
 
 @pytest.fixture
 def world(make_app, tmp_path) -> World:
-    kiosks = (KioskConfig("K1", "Kiosk lobi", printer_settings(
-        "file", {"path": str(tmp_path / "k1.prn")})),)
+    kiosks = (
+        KioskConfig(
+            "K1", "Kiosk lobi", printer_settings("file", {"path": str(tmp_path / "k1.prn")})
+        ),
+    )
     app = make_app(overrides={"SATUPINTU_MESSAGE_QUEUE": None}, kiosks=kiosks)
     actors = {role: actor(app, f"{role}1", role) for role in ROLES if role != "anon"}
     actors["anon"] = Actor(app)
@@ -151,14 +155,25 @@ def fingerprint(w: World) -> tuple[Any, ...]:
     printing.get(w.app).wait_idle()  # prints are sent in the background
     prints = w.actors["manager"].get(f"/tickets/{w.ticket}/print").get_json()
     paper = w.paper.read_bytes() if w.paper.exists() else b""
-    return (store.seq(eng.branch), store.day_tickets(eng.branch, eng.today()), eng.counters(),
-            [(u.username, u.role, u.password_hash) for u in store.users()],
-            store.catalogue_edits(eng.branch), prints, paper)
+    return (
+        store.seq(eng.branch),
+        store.day_tickets(eng.branch, eng.today()),
+        eng.counters(),
+        [(u.username, u.role, u.password_hash) for u in store.users()],
+        store.catalogue_edits(eng.branch),
+        prints,
+        paper,
+    )
 
 
 def call(w: World, method: str, path: str, rule: Rule, role: str) -> Any:
-    url = (path.removeprefix(A).replace("{counter_id}", "1").replace("{ticket_id}", w.ticket)
-           .replace("{service_id}", "ktp").replace("{username}", "victim"))
+    url = (
+        path.removeprefix(A)
+        .replace("{counter_id}", "1")
+        .replace("{ticket_id}", w.ticket)
+        .replace("{service_id}", "ktp")
+        .replace("{username}", "victim")
+    )
     body = rule.body(w) if callable(rule.body) else rule.body
     return w.actors[role].request(method, url, json=body)
 
@@ -170,9 +185,14 @@ def test_every_api_route_has_a_role_rule(app):
     assert set(RULES) - served == set(), "rules for routes nobody serves"
 
 
-@pytest.mark.parametrize(("method", "path", "role"), [
-    pytest.param(method, path, role, id=f"{method} {path.removeprefix(A)} {role}")
-    for method, path in RULES for role in ROLES])
+@pytest.mark.parametrize(
+    ("method", "path", "role"),
+    [
+        pytest.param(method, path, role, id=f"{method} {path.removeprefix(A)} {role}")
+        for method, path in RULES
+        for role in ROLES
+    ],
+)
 def test_role_rule(world, method, path, role):
     rule = RULES[(method, path)]
     if rule.setup:
@@ -185,8 +205,9 @@ def test_role_rule(world, method, path, role):
             assert fingerprint(world) != before
     else:
         expected = (401, "unauthorized") if role == "anon" else (403, "forbidden")
-        assert (response.status_code, response.get_json()["error"]) == expected, \
-            response.get_data(as_text=True)
+        assert (response.status_code, response.get_json()["error"]) == expected, response.get_data(
+            as_text=True
+        )
         assert response.get_json()["message"]
         assert fingerprint(world) == before
 

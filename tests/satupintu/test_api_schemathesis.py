@@ -56,29 +56,57 @@ def served(app: Any) -> Iterator[str]:
 
 def run(url: str, token: str, examples: int) -> tuple[list[str], Counter[str]]:
     """Run every phase with every check; (failures described, requests per operation)."""
-    config = SchemathesisConfig.from_dict({
-        "seed": SEED,
-        "headers": {"Authorization": f"Bearer {token}"},
-        "generation": {"max-examples": int(os.environ.get(
-            "SATUPINTU_SCHEMATHESIS_EXAMPLES", examples)), "database": "none"},
-        "checks": {"enabled": True},
-        "phases": {"examples": {"enabled": True}, "coverage": {"enabled": True},
-                   "fuzzing": {"enabled": True}, "stateful": {"enabled": True}},
-        "operations": [
-            # A valid issue with an Idempotency-Key used today for another body is 422, as
-            # the IETF Idempotency-Key draft asks: the body is fine, the key's history is not.
-            # (Several include-* keys are OR'ed, so each names its operations in full.)
-            {"include-name": "POST /api/v1/tickets", "checks": {
-                "positive_data_acceptance": {"expected-statuses": [  # the default, and 422
-                    "2xx", "3xx", 401, 403, 404, 409, 422, 429, "5xx"]}}},
-            # A password too easy to guess, or a kiosk named for a clerk, is 400 (check_password
-            # and the kiosk binding in satupintu/users.py): rules no JSON Schema here states,
-            # so the fields' descriptions say them instead.
-            {"include-name": ["POST /api/v1/users", "PUT /api/v1/users/{username}"],
-             "checks": {"positive_data_acceptance": {"expected-statuses": [
-                 "2xx", "3xx", 400, 401, 403, 404, 409, 429, "5xx"]}}},
-        ],
-    })
+    config = SchemathesisConfig.from_dict(
+        {
+            "seed": SEED,
+            "headers": {"Authorization": f"Bearer {token}"},
+            "generation": {
+                "max-examples": int(os.environ.get("SATUPINTU_SCHEMATHESIS_EXAMPLES", examples)),
+                "database": "none",
+            },
+            "checks": {"enabled": True},
+            "phases": {
+                "examples": {"enabled": True},
+                "coverage": {"enabled": True},
+                "fuzzing": {"enabled": True},
+                "stateful": {"enabled": True},
+            },
+            "operations": [
+                # A valid issue with an Idempotency-Key used today for another body is 422, as
+                # the IETF Idempotency-Key draft asks: the body is fine, the key's history is not.
+                # (Several include-* keys are OR'ed, so each names its operations in full.)
+                {
+                    "include-name": "POST /api/v1/tickets",
+                    "checks": {
+                        "positive_data_acceptance": {
+                            "expected-statuses": [  # the default, and 422
+                                "2xx",
+                                "3xx",
+                                401,
+                                403,
+                                404,
+                                409,
+                                422,
+                                429,
+                                "5xx",
+                            ]
+                        }
+                    },
+                },
+                # A password too easy to guess, or a kiosk named for a clerk, is 400 (check_password
+                # and the kiosk binding in satupintu/users.py): rules no JSON Schema here states,
+                # so the fields' descriptions say them instead.
+                {
+                    "include-name": ["POST /api/v1/users", "PUT /api/v1/users/{username}"],
+                    "checks": {
+                        "positive_data_acceptance": {
+                            "expected-statuses": ["2xx", "3xx", 400, 401, 403, 404, 409, 429, "5xx"]
+                        }
+                    },
+                },
+            ],
+        }
+    )
     schema = schemathesis.openapi.from_url(f"{url}/api/v1/openapi.json", config=config)
     failures: list[str] = []
     calls: Counter[str] = Counter()
@@ -95,11 +123,16 @@ def run(url: str, token: str, examples: int) -> tuple[list[str], Counter[str]]:
             for check in checks:
                 if check.status is Status.FAILURE and check.failure_info is not None:
                     response = recorder.find_response(case_id=case_id)
-                    got = (f"{response.status_code} {response.content[:300]!r}"
-                           if response is not None else "no response")
-                    failures.append(f"{event.phase.name} {check.name}: "
-                                    f"{check.failure_info.failure.title}\n"
-                                    f"  {check.failure_info.code_sample}\n  -> {got}")
+                    got = (
+                        f"{response.status_code} {response.content[:300]!r}"
+                        if response is not None
+                        else "no response"
+                    )
+                    failures.append(
+                        f"{event.phase.name} {check.name}: "
+                        f"{check.failure_info.failure.title}\n"
+                        f"  {check.failure_info.code_sample}\n  -> {got}"
+                    )
     return failures, calls
 
 

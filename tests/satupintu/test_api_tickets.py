@@ -37,14 +37,18 @@ def test_issue_priority(kiosk, clerk):
 
 def test_issue_unknown_service_is_404_naming_the_field(kiosk, anon):
     body = kiosk.post("/tickets", 404, json={"service": "paspor"}).get_json()
-    assert body == {"error": "no_such_service", "message": "unknown service 'paspor'",
-                    "field": "service"}
+    assert body == {
+        "error": "no_such_service",
+        "message": "unknown service 'paspor'",
+        "field": "service",
+    }
     assert anon.snapshot()["seq"] == 0
 
 
 def test_quota_full_is_429_and_numbers_stay_unique(make_app, config):
-    services = tuple(dataclasses.replace(s, daily_quota=2) if s.id == "pbg" else s
-                     for s in config.services)
+    services = tuple(
+        dataclasses.replace(s, daily_quota=2) if s.id == "pbg" else s for s in config.services
+    )
     app = make_app(services=services)
     kiosk = actor(app, "kiosk1", "kiosk")
     assert [kiosk.take_ticket("pbg")["number"] for _ in range(2)] == ["D001", "D002"]
@@ -80,26 +84,35 @@ def test_issuing_limit_is_shared_by_every_server_process(make_app, config, api_b
     limits = AuthConfig(token_ttl_hours=12, issue_per_minute=4)
     first = make_app(auth=limits)
     if api_backend == "sqlite":  # a second process on the same data folder
-        second = create_app(dataclasses.replace(config, auth=limits),
-                            data_dir=first.config["SATUPINTU_DATA_DIR"])
+        second = create_app(
+            dataclasses.replace(config, auth=limits), data_dir=first.config["SATUPINTU_DATA_DIR"]
+        )
     else:
         second = make_app(auth=limits)  # make_app shares one Redis database in a test
     put_user(first, "kiosk-lobi", "kiosk")
-    on_first, on_second = (Actor(a, token_for(a, current.store.get(first).user(
-        "kiosk-lobi")), "kiosk-lobi") for a in (first, second))
-    statuses = [(on_first if i % 2 else on_second).post(
-        "/tickets", None, json={"service": "info"}).status_code for i in range(8)]
+    on_first, on_second = (
+        Actor(a, token_for(a, current.store.get(first).user("kiosk-lobi")), "kiosk-lobi")
+        for a in (first, second)
+    )
+    statuses = [
+        (on_first if i % 2 else on_second)
+        .post("/tickets", None, json={"service": "info"})
+        .status_code
+        for i in range(8)
+    ]
     assert statuses == [201] * 4 + [429] * 4
     if api_backend == "sqlite":
         current.store.get(second).close()
 
 
 def test_closed_service_is_409(make_app, config):
-    services = tuple(dataclasses.replace(s, enabled=False) if s.id == "nib" else s
-                     for s in config.services)
+    services = tuple(
+        dataclasses.replace(s, enabled=False) if s.id == "nib" else s for s in config.services
+    )
     kiosk = actor(make_app(services=services), "kiosk1", "kiosk")
-    assert kiosk.post("/tickets", 409, json={"service": "nib"}).get_json()["error"] == \
-        "service_closed"
+    assert (
+        kiosk.post("/tickets", 409, json={"service": "nib"}).get_json()["error"] == "service_closed"
+    )
 
 
 def test_cancel_waiting_and_called_tickets(kiosk, clerk, anon):
@@ -129,21 +142,23 @@ def test_park_and_unpark_keeps_place(kiosk, clerk, anon):
     assert back["ticket"]["status"] == "waiting"
     assert anon.ticket(first["id"])["people_ahead"] == 0  # its original place
     assert anon.ticket(second["id"])["people_ahead"] == 1
-    assert clerk.post(f"/tickets/{first['id']}/unpark", 409).get_json()["error"] == \
-        "invalid_transition"
+    assert (
+        clerk.post(f"/tickets/{first['id']}/unpark", 409).get_json()["error"]
+        == "invalid_transition"
+    )
 
 
 def test_unknown_ticket_is_404(clerk, anon):
     for path in ("/tickets/nosuchticket", "/tickets/Z999"):
         assert anon.get(path, 404).get_json()["error"] == "no_such_ticket"
-    assert clerk.post("/tickets/nosuchticket/cancel", 404).get_json()["error"] == \
-        "no_such_ticket"
+    assert clerk.post("/tickets/nosuchticket/cancel", 404).get_json()["error"] == "no_such_ticket"
     assert clerk.post("/tickets/A001/unpark", 404).get_json()["error"] == "no_such_ticket"
 
 
 def test_url_follows_request_host(kiosk):
-    body = kiosk.post("/tickets", 201, json={"service": "ktp"},
-                      base_url="https://antrean.kebonjeruk.example").get_json()
+    body = kiosk.post(
+        "/tickets", 201, json={"service": "ktp"}, base_url="https://antrean.kebonjeruk.example"
+    ).get_json()
     assert body["url"] == f"https://antrean.kebonjeruk.example/t/{body['id']}"
 
 

@@ -13,8 +13,11 @@ NEW = {"username": "loket7", "role": "clerk", "password": "kata-sandi-panjang-7"
 
 
 def login(app, username: str, password: str) -> int:
-    return app.test_client().post("/api/v1/auth/session",
-                                  json={"username": username, "password": password}).status_code
+    return (
+        app.test_client()
+        .post("/api/v1/auth/session", json={"username": username, "password": password})
+        .status_code
+    )
 
 
 def test_only_managers_manage_users(anon, clerk, kiosk, manager):
@@ -43,13 +46,16 @@ def test_add_reset_and_remove_a_clerk(app, manager: Actor):
 
 def test_bad_input_names_the_field(manager):
     assert manager.post("/users", expect=400, json=["x"]).get_json()["error"] == "bad_request"
-    assert manager.post("/users", expect=415, data="x").get_json()["error"] == \
-        "unsupported_media_type"
-    body = manager.post("/users", expect=400, json={"role": "clerk", "password": NEW["password"]}
-                        ).get_json()
+    assert (
+        manager.post("/users", expect=415, data="x").get_json()["error"] == "unsupported_media_type"
+    )
+    body = manager.post(
+        "/users", expect=400, json={"role": "clerk", "password": NEW["password"]}
+    ).get_json()
     assert body["field"] == "username"
-    body = manager.post("/users", expect=400, json={"username": "a b", "role": "clerk",
-                                                     "password": NEW["password"]}).get_json()
+    body = manager.post(
+        "/users", expect=400, json={"username": "a b", "role": "clerk", "password": NEW["password"]}
+    ).get_json()
     assert body["field"] == "username"
     for hidden in ("loket7\n", "lok\u202eet7", "loket7\x00"):  # hiding or reordering
         body = manager.post("/users", expect=400, json={**NEW, "username": hidden}).get_json()
@@ -65,8 +71,7 @@ def test_bad_input_names_the_field(manager):
     assert [u["username"] for u in manager.get("/users").get_json()["users"]] == ["manager1"]
 
 
-@pytest.mark.parametrize("password", [" " * 8, " " * 20, "12345678", "password1",
-                                      "aaaaaaaaaa"])
+@pytest.mark.parametrize("password", [" " * 8, " " * 20, "12345678", "password1", "aaaaaaaaaa"])
 def test_blank_or_trivial_passwords_are_refused(manager, password):
     body = manager.post("/users", expect=400, json={**NEW, "password": password}).get_json()
     assert body["field"] == "password"
@@ -79,10 +84,12 @@ def test_blank_or_trivial_passwords_are_refused(manager, password):
 def test_a_manager_cannot_lock_themself_out(manager):
     refused = manager.request("DELETE", "/users/manager1", expect=409).get_json()
     assert refused["field"] == "username"
-    manager.put("/users/manager1", expect=409,
-                json={"role": "clerk", "password": "sandi-baru-yang-panjang"})
-    assert [u["role"] for u in manager.get("/users").get_json()["users"]
-            if u["username"] == "manager1"] == ["manager"]
+    manager.put(
+        "/users/manager1", expect=409, json={"role": "clerk", "password": "sandi-baru-yang-panjang"}
+    )
+    assert [
+        u["role"] for u in manager.get("/users").get_json()["users"] if u["username"] == "manager1"
+    ] == ["manager"]
 
 
 def test_the_not_yourself_rule_lives_in_the_core(app):
@@ -94,8 +101,9 @@ def test_the_not_yourself_rule_lives_in_the_core(app):
         remove_user(store, "boss", by="boss")
     assert store.user("boss").role == "manager"
     # Keeping one's own manager role is fine; the CLI (by=None) may do anything.
-    assert reset_user(store, "boss", "manager", "sandi-baru-yang-panjang", by="boss").role == \
-        "manager"
+    assert (
+        reset_user(store, "boss", "manager", "sandi-baru-yang-panjang", by="boss").role == "manager"
+    )
     with pytest.raises(NoSuchUser):
         reset_user(store, "nobody", "clerk", NEW["password"], by="boss")
     remove_user(store, "boss")

@@ -40,24 +40,27 @@ def test_add_list_authenticate_remove(store):
         users.remove_user(store, "siti.rahma")
 
 
-@pytest.mark.parametrize("username,role,password,field", [
-    ("A", "clerk", "12345678", "username"),
-    ("Budi", "clerk", "12345678", "username"),  # capitals
-    ("budi santoso", "clerk", "12345678", "username"),
-    ("b" * 33, "clerk", "12345678", "username"),
-    ("budi", "admin", "12345678", "role"),
-    ("budi", "clerk", "1234567", "password"),
-    ("budi", "clerk", "x" * 129, "password"),
-    ("budi", "clerk", " " * 8, "password"),  # blank
-    ("budi", "clerk", " \t" * 6, "password"),
-    ("budi", "clerk", "  kunci1  ", "password"),  # 6 characters and padding
-    ("budi", "clerk", "12345678", "password"),  # a run
-    ("budi", "clerk", "HGFEDCBA", "password"),
-    ("budi", "clerk", "aaaaaaaaaaaa", "password"),  # too few different characters
-    ("budi", "clerk", "12121212", "password"),
-    ("budi", "clerk", "Password123", "password"),  # a common one
-    ("budi", "clerk", "budi-budi-budi", "password"),  # the name
-])
+@pytest.mark.parametrize(
+    "username,role,password,field",
+    [
+        ("A", "clerk", "12345678", "username"),
+        ("Budi", "clerk", "12345678", "username"),  # capitals
+        ("budi santoso", "clerk", "12345678", "username"),
+        ("b" * 33, "clerk", "12345678", "username"),
+        ("budi", "admin", "12345678", "role"),
+        ("budi", "clerk", "1234567", "password"),
+        ("budi", "clerk", "x" * 129, "password"),
+        ("budi", "clerk", " " * 8, "password"),  # blank
+        ("budi", "clerk", " \t" * 6, "password"),
+        ("budi", "clerk", "  kunci1  ", "password"),  # 6 characters and padding
+        ("budi", "clerk", "12345678", "password"),  # a run
+        ("budi", "clerk", "HGFEDCBA", "password"),
+        ("budi", "clerk", "aaaaaaaaaaaa", "password"),  # too few different characters
+        ("budi", "clerk", "12121212", "password"),
+        ("budi", "clerk", "Password123", "password"),  # a common one
+        ("budi", "clerk", "budi-budi-budi", "password"),  # the name
+    ],
+)
 def test_add_user_validates(tmp_path, username, role, password, field):
     """Every refusal names its field (the CLI and POST /users use this same check)."""
     from satupintu.store.sqlite import SQLiteStore
@@ -181,8 +184,9 @@ def test_spraying_many_accounts_from_one_address_is_limited(app):
     for i in range(60):
         put_user(app, f"clerk{i:02d}", "clerk")
     sprayer = from_address(app, "10.0.0.66")
-    statuses = [login(sprayer, f"clerk{i:02d}", "Jakarta2025!", expect=None).status_code
-                for i in range(60)]
+    statuses = [
+        login(sprayer, f"clerk{i:02d}", "Jakarta2025!", expect=None).status_code for i in range(60)
+    ]
     assert statuses[:30] == [401] * 30  # [auth] logins_per_address_per_minute
     assert statuses[30:] == [429] * 30
     # Another address is not held up (the positive control), nor are the accounts.
@@ -210,8 +214,7 @@ def test_a_stranger_cannot_lock_the_real_user_out_of_a_known_device(app):
 def test_a_forged_device_cookie_counts_for_nothing(app):
     put_user(app, "boss", "manager")
     attacker = from_address(app, "10.0.0.66")
-    attacker.client.set_cookie("satupintu_device", '{"d": "x", "u": ["boss"]}',
-                               path="/api/v1/auth")
+    attacker.client.set_cookie("satupintu_device", '{"d": "x", "u": ["boss"]}', path="/api/v1/auth")
     for _ in range(10):
         login(attacker, "boss", "tebak-tebakan", expect=401)
     login(attacker, "boss", PASSWORD, expect=429)
@@ -228,8 +231,14 @@ def test_forwarded_for_counts_only_from_a_trusted_proxy(make_app):
         for i in range(6):
             actor = from_address(app, remote)
             headers = {"X-Forwarded-For": f"203.0.113.{i + 1}"}
-            statuses.append(actor.post("/auth/token", None, headers=headers, json={
-                "username": f"clerk{i:02d}", "password": "Jakarta2025!"}).status_code)
+            statuses.append(
+                actor.post(
+                    "/auth/token",
+                    None,
+                    headers=headers,
+                    json={"username": f"clerk{i:02d}", "password": "Jakarta2025!"},
+                ).status_code
+            )
         return statuses
 
     # nginx on this machine: each citizen's address counts on its own.
@@ -287,10 +296,15 @@ def test_a_token_living_longer_than_the_configured_ttl_is_refused(app, anon):
         token, _ = issue_token(user)
         claims = auth_module._serializer().loads(token)
         forged = []
-        for change in ({"exp": claims["exp"] + 3 * 365 * 86400},  # a long life
-                       {"iat": claims["iat"] + 3 * 365 * 86400,  # a long life, issued later
-                        "exp": claims["exp"] + 3 * 365 * 86400},
-                       {"iat": None}, {"sid": None}):
+        for change in (
+            {"exp": claims["exp"] + 3 * 365 * 86400},  # a long life
+            {
+                "iat": claims["iat"] + 3 * 365 * 86400,  # a long life, issued later
+                "exp": claims["exp"] + 3 * 365 * 86400,
+            },
+            {"iat": None},
+            {"sid": None},
+        ):
             forged.append(auth_module._serializer().dumps({**claims, **change}))
     for bad in forged:
         anon.get("/auth/me", 401, headers={"Authorization": f"Bearer {bad}"})
@@ -322,8 +336,9 @@ def test_session_post_from_another_site_is_refused(app, anon):
     anon.post("/counters/1/open", headers={"Origin": "http://localhost"})
 
 
-@pytest.mark.parametrize("api_backend", [pytest.param("redis", marks=pytest.mark.redis)],
-                         indirect=True)
+@pytest.mark.parametrize(
+    "api_backend", [pytest.param("redis", marks=pytest.mark.redis)], indirect=True
+)
 def test_processes_sharing_redis_accept_each_others_tokens(make_app):
     first, second = make_app(), make_app()  # like two server processes of one office
     user = put_user(first, "kiosk1", "kiosk")
@@ -344,8 +359,12 @@ def session_cookie_flags(app, remote: str, headers: dict[str, str], **kw) -> tup
     """(session cookie Secure?, known-device cookie Secure?) after a page login."""
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = remote
-    response = client.post("/api/v1/auth/session", headers=headers, **kw,
-                           json={"username": "siti", "password": PASSWORD})
+    response = client.post(
+        "/api/v1/auth/session",
+        headers=headers,
+        **kw,
+        json={"username": "siti", "password": PASSWORD},
+    )
     assert response.status_code == 200, response.get_json()
     cookies = {c.split("=", 1)[0]: c for c in response.headers.getlist("Set-Cookie")}
     return ("; Secure" in cookies["session"], "; Secure" in cookies["satupintu_device"])
@@ -357,8 +376,7 @@ def test_cookies_are_secure_when_the_page_came_over_https(app):
     # nginx (a trusted proxy) says the browser used HTTPS: Secure cookies.
     assert session_cookie_flags(app, "127.0.0.1", https) == (True, True)
     # Served over HTTPS directly.
-    assert session_cookie_flags(app, "10.0.0.5", {}, base_url="https://localhost") == \
-        (True, True)
+    assert session_cookie_flags(app, "10.0.0.5", {}, base_url="https://localhost") == (True, True)
     # Plain HTTP on the office LAN: a Secure cookie would never come back (the control).
     assert session_cookie_flags(app, "10.0.0.5", {}) == (False, False)
     # Anyone else claiming HTTPS in a header is not believed.
@@ -370,5 +388,4 @@ def test_secure_cookies_always_and_never(make_app, config):
         app = make_app(server=dataclasses.replace(config.server, secure_cookies=mode))
         put_user(app, "siti", "clerk")
         https = {"X-Forwarded-Proto": "https"}
-        assert session_cookie_flags(app, "127.0.0.1", https if mode == "never" else {}) == \
-            expected
+        assert session_cookie_flags(app, "127.0.0.1", https if mode == "never" else {}) == expected

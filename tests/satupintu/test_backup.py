@@ -35,8 +35,11 @@ class Load:
         services = ["ktp", "kk", "akta", "nib"]
         i = 0
         while not self.stop.is_set():
-            r = http.post(self.server.url + "/api/v1/tickets",
-                          json={"service": services[i % len(services)]}, timeout=15)
+            r = http.post(
+                self.server.url + "/api/v1/tickets",
+                json={"service": services[i % len(services)]},
+                timeout=15,
+            )
             i += 1
             if r.status_code == 201:
                 self.acked.append((time.monotonic(), r.json()["id"], r.json()["number"]))
@@ -89,16 +92,16 @@ def _day(store: Any, load: Load) -> str:
 
 
 @pytest.mark.slow
-def test_backup_of_a_running_sqlite_office_under_load_restores_every_acknowledged_ticket(
-        tmp_path):
+def test_backup_of_a_running_sqlite_office_under_load_restores_every_acknowledged_ticket(tmp_path):
     server = ServerProcess(tmp_path / "office", issue_per_minute=100_000)
     target = tmp_path / "backups" / "office.db"
     load, started, finished = backup_under_load(server, target)
     assert oct(target.stat().st_mode & 0o777) == "0o600"
 
     fresh = tmp_path / "new-disk" / "var"
-    done = cli("restore", str(target), "--config", str(server.config_path),
-               "--data-dir", str(fresh))
+    done = cli(
+        "restore", str(target), "--config", str(server.config_path), "--data-dir", str(fresh)
+    )
     assert done.returncode == 0, done.stderr
     assert "restored" in done.stdout
     store = make_store(load_config(server.config_path), fresh)
@@ -111,10 +114,12 @@ def test_backup_of_a_running_sqlite_office_under_load_restores_every_acknowledge
 @pytest.mark.slow
 @pytest.mark.redis
 def test_backup_of_a_running_redis_office_under_load_restores_every_acknowledged_ticket(
-        tmp_path, redis_server):
+    tmp_path, redis_server
+):
     redis.Redis.from_url(redis_server.url).flushdb()
-    server = ServerProcess(tmp_path / "office", redis_url=redis_server.url,
-                           issue_per_minute=100_000)
+    server = ServerProcess(
+        tmp_path / "office", redis_url=redis_server.url, issue_per_minute=100_000
+    )
     target = tmp_path / "backups"
     target.mkdir()
     load, started, finished = backup_under_load(server, target)
@@ -124,16 +129,28 @@ def test_backup_of_a_running_redis_office_under_load_restores_every_acknowledged
     other = RedisServer(tmp_path / "redis2").start()  # a new, empty Redis after a disk failure
     try:
         config = write_config(tmp_path / "restored.toml", redis_url=other.url)
-        done = cli("restore", str(backup_file), "--config", str(config),
-                   "--data-dir", str(tmp_path / "unused"))
+        done = cli(
+            "restore",
+            str(backup_file),
+            "--config",
+            str(config),
+            "--data-dir",
+            str(tmp_path / "unused"),
+        )
         assert done.returncode == 0, done.stderr
         store = make_store(load_config(config), tmp_path / "unused")
         check_restored(store, load, started, finished)
         assert store.user("k1") is not None
         assert store.schema_version() == migrations.CURRENT
         store.close()
-        again = cli("restore", str(backup_file), "--config", str(config),
-                    "--data-dir", str(tmp_path / "unused"))
+        again = cli(
+            "restore",
+            str(backup_file),
+            "--config",
+            str(config),
+            "--data-dir",
+            str(tmp_path / "unused"),
+        )
         assert again.returncode == 2 and "already holds data" in again.stderr
     finally:
         other.stop()
@@ -144,9 +161,22 @@ def sqlite_backup(tmp_path) -> tuple[Path, Path]:
     """A small office's backup and its config."""
     config = write_config(tmp_path / "config.toml")
     data = tmp_path / "var"
-    assert cli("users", "add", "admin", "--role", "manager", "--password-stdin",
-               "--config", str(config), "--data-dir", str(data),
-               stdin=PASSWORD + "\n").returncode == 0
+    assert (
+        cli(
+            "users",
+            "add",
+            "admin",
+            "--role",
+            "manager",
+            "--password-stdin",
+            "--config",
+            str(config),
+            "--data-dir",
+            str(data),
+            stdin=PASSWORD + "\n",
+        ).returncode
+        == 0
+    )
     target = tmp_path / "office.db"
     done = cli("backup", str(target), "--config", str(config), "--data-dir", str(data))
     assert done.returncode == 0, done.stderr
@@ -171,12 +201,16 @@ def test_restore_refuses_a_non_empty_data_folder(tmp_path, sqlite_backup):
     assert "1 users" in done.stdout
 
 
-@pytest.mark.parametrize(("content", "reason"), [
-    (b"just some text\n", "not a satupintu backup"),
-    (gzip.compress(b"not json\n", mtime=0), "not a satupintu backup"),
-    (gzip.compress(b'{"format": "something-else"}\n', mtime=0), "no satupintu-backup header"),
-    (b"SQLite format 3\x00" + b"\x00" * 200, "not a usable SQLite file"),
-], ids=["text", "gzip-not-json", "gzip-other-format", "sqlite-header-only"])
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"just some text\n", "not a satupintu backup"),
+        (gzip.compress(b"not json\n", mtime=0), "not a satupintu backup"),
+        (gzip.compress(b'{"format": "something-else"}\n', mtime=0), "no satupintu-backup header"),
+        (b"SQLite format 3\x00" + b"\x00" * 200, "not a usable SQLite file"),
+    ],
+    ids=["text", "gzip-not-json", "gzip-other-format", "sqlite-header-only"],
+)
 def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path, sqlite_backup, content, reason):
     _, config = sqlite_backup
     bogus = tmp_path / "bogus.bin"
@@ -189,7 +223,8 @@ def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path, sqlite_backup, co
 
 
 def test_restore_refuses_other_sqlite_files_newer_schemas_and_the_other_backend(
-        tmp_path, sqlite_backup):
+    tmp_path, sqlite_backup
+):
     target, config = sqlite_backup
     other = tmp_path / "other.db"
     sqlite3.connect(other).execute("CREATE TABLE notes (x)").connection.commit()
@@ -207,15 +242,21 @@ def test_restore_refuses_other_sqlite_files_newer_schemas_and_the_other_backend(
 
     redis_config = write_config(tmp_path / "redis.toml", redis_url="redis://127.0.0.1:1/0")
     done = restore(redis_config, target, tmp_path / "c")
-    assert done.returncode == 2 and "a sqlite backup, but [store] backend is 'redis'" in \
-        done.stderr
+    assert done.returncode == 2 and "a sqlite backup, but [store] backend is 'redis'" in done.stderr
 
 
 def test_restore_refuses_a_redis_backup_of_a_newer_schema(tmp_path):
     import json
 
-    header = {"format": "satupintu-backup", "backend": "redis", "branch": "main",
-              "prefix": "sp", "schema": migrations.CURRENT + 1, "created": 0, "keys": 0}
+    header = {
+        "format": "satupintu-backup",
+        "backend": "redis",
+        "branch": "main",
+        "prefix": "sp",
+        "schema": migrations.CURRENT + 1,
+        "created": 0,
+        "keys": 0,
+    }
     newer = tmp_path / "newer.redis.jsonl.gz"
     newer.write_bytes(gzip.compress((json.dumps(header) + "\n").encode()))
     config = write_config(tmp_path / "redis.toml", redis_url="redis://127.0.0.1:1/0")

@@ -21,8 +21,13 @@ from satupintu.errors import (
     ServiceClosed,
 )
 
-PASPOR = {"id": "paspor", "prefix": "Q", "name": {"id": "Paspor", "en": "Passport"},
-          "colour": "#6A1B9A", "standard": {"fee": "Rp 350.000", "requirements": ["KTP-el"]}}
+PASPOR = {
+    "id": "paspor",
+    "prefix": "Q",
+    "name": {"id": "Paspor", "en": "Passport"},
+    "colour": "#6A1B9A",
+    "standard": {"fee": "Rp 350.000", "requirements": ["KTP-el"]},
+}
 
 
 def heard(engine: Engine) -> list[ev.Event]:
@@ -39,6 +44,7 @@ def stored(engine: Engine) -> tuple:
 
 # -- an edit applies to the next ticket ----------------------------------------
 
+
 def test_a_quota_edit_applies_to_the_next_ticket_and_is_announced(engine: Engine):
     events = heard(engine)
     engine.issue("ktp")
@@ -46,8 +52,8 @@ def test_a_quota_edit_applies_to_the_next_ticket_and_is_announced(engine: Engine
     done = engine.update_service("ktp", {"daily_quota": 3})
     assert done.service.daily_quota == 3 and done.version == 1
     assert [(e.name, e.seq, e.data) for e in done.events] == [
-        (ev.CATALOGUE_UPDATED, engine.store.seq(engine.branch),
-         {"service": "ktp", "version": 1})]
+        (ev.CATALOGUE_UPDATED, engine.store.seq(engine.branch), {"service": "ktp", "version": 1})
+    ]
     assert events[-1] == done.events[0]
     engine.issue("ktp")
     with pytest.raises(QuotaFull):
@@ -77,9 +83,14 @@ def test_a_disabled_service_refuses_tickets_until_enabled_again(engine: Engine):
 
 def test_standard_items_and_times_show_in_the_catalogue_and_estimates(engine: Engine):
     engine.open_counter("1")
-    engine.update_service("kk", {
-        "name": {"en": "Family card"}, "service_time_min": 30,
-        "standard": {"fee": "Rp 5.000", "requirements": ["KK lama", "KTP-el"]}})
+    engine.update_service(
+        "kk",
+        {
+            "name": {"en": "Family card"},
+            "service_time_min": 30,
+            "standard": {"fee": "Rp 5.000", "requirements": ["KK lama", "KTP-el"]},
+        },
+    )
     kk = next(s for s in engine.services_with_waits() if s["id"] == "kk")
     assert kk["name"] == {"id": "Kartu Keluarga", "en": "Family card"}
     assert kk["standard"]["fee"] == "Rp 5.000" and kk["standard"]["free"] is False
@@ -87,14 +98,21 @@ def test_standard_items_and_times_show_in_the_catalogue_and_estimates(engine: En
     assert kk["standard"]["product"] == "Kartu Keluarga"  # untouched items stay
     engine.issue("kk")
     assert engine.issue("kk").estimated_wait_s == 30 * 60  # one ahead, 30 min, one counter
-    assert engine.store.catalogue_edits(engine.branch)[1] == {"kk": {
-        "name": {"en": "Family card"}, "service_time_min": 30,
-        "standard": {"requirements": ["KK lama", "KTP-el"], "fee": "Rp 5.000"}}}
+    assert engine.store.catalogue_edits(engine.branch)[1] == {
+        "kk": {
+            "name": {"en": "Family card"},
+            "service_time_min": 30,
+            "standard": {"requirements": ["KK lama", "KTP-el"], "fee": "Rp 5.000"},
+        }
+    }
 
 
 def test_routing_targets_follow_the_edit(engine: Engine, clock):
-    sla = Engine(replace(engine.config, routing=replace(engine.config.routing, policy="sla")),
-                 engine.store, clock=clock)
+    sla = Engine(
+        replace(engine.config, routing=replace(engine.config.routing, policy="sla")),
+        engine.store,
+        clock=clock,
+    )
     sla.open_counter("1")
     sla.issue("ktp")  # target 20 min
     sla.issue("info")  # target 10 min
@@ -105,20 +123,31 @@ def test_routing_targets_follow_the_edit(engine: Engine, clock):
 
 # -- refusals name the field and change nothing -----------------------------------
 
-@pytest.mark.parametrize(("fields", "field", "message"), [
-    ({"prefix": "ab"}, "prefix", "services.ktp.prefix: must be one capital letter A-Z"),
-    ({"prefix": "B"}, "prefix", "services.ktp.prefix: duplicate prefix 'B' (also services.kk)"),
-    ({"daily_quota": -1}, "daily_quota", "services.ktp.daily_quota: must be between 0 and"),
-    ({"target_wait_min": 0}, "target_wait_min", "services.ktp.target_wait_min: must be between"),
-    ({"daily_quota": True}, "daily_quota", "services.ktp.daily_quota: must be int"),
-    ({"colour": "blue"}, "colour", "services.ktp.colour: must be #RRGGBB"),
-    ({"name": {"id": ""}}, "name", "services.ktp.name: must be a non-empty string"),
-    ({"standard": {"requirements": "KK"}}, "standard.requirements",
-     "services.ktp.standard.requirements: must be a list of strings"),
-    ({"standard": {"fee": 0}}, "standard.fee", "services.ktp.standard.fee: must be str"),
-    ({"colour": "#FFFFFF", "shape": "round"}, "shape", "services.ktp.shape: unknown key"),
-    ({"id": "ktp2"}, "id", "a service's id cannot change"),
-])
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"prefix": "ab"}, "prefix", "services.ktp.prefix: must be one capital letter A-Z"),
+        ({"prefix": "B"}, "prefix", "services.ktp.prefix: duplicate prefix 'B' (also services.kk)"),
+        ({"daily_quota": -1}, "daily_quota", "services.ktp.daily_quota: must be between 0 and"),
+        (
+            {"target_wait_min": 0},
+            "target_wait_min",
+            "services.ktp.target_wait_min: must be between",
+        ),
+        ({"daily_quota": True}, "daily_quota", "services.ktp.daily_quota: must be int"),
+        ({"colour": "blue"}, "colour", "services.ktp.colour: must be #RRGGBB"),
+        ({"name": {"id": ""}}, "name", "services.ktp.name: must be a non-empty string"),
+        (
+            {"standard": {"requirements": "KK"}},
+            "standard.requirements",
+            "services.ktp.standard.requirements: must be a list of strings",
+        ),
+        ({"standard": {"fee": 0}}, "standard.fee", "services.ktp.standard.fee: must be str"),
+        ({"colour": "#FFFFFF", "shape": "round"}, "shape", "services.ktp.shape: unknown key"),
+        ({"id": "ktp2"}, "id", "a service's id cannot change"),
+    ],
+)
 def test_a_bad_edit_is_refused_naming_the_field(engine: Engine, fields, field, message):
     engine.update_service("kk", {"daily_quota": 7})
     before = stored(engine)
@@ -149,13 +178,16 @@ def test_unknown_services_and_stale_versions_are_refused(engine: Engine):
 def test_an_edit_equal_to_what_is_there_writes_nothing(engine: Engine):
     events = heard(engine)
     ktp = engine.config.service("ktp")
-    done = engine.update_service("ktp", {"prefix": ktp.prefix, "colour": ktp.colour.lower(),
-                                         "standard": {"fee": ktp.standard.fee}})
+    done = engine.update_service(
+        "ktp",
+        {"prefix": ktp.prefix, "colour": ktp.colour.lower(), "standard": {"fee": ktp.standard.fee}},
+    )
     assert done.events == [] and events == [] and done.version == 0
     assert stored(engine) == ((0, {}), 0)
 
 
 # -- adding and resetting ---------------------------------------------------------
+
 
 def test_an_added_service_takes_tickets_but_no_counter_calls_it_until_assigned(engine: Engine):
     engine.open_counter("1")
@@ -175,15 +207,24 @@ def test_an_added_service_takes_tickets_but_no_counter_calls_it_until_assigned(e
         engine.issue("paspor")
 
 
-@pytest.mark.parametrize(("fields", "field", "message"), [
-    ({**PASPOR, "id": "ktp"}, "id", "services.ktp.id: duplicate id 'ktp'"),
-    ({**PASPOR, "id": "Pas Por"}, "id", "services.Pas Por.id: must match"),
-    ({**PASPOR, "prefix": "A"}, "prefix",
-     "services.paspor.prefix: duplicate prefix 'A' (also services.ktp)"),
-    ({k: v for k, v in PASPOR.items() if k != "prefix"}, "prefix",
-     "services.paspor.prefix: is required"),
-    ({k: v for k, v in PASPOR.items() if k != "name"}, "name", "services.paspor.name: must be"),
-])
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({**PASPOR, "id": "ktp"}, "id", "services.ktp.id: duplicate id 'ktp'"),
+        ({**PASPOR, "id": "Pas Por"}, "id", "services.Pas Por.id: must match"),
+        (
+            {**PASPOR, "prefix": "A"},
+            "prefix",
+            "services.paspor.prefix: duplicate prefix 'A' (also services.ktp)",
+        ),
+        (
+            {k: v for k, v in PASPOR.items() if k != "prefix"},
+            "prefix",
+            "services.paspor.prefix: is required",
+        ),
+        ({k: v for k, v in PASPOR.items() if k != "name"}, "name", "services.paspor.name: must be"),
+    ],
+)
 def test_a_bad_new_service_is_refused_naming_the_field(engine: Engine, fields, field, message):
     before = stored(engine)
     with pytest.raises((BadRequest, Duplicate)) as refused:
@@ -209,12 +250,14 @@ def test_reset_is_refused_while_an_edit_holds_the_config_prefix(engine: Engine):
     before = stored(engine)
     with pytest.raises(Duplicate) as refused:
         engine.reset_service("ktp")
-    assert refused.value.message == ("services.ktp.prefix: duplicate prefix 'A' "
-                                     "(also services.paspor)")
+    assert refused.value.message == (
+        "services.ktp.prefix: duplicate prefix 'A' (also services.paspor)"
+    )
     assert stored(engine) == before
 
 
 # -- every process, every restart -------------------------------------------------
+
 
 def test_another_engine_on_the_store_sees_the_edit_within_a_second(engine: Engine, config, clock):
     other = Engine(config, engine.store, clock=clock)  # another server process
@@ -232,8 +275,9 @@ def test_another_engine_on_the_store_sees_the_edit_within_a_second(engine: Engin
     assert restarted.service("ktp").standard.fee == "Rp 2.000"
 
 
-def test_a_stored_edit_that_no_longer_fits_config_toml_is_ignored(engine: Engine, config: Config,
-                                                                  clock, caplog):
+def test_a_stored_edit_that_no_longer_fits_config_toml_is_ignored(
+    engine: Engine, config: Config, clock, caplog
+):
     engine.update_service("ktp", {"prefix": "Z", "daily_quota": 3})
     engine.update_service("kk", {"daily_quota": 4})
     # config.toml changes under the edit: another service now uses Z.

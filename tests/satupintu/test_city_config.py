@@ -73,7 +73,7 @@ def test_an_office_without_hours_states_none_rather_than_closed(tmp_path):
     folder = copy_demo(tmp_path / "city")
     path = folder / KEDOYA
     text = path.read_text()
-    path.write_text(text[:text.index("[hours]")] + text[text.index("[[counters]]"):])
+    path.write_text(text[: text.index("[hours]")] + text[text.index("[[counters]]") :])
     office = load_city(folder).office("kel-kedoya-utara")
     assert office.hours is None and office.open_at(datetime.now(UTC)) is None
     # The control: with [hours] the same office answers True or False.
@@ -131,67 +131,183 @@ KEDOYA = "offices/kel-kedoya-utara.toml"
 KEBON = "offices/kec-kebon-jeruk.toml"
 REFUSALS = [
     # (file edited, old, new, file named, key named, words in the message)
-    (KEDOYA, 'id = "kel-kedoya-utara"', 'id = "jakbar"', KEDOYA, "office.id",
-     "duplicate office id 'jakbar'"),
-    ("city.toml", '[[services]]\nid = "info"',
-     '[[services]]\nid = "skck"\nprefix = "H"\nname = "SKCK"\ncompetent = []\n\n'
-     '[[services]]\nid = "info"', "city.toml", "services[6].id", "offered by no office"),
-    ("city.toml", 'competent = ["level:city", "level:province"]  # Sudin',
-     'competent = ["level:city", "dinas-ckt"]  # Sudin', "city.toml",
-     "services[3].competent[1]", "unknown office 'dinas-ckt'"),
-    ("city.toml", 'competent = ["level:city", "level:province"]  # Sudin',
-     'competent = ["level:city", "level:rt"]  # Sudin', "city.toml",
-     "services[3].competent[1]", "unknown level 'rt'"),
-    (KEDOYA, 'services = ["ktp", "kk", "akta"]', 'services = ["ktp", "kk", "sim"]', KEDOYA,
-     "counters[0].services[2].id", "unknown service 'sim'"),
+    (
+        KEDOYA,
+        'id = "kel-kedoya-utara"',
+        'id = "jakbar"',
+        KEDOYA,
+        "office.id",
+        "duplicate office id 'jakbar'",
+    ),
+    (
+        "city.toml",
+        '[[services]]\nid = "info"',
+        '[[services]]\nid = "skck"\nprefix = "H"\nname = "SKCK"\ncompetent = []\n\n'
+        '[[services]]\nid = "info"',
+        "city.toml",
+        "services[6].id",
+        "offered by no office",
+    ),
+    (
+        "city.toml",
+        'competent = ["level:city", "level:province"]  # Sudin',
+        'competent = ["level:city", "dinas-ckt"]  # Sudin',
+        "city.toml",
+        "services[3].competent[1]",
+        "unknown office 'dinas-ckt'",
+    ),
+    (
+        "city.toml",
+        'competent = ["level:city", "level:province"]  # Sudin',
+        'competent = ["level:city", "level:rt"]  # Sudin',
+        "city.toml",
+        "services[3].competent[1]",
+        "unknown level 'rt'",
+    ),
+    (
+        KEDOYA,
+        'services = ["ktp", "kk", "akta"]',
+        'services = ["ktp", "kk", "sim"]',
+        KEDOYA,
+        "counters[0].services[2].id",
+        "unknown service 'sim'",
+    ),
     (KEBON, 'services = ["ktp", "kk"]', 'services = ["ktp", "kk", "nib"]', None, None, None),
-    ("offices/dki-mpp.toml", 'services = ["pbg"]', 'services = ["pbg", "ktp"]', None, None,
-     None),
-    (KEDOYA, 'takes_in = ["pbg", "nib", "pbb"]', 'takes_in = ["pbg", "pbb"]', KEDOYA,
-     "counters[1].services[2].id", "neither offers nor takes in"),
-    (KEDOYA, "latitude = -6.1735", "latitude = -96.1735", KEDOYA, "office.latitude",
-     "between -90 and 90"),
-    (KEDOYA, "longitude = 106.7612", 'longitude = "106.7612"', KEDOYA, "office.longitude",
-     "must be a number"),
+    ("offices/dki-mpp.toml", 'services = ["pbg"]', 'services = ["pbg", "ktp"]', None, None, None),
+    (
+        KEDOYA,
+        'takes_in = ["pbg", "nib", "pbb"]',
+        'takes_in = ["pbg", "pbb"]',
+        KEDOYA,
+        "counters[1].services[2].id",
+        "neither offers nor takes in",
+    ),
+    (
+        KEDOYA,
+        "latitude = -6.1735",
+        "latitude = -96.1735",
+        KEDOYA,
+        "office.latitude",
+        "between -90 and 90",
+    ),
+    (
+        KEDOYA,
+        "longitude = 106.7612",
+        'longitude = "106.7612"',
+        KEDOYA,
+        "office.longitude",
+        "must be a number",
+    ),
     (KEDOYA, "latitude = -6.1735\n", "", KEDOYA, "office.latitude", "is required"),
-    (KEDOYA, 'fri = "07:30-16:30"', 'fri = "16:30-07:30"', KEDOYA, "hours.fri",
-     "closes before it opens"),
+    (
+        KEDOYA,
+        'fri = "07:30-16:30"',
+        'fri = "16:30-07:30"',
+        KEDOYA,
+        "hours.fri",
+        "closes before it opens",
+    ),
     (KEDOYA, 'mon = "07:30-16:00"', 'mon = "7.30-16.00"', KEDOYA, "hours.mon", "HH:MM-HH:MM"),
-    (KEDOYA, 'mon = "07:30-16:00"', 'mon = "07:30-24:30"', KEDOYA, "hours.mon",
-     "must close by 24:00"),
+    (
+        KEDOYA,
+        'mon = "07:30-16:00"',
+        'mon = "07:30-24:30"',
+        KEDOYA,
+        "hours.mon",
+        "must close by 24:00",
+    ),
     (KEDOYA, "[office]", "[kantor]", KEDOYA, "kantor", "unknown key"),
-    (KEDOYA, 'mon = "07:30-16:00"', 'mon = ["13:00-16:00", "07:30-12:00"]', KEDOYA,
-     "hours.mon", "overlaps or precedes"),
-    (KEDOYA, 'mon = "07:30-16:00"', 'senin = "07:30-16:00"', KEDOYA, "hours.senin",
-     "unknown key"),
+    (
+        KEDOYA,
+        'mon = "07:30-16:00"',
+        'mon = ["13:00-16:00", "07:30-12:00"]',
+        KEDOYA,
+        "hours.mon",
+        "overlaps or precedes",
+    ),
+    (KEDOYA, 'mon = "07:30-16:00"', 'senin = "07:30-16:00"', KEDOYA, "hours.senin", "unknown key"),
     (KEDOYA, 'level = "kelurahan"', 'level = "rw"', KEDOYA, "office.level", "must be one of"),
-    (KEDOYA, 'offers = ["ktp", "kk", "akta", "info"]\ntakes_in = ["pbg", ',
-     'offers = ["ktp", "kk", "akta", "info", "pbg"]\ntakes_in = [', KEDOYA, "office.offers[4]",
-     "not competent for it"),
-    ("offices/dki-mpp.toml", 'offers = ["pbg", "nib", "pbb", "info"]\ntakes_in = [',
-     'offers = ["pbg", "pbb", "info"]\ntakes_in = ["nib", ', "city.toml",
-     "services[4].competent", "office 'dki-mpp'"),
-    (KEDOYA, 'takes_in = ["pbg", "nib", "pbb"]', 'takes_in = ["pbg", "nib", "pbb", "ktp"]',
-     KEDOYA, "office.takes_in[3]", "already in office.offers"),
-    (KEDOYA, 'takes_in = ["pbg", "nib", "pbb"]', 'takes_in = ["pbg", "nib", "pbb", "sim"]',
-     KEDOYA, "office.takes_in[3]", "unknown service 'sim'"),
-    (KEDOYA, 'id = "K1"', 'id = "K1"\n[[kiosks]]\nid = "K1"', KEDOYA, "kiosks[1].id",
-     "duplicate id 'K1'"),
-    (KEDOYA, 'level = "kelurahan"',
-     'level = "kelurahan"\ntimezone = "Asia/Batavia"', KEDOYA, "office.timezone",
-     "unknown time zone"),
-    ("city.toml", 'prefix = "B"', 'prefix = "A"', "city.toml", "services[1].prefix",
-     "duplicate prefix"),
-    ("city.toml", '\ncompetent = ["level:kelurahan", "level:kecamatan"]\n', "\n", "city.toml",
-     "services[1].competent", "is required"),
-    ("city.toml", 'offices = "offices"', 'offices = "kantor"', "city.toml", "city.offices",
-     "no such folder"),
+    (
+        KEDOYA,
+        'offers = ["ktp", "kk", "akta", "info"]\ntakes_in = ["pbg", ',
+        'offers = ["ktp", "kk", "akta", "info", "pbg"]\ntakes_in = [',
+        KEDOYA,
+        "office.offers[4]",
+        "not competent for it",
+    ),
+    (
+        "offices/dki-mpp.toml",
+        'offers = ["pbg", "nib", "pbb", "info"]\ntakes_in = [',
+        'offers = ["pbg", "pbb", "info"]\ntakes_in = ["nib", ',
+        "city.toml",
+        "services[4].competent",
+        "office 'dki-mpp'",
+    ),
+    (
+        KEDOYA,
+        'takes_in = ["pbg", "nib", "pbb"]',
+        'takes_in = ["pbg", "nib", "pbb", "ktp"]',
+        KEDOYA,
+        "office.takes_in[3]",
+        "already in office.offers",
+    ),
+    (
+        KEDOYA,
+        'takes_in = ["pbg", "nib", "pbb"]',
+        'takes_in = ["pbg", "nib", "pbb", "sim"]',
+        KEDOYA,
+        "office.takes_in[3]",
+        "unknown service 'sim'",
+    ),
+    (
+        KEDOYA,
+        'id = "K1"',
+        'id = "K1"\n[[kiosks]]\nid = "K1"',
+        KEDOYA,
+        "kiosks[1].id",
+        "duplicate id 'K1'",
+    ),
+    (
+        KEDOYA,
+        'level = "kelurahan"',
+        'level = "kelurahan"\ntimezone = "Asia/Batavia"',
+        KEDOYA,
+        "office.timezone",
+        "unknown time zone",
+    ),
+    (
+        "city.toml",
+        'prefix = "B"',
+        'prefix = "A"',
+        "city.toml",
+        "services[1].prefix",
+        "duplicate prefix",
+    ),
+    (
+        "city.toml",
+        '\ncompetent = ["level:kelurahan", "level:kecamatan"]\n',
+        "\n",
+        "city.toml",
+        "services[1].competent",
+        "is required",
+    ),
+    (
+        "city.toml",
+        'offices = "offices"',
+        'offices = "kantor"',
+        "city.toml",
+        "city.offices",
+        "no such folder",
+    ),
     (KEDOYA, "[office]", "[office]\nfax = 1", KEDOYA, "office.fax", "unknown key"),
 ]
 
 
-@pytest.mark.parametrize(("edited", "old", "new", "file", "key", "words"), [
-    r for r in REFUSALS if r[3] is not None], ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    ("edited", "old", "new", "file", "key", "words"),
+    [r for r in REFUSALS if r[3] is not None],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
 def test_a_bad_city_is_refused_naming_file_and_key(tmp_path, edited, old, new, file, key, words):
     folder = copy_demo(tmp_path / "city")
     edit(folder / edited, old, new)
@@ -218,8 +334,11 @@ def _relocated(city: City, tmp_path: Path) -> City:
     from dataclasses import replace
 
     moved = str(tmp_path / "city")
-    return replace(city, path=city.path.replace(str(DEMO), moved), offices=tuple(
-        replace(o, path=o.path.replace(str(DEMO), moved)) for o in city.offices))
+    return replace(
+        city,
+        path=city.path.replace(str(DEMO), moved),
+        offices=tuple(replace(o, path=o.path.replace(str(DEMO), moved)) for o in city.offices),
+    )
 
 
 def test_a_folder_without_offices_is_refused(tmp_path):
@@ -233,7 +352,7 @@ def test_an_office_file_that_is_not_toml_names_its_file(tmp_path):
     folder = copy_demo(tmp_path / "city")
     (folder / "offices" / "zz.toml").write_text("[office\n")
     assert refused(folder).startswith(f"{folder / 'offices' / 'zz.toml'}: not valid TOML")
-    (folder / "offices" / "zz.toml").write_text("[hours]\nmon = \"07:30-16:00\"\n")
+    (folder / "offices" / "zz.toml").write_text('[hours]\nmon = "07:30-16:00"\n')
     assert refused(folder).startswith(f"{folder / 'offices' / 'zz.toml'}: office: an [office]")
 
 
@@ -281,5 +400,6 @@ def test_a_generated_city_of_318_offices_loads(tmp_path):
     assert took < 10  # generous on a shared machine; the bench records the real figure
     # One bad office among 318 is still named (the refusal scales with the city).
     (folder / "offices" / "kelu-200.toml").write_text(
-        office_text("kelu-200", "kelurahan", 1).replace("latitude = -", "latitude = -9"))
+        office_text("kelu-200", "kelurahan", 1).replace("latitude = -", "latitude = -9")
+    )
     assert refused(folder).startswith(f"{folder / 'offices' / 'kelu-200.toml'}: office.latitude")

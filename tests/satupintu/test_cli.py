@@ -32,22 +32,34 @@ def test_check_config_ok_prints_a_summary():
     assert "counters (6)" in done.stdout
 
 
-@pytest.mark.parametrize(("old", "new", "key"), [
-    ("threads = 200", "threads = 0", "server.threads"),
-    ('policy = "fifo"', 'policy = "random"', "routing.policy"),
-    ("[store]\n", "[store]\nbakend = 1\n", "store.bakend"),
-    ('id = "1"\nname = "Loket 1"', 'id = "1"\nname = "Loket 1"\nservices = ["sim"]',
-     "counters[0].services[0].id"),
-    ('prefix = "B"', 'prefix = "A"', "services[1].prefix"),
-    # Control and text-direction characters, in every kind of text (TOML escapes them).
-    ('name = { id = "Kartu Keluarga"', 'name = { id = "\\u202EKartu Keluarga"',
-     "services[1].name.id"),
-    ('name = { id = "Kartu Keluarga"', 'name = { id = "Kartu\\u0000Keluarga"',
-     "services[1].name.id"),
-    ('running_text = "Pelayanan', 'running_text = "\\u2067Pelayanan', "office.running_text"),
-    ('hours = "Senin-Kamis', 'hours = "\\tSenin-Kamis', "office.hours"),
-    ('id = "1"\nname = "Loket 1"', 'id = "1"\nname = "Loket\\u00851"', "counters[0].name"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("threads = 200", "threads = 0", "server.threads"),
+        ('policy = "fifo"', 'policy = "random"', "routing.policy"),
+        ("[store]\n", "[store]\nbakend = 1\n", "store.bakend"),
+        (
+            'id = "1"\nname = "Loket 1"',
+            'id = "1"\nname = "Loket 1"\nservices = ["sim"]',
+            "counters[0].services[0].id",
+        ),
+        ('prefix = "B"', 'prefix = "A"', "services[1].prefix"),
+        # Control and text-direction characters, in every kind of text (TOML escapes them).
+        (
+            'name = { id = "Kartu Keluarga"',
+            'name = { id = "\\u202EKartu Keluarga"',
+            "services[1].name.id",
+        ),
+        (
+            'name = { id = "Kartu Keluarga"',
+            'name = { id = "Kartu\\u0000Keluarga"',
+            "services[1].name.id",
+        ),
+        ('running_text = "Pelayanan', 'running_text = "\\u2067Pelayanan', "office.running_text"),
+        ('hours = "Senin-Kamis', 'hours = "\\tSenin-Kamis', "office.hours"),
+        ('id = "1"\nname = "Loket 1"', 'id = "1"\nname = "Loket\\u00851"', "counters[0].name"),
+    ],
+)
 def test_broken_config_names_the_key_and_exits_2(tmp_path, old, new, key):
     done = cli("check-config", str(broken(tmp_path, old, new)))
     assert done.returncode == 2
@@ -58,11 +70,21 @@ def test_broken_config_names_the_key_and_exits_2(tmp_path, old, new, key):
 
 def test_a_multiline_address_is_fine_but_not_a_multiline_name(tmp_path):
     """Newlines stay where lines are meant (address, hours, ticket footer): the control."""
-    fine = cli("check-config", str(broken(tmp_path, 'hours = "Senin-Kamis 07.30-16.00, ',
-                                          'hours = "Senin-Kamis 07.30-16.00\\n')))
+    fine = cli(
+        "check-config",
+        str(
+            broken(
+                tmp_path,
+                'hours = "Senin-Kamis 07.30-16.00, ',
+                'hours = "Senin-Kamis 07.30-16.00\\n',
+            )
+        ),
+    )
     assert fine.returncode == 0, fine.stderr
-    refused = cli("check-config", str(broken(tmp_path, 'name = { id = "Kartu Keluarga"',
-                                             'name = { id = "Kartu\\nKeluarga"')))
+    refused = cli(
+        "check-config",
+        str(broken(tmp_path, 'name = { id = "Kartu Keluarga"', 'name = { id = "Kartu\\nKeluarga"')),
+    )
     assert refused.returncode == 2 and "services[1].name.id" in refused.stderr
     assert "U+000A" in refused.stderr
 
@@ -75,8 +97,7 @@ def test_missing_config_file_exits_2(tmp_path):
 
 def test_serve_refuses_a_broken_config_before_listening(tmp_path):
     path = broken(tmp_path, "threads = 200", "threads = -1")
-    done = cli("serve", "--config", str(path), "--data-dir", str(tmp_path / "var"),
-               "--port", "1")
+    done = cli("serve", "--config", str(path), "--data-dir", str(tmp_path / "var"), "--port", "1")
     assert done.returncode == 2
     assert "server.threads" in done.stderr
     assert "Starting gunicorn" not in done.stdout + done.stderr
@@ -88,11 +109,28 @@ def users(tmp_path: Path, *args: str, stdin: str | None = None, config: Path | N
 
 
 def test_users_add_list_remove(tmp_path):
-    added = users(tmp_path, "add", "admin", "--role", "manager", "--password-stdin",
-                  stdin="kata-sandi-panjang\n")
+    added = users(
+        tmp_path,
+        "add",
+        "admin",
+        "--role",
+        "manager",
+        "--password-stdin",
+        stdin="kata-sandi-panjang\n",
+    )
     assert added.returncode == 0, added.stderr
-    assert users(tmp_path, "add", "loket1", "--role", "clerk", "--password-stdin",
-                 stdin="kata-sandi-loket\n").returncode == 0
+    assert (
+        users(
+            tmp_path,
+            "add",
+            "loket1",
+            "--role",
+            "clerk",
+            "--password-stdin",
+            stdin="kata-sandi-loket\n",
+        ).returncode
+        == 0
+    )
     assert (tmp_path / "var" / "satupintu.db").exists()  # users live in the store
 
     listed = users(tmp_path, "list")
@@ -100,11 +138,20 @@ def test_users_add_list_remove(tmp_path):
     rows = [line.split()[:2] for line in listed.stdout.splitlines()]
     assert rows == [["admin", "manager"], ["loket1", "clerk"]]
 
-    again = users(tmp_path, "add", "admin", "--role", "clerk", "--password-stdin",
-                  stdin="kata-sandi-lain-1\n")
+    again = users(
+        tmp_path, "add", "admin", "--role", "clerk", "--password-stdin", stdin="kata-sandi-lain-1\n"
+    )
     assert again.returncode == 2 and "already exists" in again.stderr
-    replaced = users(tmp_path, "add", "admin", "--role", "clerk", "--replace",
-                     "--password-stdin", stdin="kata-sandi-lain-1\n")
+    replaced = users(
+        tmp_path,
+        "add",
+        "admin",
+        "--role",
+        "clerk",
+        "--replace",
+        "--password-stdin",
+        stdin="kata-sandi-lain-1\n",
+    )
     assert replaced.returncode == 0, replaced.stderr
     rows = [line.split()[:2] for line in users(tmp_path, "list").stdout.splitlines()]
     assert ["admin", "clerk"] in rows
@@ -117,8 +164,9 @@ def test_users_add_list_remove(tmp_path):
 
 
 def test_short_password_is_refused_and_nothing_is_stored(tmp_path):
-    done = users(tmp_path, "add", "admin", "--role", "manager", "--password-stdin",
-                 stdin="pendek\n")
+    done = users(
+        tmp_path, "add", "admin", "--role", "manager", "--password-stdin", stdin="pendek\n"
+    )
     assert done.returncode == 2
     assert "password" in done.stderr and "8" in done.stderr
     assert "admin" not in users(tmp_path, "list").stdout
@@ -126,23 +174,39 @@ def test_short_password_is_refused_and_nothing_is_stored(tmp_path):
 
 @pytest.mark.parametrize("password", [" " * 8, "12345678", "qwerty123"])
 def test_blank_or_trivial_password_is_refused(tmp_path, password):
-    done = users(tmp_path, "add", "admin", "--role", "manager", "--password-stdin",
-                 stdin=password + "\n")
+    done = users(
+        tmp_path, "add", "admin", "--role", "manager", "--password-stdin", stdin=password + "\n"
+    )
     assert done.returncode == 2
     assert "password" in done.stderr
     assert "admin" not in users(tmp_path, "list").stdout
 
 
 def test_bad_role_and_bad_name_are_refused(tmp_path):
-    role = users(tmp_path, "add", "admin", "--role", "root", "--password-stdin",
-                 stdin="kata-sandi-panjang\n")
+    role = users(
+        tmp_path, "add", "admin", "--role", "root", "--password-stdin", stdin="kata-sandi-panjang\n"
+    )
     assert role.returncode == 2 and "--role" in role.stderr
-    name = users(tmp_path, "add", "Admin Kantor", "--role", "clerk", "--password-stdin",
-                 stdin="kata-sandi-panjang\n")
+    name = users(
+        tmp_path,
+        "add",
+        "Admin Kantor",
+        "--role",
+        "clerk",
+        "--password-stdin",
+        stdin="kata-sandi-panjang\n",
+    )
     assert name.returncode == 2 and "username" in name.stderr
     for hidden in ("ad\u202emin", "admin\n"):  # reordering or hiding characters (argv has no NUL)
-        name = users(tmp_path, "add", hidden, "--role", "clerk", "--password-stdin",
-                     stdin="kata-sandi-panjang\n")
+        name = users(
+            tmp_path,
+            "add",
+            hidden,
+            "--role",
+            "clerk",
+            "--password-stdin",
+            stdin="kata-sandi-panjang\n",
+        )
         assert name.returncode == 2 and "username" in name.stderr
     assert users(tmp_path, "list").stdout.strip() == "No users yet."
 
@@ -153,8 +217,16 @@ def test_users_live_in_redis_when_the_store_is_redis(tmp_path, redis_server):
 
     redis.Redis.from_url(redis_server.url).flushdb()
     config = write_config(tmp_path / "config.toml", redis_server.url)
-    added = users(tmp_path, "add", "kiosk1", "--role", "kiosk", "--password-stdin",
-                  stdin="kata-sandi-kiosk\n", config=config)
+    added = users(
+        tmp_path,
+        "add",
+        "kiosk1",
+        "--role",
+        "kiosk",
+        "--password-stdin",
+        stdin="kata-sandi-kiosk\n",
+        config=config,
+    )
     assert added.returncode == 0, added.stderr
     assert not (tmp_path / "var" / "satupintu.db").exists()
     listed = users(tmp_path, "list", config=config)
@@ -176,8 +248,15 @@ def mode(path: Path) -> int:
 
 def test_data_files_are_the_service_users_only(tmp_path):
     """The SQLite file holds the password hashes and the signing secret."""
-    added = users(tmp_path, "add", "admin", "--role", "manager", "--password-stdin",
-                  stdin="kata-sandi-panjang\n")
+    added = users(
+        tmp_path,
+        "add",
+        "admin",
+        "--role",
+        "manager",
+        "--password-stdin",
+        stdin="kata-sandi-panjang\n",
+    )
     assert added.returncode == 0, added.stderr
     var = tmp_path / "var"
     assert mode(var) == 0o700
@@ -208,30 +287,58 @@ def test_version():
 
 def without_terminal(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
     """The CLI with no controlling terminal: getpass then prompts on stderr, reads stdin."""
-    return subprocess.run([sys.executable, "-m", "satupintu", *args], input=stdin,
-                          capture_output=True, text=True, timeout=30, cwd=ROOT,
-                          start_new_session=True)
+    return subprocess.run(
+        [sys.executable, "-m", "satupintu", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=ROOT,
+        start_new_session=True,
+    )
 
 
 def test_the_password_rules_are_checked_before_asking_again(tmp_path):
     where = ["--config", str(ROOT / "config.toml"), "--data-dir", str(tmp_path / "var")]
-    short = without_terminal("users", "add", "admin", "--role", "manager", *where,
-                             stdin="pendek\npendek\n")
+    short = without_terminal(
+        "users", "add", "admin", "--role", "manager", *where, stdin="pendek\npendek\n"
+    )
     assert short.returncode == 2
     assert "Password:" in short.stderr and "8-128 characters" in short.stderr
     assert "Repeat" not in short.stderr  # refused before the second prompt
-    good = without_terminal("users", "add", "admin", "--role", "manager", *where,
-                            stdin="kata-sandi-panjang\nkata-sandi-panjang\n")
+    good = without_terminal(
+        "users",
+        "add",
+        "admin",
+        "--role",
+        "manager",
+        *where,
+        stdin="kata-sandi-panjang\nkata-sandi-panjang\n",
+    )
     assert good.returncode == 0, good.stderr
     assert "Repeat the password:" in good.stderr  # the positive control: asked twice
 
 
 def test_an_existing_user_points_to_replace(tmp_path):
-    first = users(tmp_path, "add", "admin", "--role", "manager", "--password-stdin",
-                  stdin="kata-sandi-panjang\n")
+    first = users(
+        tmp_path,
+        "add",
+        "admin",
+        "--role",
+        "manager",
+        "--password-stdin",
+        stdin="kata-sandi-panjang\n",
+    )
     assert first.returncode == 0, first.stderr
-    again = users(tmp_path, "add", "admin", "--role", "manager", "--password-stdin",
-                  stdin="kata-sandi-panjang\n")
+    again = users(
+        tmp_path,
+        "add",
+        "admin",
+        "--role",
+        "manager",
+        "--password-stdin",
+        stdin="kata-sandi-panjang\n",
+    )
     assert again.returncode == 2
     assert "already exists" in again.stderr and "--replace" in again.stderr
 
@@ -242,8 +349,15 @@ def test_serve_on_a_busy_port_says_so_before_printing_any_address(tmp_path):
         taken.listen()
         port = taken.getsockname()[1]
         started = time.monotonic()
-        done = cli("serve", "--config", str(ROOT / "config.toml"), "--data-dir",
-                   str(tmp_path / "var"), "--port", str(port))
+        done = cli(
+            "serve",
+            "--config",
+            str(ROOT / "config.toml"),
+            "--data-dir",
+            str(tmp_path / "var"),
+            "--port",
+            str(port),
+        )
     assert done.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}: the port is in use" in done.stderr
     assert "/kiosk" not in done.stdout  # no page addresses as if it had started
@@ -251,39 +365,87 @@ def test_serve_on_a_busy_port_says_so_before_printing_any_address(tmp_path):
     assert time.monotonic() - started < 10  # no gunicorn retries
 
 
-MISSING_GEVENT = ("import sys; sys.modules['gevent'] = None  # as if it were not installed\n"
-                  "from satupintu.cli import main; sys.exit(main(sys.argv[1:]))")
+MISSING_GEVENT = (
+    "import sys; sys.modules['gevent'] = None  # as if it were not installed\n"
+    "from satupintu.cli import main; sys.exit(main(sys.argv[1:]))"
+)
 
 
 @pytest.mark.parametrize("command", ["serve", "check-config"])
 def test_a_missing_async_library_is_a_clear_message(tmp_path, command):
-    config = broken(tmp_path, "[server]\n", '[server]\nasync_mode = "gevent"\n') \
-        if "async_mode" not in (ROOT / "config.toml").read_text() else ROOT / "config.toml"
-    args = (["serve", "--config", str(config), "--data-dir", str(tmp_path / "var"),
-             "--port", "1"] if command == "serve" else ["check-config", str(config)])
+    config = (
+        broken(tmp_path, "[server]\n", '[server]\nasync_mode = "gevent"\n')
+        if "async_mode" not in (ROOT / "config.toml").read_text()
+        else ROOT / "config.toml"
+    )
+    args = (
+        ["serve", "--config", str(config), "--data-dir", str(tmp_path / "var"), "--port", "1"]
+        if command == "serve"
+        else ["check-config", str(config)]
+    )
     env = {**os.environ, "SATUPINTU_SERVER_ASYNC_MODE": "gevent"}
-    done = subprocess.run([sys.executable, "-c", MISSING_GEVENT, *args], capture_output=True,
-                          text=True, timeout=30, cwd=ROOT, env=env)
+    done = subprocess.run(
+        [sys.executable, "-c", MISSING_GEVENT, *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=ROOT,
+        env=env,
+    )
     assert done.returncode == 2, done.stdout + done.stderr
     assert "async_mode = 'gevent' needs the gevent package" in done.stderr
     assert "Traceback" not in done.stderr and "OK:" not in done.stdout
     # With gevent there (the control), check-config passes.
-    ok = subprocess.run([sys.executable, "-m", "satupintu", "check-config", str(config)],
-                        capture_output=True, text=True, timeout=30, cwd=ROOT, env=env)
+    ok = subprocess.run(
+        [sys.executable, "-m", "satupintu", "check-config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=ROOT,
+        env=env,
+    )
     assert ok.returncode == 0, ok.stderr
 
 
 def test_a_kiosk_user_is_bound_to_a_configured_kiosk(tmp_path):
-    added = users(tmp_path, "add", "kiosk1", "--role", "kiosk", "--kiosk", "K1",
-                  "--password-stdin", stdin="sandi-kios-lobi\n")
+    added = users(
+        tmp_path,
+        "add",
+        "kiosk1",
+        "--role",
+        "kiosk",
+        "--kiosk",
+        "K1",
+        "--password-stdin",
+        stdin="sandi-kios-lobi\n",
+    )
     assert added.returncode == 0, added.stderr
     assert "kiosk K1" in added.stdout
-    assert users(tmp_path, "list").stdout.split()[:2] + \
-        users(tmp_path, "list").stdout.split()[-2:] == ["kiosk1", "kiosk", "kiosk", "K1"]
-    unknown = users(tmp_path, "add", "kiosk9", "--role", "kiosk", "--kiosk", "K9",
-                    "--password-stdin", stdin="sandi-kios-lobi\n")
+    assert users(tmp_path, "list").stdout.split()[:2] + users(tmp_path, "list").stdout.split()[
+        -2:
+    ] == ["kiosk1", "kiosk", "kiosk", "K1"]
+    unknown = users(
+        tmp_path,
+        "add",
+        "kiosk9",
+        "--role",
+        "kiosk",
+        "--kiosk",
+        "K9",
+        "--password-stdin",
+        stdin="sandi-kios-lobi\n",
+    )
     assert unknown.returncode == 2
     assert "kiosk: unknown kiosk 'K9' (kiosks in config.toml: K1)" in unknown.stderr
-    clerk = users(tmp_path, "add", "loket9", "--role", "clerk", "--kiosk", "K1",
-                  "--password-stdin", stdin="sandi-kios-lobi\n")
+    clerk = users(
+        tmp_path,
+        "add",
+        "loket9",
+        "--role",
+        "clerk",
+        "--kiosk",
+        "K1",
+        "--password-stdin",
+        stdin="sandi-kios-lobi\n",
+    )
     assert clerk.returncode == 2 and "only a kiosk user" in clerk.stderr

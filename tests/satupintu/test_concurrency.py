@@ -36,7 +36,8 @@ QUOTA_ATTEMPTS_EACH = 20
 def race_config(config: Config) -> Config:
     """Eight counters taking every service; a daily quota only on QUOTA_SERVICE."""
     services = tuple(
-        replace(s, daily_quota=QUOTA if s.id == QUOTA_SERVICE else 0) for s in config.services)
+        replace(s, daily_quota=QUOTA if s.id == QUOTA_SERVICE else 0) for s in config.services
+    )
     counters = tuple(CounterConfig(str(i), f"Loket {i}", ()) for i in range(1, PROCESSES + 1))
     return replace(config, services=services, counters=counters)
 
@@ -51,8 +52,7 @@ def open_store(backend: str, where: str) -> Store:
     return RedisStore(where)
 
 
-def clerk(config: Config, backend: str, where: str, counter_id: str, go: Any,
-          results: Any) -> None:
+def clerk(config: Config, backend: str, where: str, counter_id: str, go: Any, results: Any) -> None:
     """One counter: call next and complete until nobody waits; report what it claimed."""
     try:
         engine = Engine(config, open_store(backend, where))
@@ -80,8 +80,9 @@ def issuer(config: Config, backend: str, where: str, name: str, go: Any, results
         results.put((name, [], repr(exc)))
 
 
-def quota_issuer(config: Config, backend: str, where: str, name: str, go: Any,
-                 results: Any) -> None:
+def quota_issuer(
+    config: Config, backend: str, where: str, name: str, go: Any, results: Any
+) -> None:
     """One kiosk pressing on a service with a small daily quota; refusals are expected."""
     try:
         engine = Engine(config, open_store(backend, where))
@@ -101,8 +102,9 @@ def race(target: Any, config: Config, backend: str, where: str, names: list[str]
     """Start one process per name, release them together, gather what each reports."""
     go = SPAWN.Event()
     results = SPAWN.Queue()
-    procs = [SPAWN.Process(target=target, args=(config, backend, where, n, go, results))
-             for n in names]
+    procs = [
+        SPAWN.Process(target=target, args=(config, backend, where, n, go, results)) for n in names
+    ]
     for p in procs:
         p.start()
     go.set()
@@ -156,8 +158,10 @@ def test_racing_counters_claim_every_ticket_exactly_once(shared) -> None:
     assert all(t.status is TicketStatus.DONE for t in tickets.values())
     for cid, ids in claimed.items():
         assert all(tickets[tid].counter == cid for tid in ids)
-    assert engine.store.waiting_counts(engine.branch, engine.today()) in ({}, {
-        s: 0 for s in RACE_SERVICES})
+    assert engine.store.waiting_counts(engine.branch, engine.today()) in (
+        {},
+        {s: 0 for s in RACE_SERVICES},
+    )
     assert all(c.current == "" for c in engine.counters())
 
 

@@ -64,22 +64,34 @@ def test_real_config(tmp_path: Path) -> None:
         ('id = "kk"\nprefix = "B"', 'id = "kk"\nprefix = "A"', "services[1].prefix"),
         ('id = "kk"\nprefix = "B"', 'id = "ktp"\nprefix = "B"', "services[1].id"),
         # an unknown service in a counter
-        ('name = "Loket 2"', 'name = "Loket 2"\nservices = ["ktp", "paspor"]',
-         "counters[1].services[1].id"),
+        (
+            'name = "Loket 2"',
+            'name = "Loket 2"\nservices = ["ktp", "paspor"]',
+            "counters[1].services[1].id",
+        ),
         # a bad time zone
         ('timezone = "Asia/Jakarta"', 'timezone = "Asia/Jakarte"', "office.timezone"),
         # a wrong type
         ("daily_quota = 150", 'daily_quota = "150"', "services[1].daily_quota"),
-        ("max_consecutive_priority = 3", "max_consecutive_priority = true",
-         "routing.max_consecutive_priority"),
+        (
+            "max_consecutive_priority = 3",
+            "max_consecutive_priority = true",
+            "routing.max_consecutive_priority",
+        ),
         ('name = "Loket 1"', "name = 1", "counters[0].name"),
-        ('requirements = ["Tidak ada persyaratan"]', 'requirements = "Tidak ada"',
-         "services[6].standard.requirements"),
+        (
+            'requirements = ["Tidak ada persyaratan"]',
+            'requirements = "Tidak ada"',
+            "services[6].standard.requirements",
+        ),
         # a wrong value
         ('policy = "fifo"', 'policy = "random"', "routing.policy"),
         ('prefix = "G"', 'prefix = "GG"', "services[6].prefix"),
-        ('name = "Loket 3"', 'name = "Loket 3"\nservices = [{ id = "kk", weight = 0 }]',
-         "counters[2].services[0].weight"),
+        (
+            'name = "Loket 3"',
+            'name = "Loket 3"\nservices = [{ id = "kk", weight = 0 }]',
+            "counters[2].services[0].weight",
+        ),
         ('id = "6"', 'id = "5"', "counters[5].id"),
         ('backend = "sqlite"', 'backend = "mongodb"', "store.backend"),
         ("kiosk_login_days = 90", "kiosk_login_days = 0", "auth.kiosk_login_days"),
@@ -87,8 +99,7 @@ def test_real_config(tmp_path: Path) -> None:
         ("kiosk_login_days = 90", 'kiosk_login_days = "90"', "auth.kiosk_login_days"),
     ],
 )
-def test_mistakes_name_the_file_and_the_key(tmp_path: Path, old: str, new: str,
-                                            key: str) -> None:
+def test_mistakes_name_the_file_and_the_key(tmp_path: Path, old: str, new: str, key: str) -> None:
     path = variant(tmp_path, old, new)
     with pytest.raises(ConfigError) as err:
         load_config(path)
@@ -98,8 +109,12 @@ def test_mistakes_name_the_file_and_the_key(tmp_path: Path, old: str, new: str,
 
 def test_kiosk_login_days_is_read(tmp_path: Path) -> None:
     assert load_config(REAL).auth.kiosk_login_days == 90
-    assert load_config(variant(tmp_path, "kiosk_login_days = 90", "kiosk_login_days = 7")
-                       ).auth.kiosk_login_days == 7
+    assert (
+        load_config(
+            variant(tmp_path, "kiosk_login_days = 90", "kiosk_login_days = 7")
+        ).auth.kiosk_login_days
+        == 7
+    )
 
 
 def test_missing_sections_and_files(tmp_path: Path) -> None:
@@ -135,8 +150,9 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
         ("SATUPINTU_OFFICE_TIMEZONE", "Mars/Olympus", "office.timezone"),
     ],
 )
-def test_bad_environment_overrides(monkeypatch: pytest.MonkeyPatch, name: str, value: str,
-                                   key: str) -> None:
+def test_bad_environment_overrides(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, key: str
+) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError) as err:
         load_config(REAL)

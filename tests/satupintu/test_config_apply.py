@@ -15,7 +15,8 @@ from tests.apihelpers import actor
 def without(config: Config, service_id: str) -> Config:
     """config.toml with one service removed."""
     return dataclasses.replace(
-        config, services=tuple(s for s in config.services if s.id != service_id))
+        config, services=tuple(s for s in config.services if s.id != service_id)
+    )
 
 
 def test_a_service_added_to_config_reaches_the_counters_that_take_all(config, store, clock):
@@ -23,15 +24,19 @@ def test_a_service_added_to_config_reaches_the_counters_that_take_all(config, st
     assert "info" not in first.counter("1").service_ids
     first.set_services("1", [(s, 1) for s in first.counter("1").service_ids if s != "kk"])
     # Counter 6 gets an explicit list in the new config.toml: it keeps what it holds.
-    counters = tuple(dataclasses.replace(c, services=(("ktp", 1),)) if c.id == "6" else c
-                     for c in config.counters)
+    counters = tuple(
+        dataclasses.replace(c, services=(("ktp", 1),)) if c.id == "6" else c
+        for c in config.counters
+    )
     restarted = Engine(dataclasses.replace(config, counters=counters), store, clock=clock)
     assert "info" in restarted.counter("1").service_ids  # the new service reached it
     assert "kk" not in restarted.counter("1").service_ids  # the manager's choice is kept
     assert "info" in restarted.counter("2").service_ids
     assert "info" not in restarted.counter("6").service_ids
-    assert any("Loket 1 takes all services, so it now also takes info" in line
-               for line in restarted.config_applied)
+    assert any(
+        "Loket 1 takes all services, so it now also takes info" in line
+        for line in restarted.config_applied
+    )
     # Applied once: the next start changes nothing (nor does the manager's choice return).
     again = Engine(dataclasses.replace(config, counters=counters), store, clock=clock)
     assert again.config_applied == []
@@ -42,8 +47,7 @@ def test_a_service_added_to_config_reaches_the_counters_that_take_all(config, st
     assert again.call_next("2").ticket.id == ticket.id
 
 
-def test_removing_a_service_ends_its_open_tickets_and_takes_it_off_counters(
-        config, store, clock):
+def test_removing_a_service_ends_its_open_tickets_and_takes_it_off_counters(config, store, clock):
     before = Engine(config, store, clock=clock)
     before.open_counter("1", "budi")
     at_counter = before.issue("info").ticket
@@ -60,8 +64,9 @@ def test_removing_a_service_ends_its_open_tickets_and_takes_it_off_counters(
     assert after.call_next("1").ticket.id == other.id
 
 
-def test_a_ticket_of_a_removed_service_has_an_indonesian_page(make_app, config, api_backend,
-                                                               tmp_path):
+def test_a_ticket_of_a_removed_service_has_an_indonesian_page(
+    make_app, config, api_backend, tmp_path
+):
     first = make_app()
     kiosk = actor(first, "kiosk1", "kiosk")
     ticket = kiosk.take_ticket("info")
@@ -84,8 +89,9 @@ def test_a_ticket_of_a_removed_service_has_an_indonesian_page(make_app, config, 
 
 
 def test_the_counter_config_keeps_an_explicit_list_alone(config, store, clock):
-    counters = tuple(CounterConfig(c.id, c.name, (("ktp", 2),)) if c.id == "3" else c
-                     for c in config.counters)
+    counters = tuple(
+        CounterConfig(c.id, c.name, (("ktp", 2),)) if c.id == "3" else c for c in config.counters
+    )
     engine = Engine(dataclasses.replace(config, counters=counters), store, clock=clock)
     assert engine.counter("3").services == (("ktp", 2),)
     assert engine.config_applied == []

@@ -40,8 +40,9 @@ class Ledger:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def max_number(self, prefix: str) -> int:
-        numbers = [int(t["number"][1:]) for t in self.issued.values()
-                   if t["number"].startswith(prefix)]
+        numbers = [
+            int(t["number"][1:]) for t in self.issued.values() if t["number"].startswith(prefix)
+        ]
         return max(numbers, default=0)
 
 
@@ -55,8 +56,9 @@ def _guard(stop: threading.Event, step: Callable[[], bool]) -> None:
             time.sleep(0.05)  # the server is down or refusing: an unknown outcome, not a lie
 
 
-def run_load(server: ServerProcess, ledger: Ledger, stop: threading.Event,
-             apis: list[Api]) -> list[threading.Thread]:
+def run_load(
+    server: ServerProcess, ledger: Ledger, stop: threading.Event, apis: list[Api]
+) -> list[threading.Thread]:
     """Start kiosk and clerk threads that record every acknowledged issue, call and completion."""
     threads = []
     for k, kiosk in enumerate(KIOSKS):
@@ -74,6 +76,7 @@ def run_load(server: ServerProcess, ledger: Ledger, stop: threading.Event,
                 with ledger.lock:
                     ledger.issued[r.json()["id"]] = r.json()
             return True
+
         threads.append(threading.Thread(target=_guard, args=(stop, issue), daemon=True))
 
     for clerk, counter in CLERKS.items():
@@ -100,6 +103,7 @@ def run_load(server: ServerProcess, ledger: Ledger, stop: threading.Event,
                 with ledger.lock:
                     ledger.completed.add(ticket["id"])
             return True
+
         threads.append(threading.Thread(target=_guard, args=(stop, call), daemon=True))
 
     for t in threads:
@@ -114,8 +118,9 @@ def until(ledger: Ledger, issued: int, called: int, timeout: float = 60) -> None
         time.sleep(0.01)
 
 
-def crash_during_load(server: ServerProcess, ledger: Ledger, crash: Callable[[], None],
-                      issued: int, called: int) -> None:
+def crash_during_load(
+    server: ServerProcess, ledger: Ledger, crash: Callable[[], None], issued: int, called: int
+) -> None:
     """Drive load, run `crash` once enough was acknowledged, then stop the clients."""
     stop, apis = threading.Event(), []
     threads = run_load(server, ledger, stop, apis)
@@ -203,8 +208,7 @@ def test_redis_server_and_redis_killed_mid_load_keep_every_acknowledged_ticket(t
         check_numbers_continue(server, ledger)
 
         # 2. redis-server dies mid-load and restarts from its AOF; the server lives on
-        crash_during_load(server, ledger, lambda: redis_server.stop(kill=True),
-                          issued=30, called=8)
+        crash_during_load(server, ledger, lambda: redis_server.stop(kill=True), issued=30, called=8)
         redis_server.start()
         deadline = time.monotonic() + 30
         while requests.get(server.url + "/api/v1/services", timeout=10).status_code != 200:
@@ -217,6 +221,7 @@ def test_redis_server_and_redis_killed_mid_load_keep_every_acknowledged_ticket(t
         def power_cut() -> None:
             redis_server.stop(kill=True)
             server.kill()
+
         crash_during_load(server, ledger, power_cut, issued=20, called=5)
         redis_server.start()
         server.start()

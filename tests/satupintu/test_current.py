@@ -31,18 +31,19 @@ def test_a_part_not_set_is_a_clear_error():
             current.engine()
 
 
-
 def test_no_part_is_looked_up_by_a_string_key():
     import re
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
     ours = re.compile(r"""extensions(\[|\.get\()\s*["']satupintu""")
-    found = [f"{path.relative_to(root)}:{n}"
-             for folder in ("satupintu", "printer", "kiosk", "display", "counter", "manager",
-                            "tests")
-             for path in sorted((root / folder).rglob("*.py")) if path.name != "current.py"
-             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-             if ours.search(line)]
+    found = [
+        f"{path.relative_to(root)}:{n}"
+        for folder in ("satupintu", "printer", "kiosk", "display", "counter", "manager", "tests")
+        for path in sorted((root / folder).rglob("*.py"))
+        if path.name != "current.py"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if ours.search(line)
+    ]
     assert found == [], "use satupintu/current.py's Part accessors"
     assert ours.search("app.extensions" + '["satupintu.engine"]')  # control: it would match

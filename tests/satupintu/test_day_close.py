@@ -53,16 +53,23 @@ def test_tickets_open_at_midnight_expire_and_free_their_counter(engine, clock):
         assert ended.finished_at == clock.now  # ended at the day's end, not later
     assert status(engine, done.id) is TicketStatus.DONE  # served tickets stay served
     assert engine.counter("1").current == ""  # the counter is free for today's line
-    expired = {e.ticket for e in heard if e.name == ev.TICKET_UPDATED
-               and e.data["ticket"]["status"] == "expired"}
+    expired = {
+        e.ticket
+        for e in heard
+        if e.name == ev.TICKET_UPDATED and e.data["ticket"]["status"] == "expired"
+    }
     assert expired == {parked.id, at_counter.id, waiting.id, elder.id}  # phones are told
     assert any(e.name == ev.COUNTER_UPDATED and e.counter == "1" for e in heard)
     seqs = [e.seq for e in heard]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
 
     # Nothing of yesterday can be called, unparked, cancelled or served any more.
-    for action in (lambda: engine.call("1", parked.id), lambda: engine.unpark(parked.id),
-                   lambda: engine.cancel(waiting.id), lambda: engine.call("1", elder.id)):
+    for action in (
+        lambda: engine.call("1", parked.id),
+        lambda: engine.unpark(parked.id),
+        lambda: engine.cancel(waiting.id),
+        lambda: engine.call("1", elder.id),
+    ):
         with pytest.raises(TicketExpired, match="expired ticket"):
             action()
     assert engine.call_next("1").ticket.id == today.id  # positive control: today's line works
@@ -103,8 +110,13 @@ def test_the_day_report_counts_expired_tickets(engine, clock):
     day = engine.today()
     clock.advance(TO_MIDNIGHT)
     engine.snapshot()
-    report = day_report(engine.store.day_tickets(engine.branch, day), list(engine.services()),
-                        clock.now, engine.tz, day)
+    report = day_report(
+        engine.store.day_tickets(engine.branch, day),
+        list(engine.services()),
+        clock.now,
+        engine.tz,
+        day,
+    )
     ktp = next(f for f in report["services"] if f["id"] == "ktp")
     assert (ktp["served"], ktp["expired"], ktp["waiting"]) == (1, 1, 0)
     assert report["totals"]["expired"] == 1
@@ -134,8 +146,10 @@ def test_over_http_yesterdays_ticket_is_expired_refused_and_off_the_display(make
     english = anon.client.get(f"/t/{waiting['id']}?lang=en").get_data(as_text=True)
     assert "service day ended before you were served" in english
     # Clerks are told why, clearly.
-    for path, body in ((f"/tickets/{parked['id']}/unpark", None),
-                       ("/counters/1/call", {"ticket": parked["id"]})):
+    for path, body in (
+        (f"/tickets/{parked['id']}/unpark", None),
+        ("/counters/1/call", {"ticket": parked["id"]}),
+    ):
         refused = clerk.post(path, 409, json=body).get_json()
         assert refused["error"] == "ticket_expired"
         assert "expired ticket" in refused["message"]

@@ -411,7 +411,7 @@ def test_weighted_two_to_one(engine: Engine) -> None:
     order = drain(weighted, "1")
     prefixes = [n[0] for n in order]
     for block in range(4):
-        assert Tally(prefixes[3 * block: 3 * block + 3]) == {"A": 2, "B": 1}
+        assert Tally(prefixes[3 * block : 3 * block + 3]) == {"A": 2, "B": 1}
     assert sorted(order) == [f"A{i:03d}" for i in range(1, 9)] + [f"B{i:03d}" for i in range(1, 5)]
 
 
@@ -456,7 +456,7 @@ def test_events_are_named_and_numbered_without_gaps(engine: Engine, store: Store
     engine.listeners.append(seen.extend)
 
     def names(outcome) -> list[str]:
-        assert outcome.events == seen[-len(outcome.events):]  # listeners get the same list
+        assert outcome.events == seen[-len(outcome.events) :]  # listeners get the same list
         return [e.name for e in outcome.events]
 
     assert names(engine.issue("ktp")) == [ev.TICKET_ISSUED, ev.QUEUE_UPDATED]
@@ -471,10 +471,8 @@ def test_events_are_named_and_numbered_without_gaps(engine: Engine, store: Store
     assert names(engine.recall("3")) == [ev.TICKET_CALLED]
     assert seen[-1].data["announcement"]["id"] == text
     assert names(engine.start("3")) == [ev.TICKET_UPDATED, ev.QUEUE_UPDATED]
-    assert names(engine.complete("3")) == [
-        ev.TICKET_UPDATED, ev.COUNTER_UPDATED, ev.QUEUE_UPDATED]
-    assert names(engine.set_services("3", [("kk", 1)])) == [
-        ev.COUNTER_UPDATED, ev.QUEUE_UPDATED]
+    assert names(engine.complete("3")) == [ev.TICKET_UPDATED, ev.COUNTER_UPDATED, ev.QUEUE_UPDATED]
+    assert names(engine.set_services("3", [("kk", 1)])) == [ev.COUNTER_UPDATED, ev.QUEUE_UPDATED]
     assert engine.call_next("3").events == []  # nobody waits for kk: nothing happened
     assert names(engine.cancel("A001")) == [ev.TICKET_UPDATED, ev.QUEUE_UPDATED]
     seqs = [e.seq for e in seen]
@@ -537,9 +535,18 @@ def test_outcomes_carry_the_counter_and_its_ticket_as_stored(engine: Engine) -> 
             assert outcome.ticket == engine.store.ticket(engine.branch, outcome.ticket.id)
 
     check(engine.open_counter("1", "budi"))
-    for step in (engine.call_next, engine.recall, engine.pause_counter, engine.open_counter,
-                 engine.start, engine.park, engine.call_next, engine.no_show,
-                 engine.call_next, engine.complete):
+    for step in (
+        engine.call_next,
+        engine.recall,
+        engine.pause_counter,
+        engine.open_counter,
+        engine.start,
+        engine.park,
+        engine.call_next,
+        engine.no_show,
+        engine.call_next,
+        engine.complete,
+    ):
         outcome = step("1")
         check(outcome)
     assert outcome.current is None and outcome.counter is not None  # complete freed it

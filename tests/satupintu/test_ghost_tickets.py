@@ -167,8 +167,13 @@ def test_a_server_killed_mid_request_leaves_one_ticket_per_key(tmp_path):
             with lock:
                 unanswered[key] = (kiosk, service)
             try:
-                r = api.request("POST", "/tickets", json={"service": service},
-                                headers={"Idempotency-Key": key}, timeout=10)
+                r = api.request(
+                    "POST",
+                    "/tickets",
+                    json={"service": service},
+                    headers={"Idempotency-Key": key},
+                    timeout=10,
+                )
             except requests.RequestException:
                 return  # the server died under this request: its outcome is unknown
             if r.status_code == 201:
@@ -177,8 +182,9 @@ def test_a_server_killed_mid_request_leaves_one_ticket_per_key(tmp_path):
                     del unanswered[key]
 
     apis = {name: Api(server, name) for name in ("kiosk1", "kiosk2", "kiosk3")}
-    threads = [threading.Thread(target=press, args=(api, name), daemon=True)
-               for name, api in apis.items()]
+    threads = [
+        threading.Thread(target=press, args=(api, name), daemon=True) for name, api in apis.items()
+    ]
     try:
         for t in threads:
             t.start()
@@ -196,8 +202,9 @@ def test_a_server_killed_mid_request_leaves_one_ticket_per_key(tmp_path):
         apis = {name: Api(server, name) for name in apis}
         replayed = 0
         for key, (kiosk, service) in list(unanswered.items()):
-            r = apis[kiosk].request("POST", "/tickets", json={"service": service},
-                                    headers={"Idempotency-Key": key})
+            r = apis[kiosk].request(
+                "POST", "/tickets", json={"service": service}, headers={"Idempotency-Key": key}
+            )
             assert r.status_code == 201, r.text
             replayed += r.headers.get("Idempotent-Replayed") == "true"
             answers[key] = r.json()
@@ -207,11 +214,12 @@ def test_a_server_killed_mid_request_leaves_one_ticket_per_key(tmp_path):
         # Exactly one ticket per key: every ticket of the day is some key's answer.
         assert report["totals"]["issued"] == len(answers)
         assert len({t["id"] for t in answers.values()}) == len(answers)
-        print(f"{len(answers)} keys, {len(unanswered)} unanswered at the kill, "
-              f"{replayed} of them had been written before it")
+        print(
+            f"{len(answers)} keys, {len(unanswered)} unanswered at the kill, "
+            f"{replayed} of them had been written before it"
+        )
     finally:
         stop.set()
         for api in apis.values():
             api.close()
         server.kill()
-

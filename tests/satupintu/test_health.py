@@ -58,8 +58,11 @@ def test_healthz_and_readyz_say_up_and_ready(client):
     body = r.get_json()
     assert body["status"] == "ready"
     assert body["checks"]["store"]["ok"] is True
-    assert body["checks"]["schema"] == {"ok": True, "version": migrations.CURRENT,
-                                        "expected": migrations.CURRENT}
+    assert body["checks"]["schema"] == {
+        "ok": True,
+        "version": migrations.CURRENT,
+        "expected": migrations.CURRENT,
+    }
     assert body["checks"]["printers"] == {"known": 0, "ready": 0, "not_ready": []}
 
 
@@ -82,10 +85,10 @@ def test_readyz_follows_redis_going_away_and_coming_back(tmp_path, config):
     (tmp_path / "redis").mkdir()
     server = RedisServer(tmp_path / "redis").start()
     try:
-        cfg = dataclasses.replace(config, store=dataclasses.replace(
-            config.store, backend="redis", url=server.url))
-        app = create_app(cfg, tmp_path / "var",
-                         overrides={"SATUPINTU_MESSAGE_QUEUE": None})
+        cfg = dataclasses.replace(
+            config, store=dataclasses.replace(config.store, backend="redis", url=server.url)
+        )
+        app = create_app(cfg, tmp_path / "var", overrides={"SATUPINTU_MESSAGE_QUEUE": None})
         client = app.test_client()
         assert client.get("/readyz").status_code == 200
         assert value(scrape(client), "satupintu_store_up") == 1
@@ -96,8 +99,16 @@ def test_readyz_follows_redis_going_away_and_coming_back(tmp_path, config):
         assert client.get("/healthz").status_code == 200
         down = scrape(client)  # still a scrape: the process's own figures, store_up 0
         assert value(down, "satupintu_store_up") == 0
-        assert value(down, "satupintu_http_request_duration_seconds_count", method="GET",
-                     route="/readyz", status="503") >= 1
+        assert (
+            value(
+                down,
+                "satupintu_http_request_duration_seconds_count",
+                method="GET",
+                route="/readyz",
+                status="503",
+            )
+            >= 1
+        )
         server.start()  # same port, same data directory: the store comes back
         assert client.get("/readyz").status_code == 200
         current.store.get(app).close()
@@ -106,7 +117,8 @@ def test_readyz_follows_redis_going_away_and_coming_back(tmp_path, config):
 
 
 def test_metrics_count_tickets_per_service_and_time_requests_per_route(
-        app, client, kiosk, clerk, socket_client):
+    app, client, kiosk, clerk, socket_client
+):
     before = scrape(client)
     issued = [kiosk.take_ticket("ktp"), kiosk.take_ticket("ktp"), kiosk.take_ticket("kk")]
     clerk.open("1")
@@ -132,10 +144,24 @@ def test_metrics_count_tickets_per_service_and_time_requests_per_route(
     assert value(after, "satupintu_sockets_connected", room="display") == 2
     assert value(after, "satupintu_sockets_connected", room="ticket") == 1
     # latency per route template: the ticket page's URL carries an id, its label does not
-    assert delta("satupintu_http_request_duration_seconds_count", method="POST",
-                 route="/api/v1/tickets", status="201") == 3
-    assert delta("satupintu_http_request_duration_seconds_count", method="GET",
-                 route="/api/v1/tickets/<ticket_id>", status="200") >= 1
+    assert (
+        delta(
+            "satupintu_http_request_duration_seconds_count",
+            method="POST",
+            route="/api/v1/tickets",
+            status="201",
+        )
+        == 3
+    )
+    assert (
+        delta(
+            "satupintu_http_request_duration_seconds_count",
+            method="GET",
+            route="/api/v1/tickets/<ticket_id>",
+            status="200",
+        )
+        >= 1
+    )
     text = client.get("/metrics").data.decode()
     for t in issued:
         assert t["id"] not in text
@@ -147,12 +173,17 @@ def test_metrics_are_refused_from_outside_and_through_the_proxy(make_app):
     assert client.get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code == 200
     r = client.get("/metrics", environ_base={"REMOTE_ADDR": "192.0.2.7"})
     assert r.status_code == 403 and r.get_json()["error"] == "forbidden"
-    r = client.get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"},
-                   headers={"X-Forwarded-For": "192.0.2.7"})
+    r = client.get(
+        "/metrics",
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+        headers={"X-Forwarded-For": "192.0.2.7"},
+    )
     assert r.status_code == 403
     lan = make_app(metrics=MetricsConfig(allow="10.0.0.0/8"))
-    assert lan.test_client().get("/metrics", environ_base={
-        "REMOTE_ADDR": "10.1.2.3"}).status_code == 200
+    assert (
+        lan.test_client().get("/metrics", environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code
+        == 200
+    )
 
 
 def test_metrics_token_and_turning_metrics_off(make_app):
@@ -160,10 +191,18 @@ def test_metrics_token_and_turning_metrics_off(make_app):
     client = app.test_client()
     outside = {"REMOTE_ADDR": "192.0.2.7"}
     assert client.get("/metrics", environ_base=outside).status_code == 403
-    assert client.get("/metrics", environ_base=outside,
-                      headers={"Authorization": "Bearer wrong"}).status_code == 403
-    assert client.get("/metrics", environ_base=outside,
-                      headers={"Authorization": "Bearer s3cret-scraper"}).status_code == 200
+    assert (
+        client.get(
+            "/metrics", environ_base=outside, headers={"Authorization": "Bearer wrong"}
+        ).status_code
+        == 403
+    )
+    assert (
+        client.get(
+            "/metrics", environ_base=outside, headers={"Authorization": "Bearer s3cret-scraper"}
+        ).status_code
+        == 200
+    )
     off = make_app(metrics=MetricsConfig(enabled=False))
     assert off.test_client().get("/metrics").status_code == 404
 
@@ -198,8 +237,15 @@ def test_the_access_log_can_be_turned_off(make_app, caplog):
 
 
 def test_json_log_lines_carry_the_fields():
-    record = logging.LogRecord("satupintu.access", logging.INFO, __file__, 1,
-                               "%s %s %d %.1f ms", ("GET", "/healthz", 200, 1.25), None)
+    record = logging.LogRecord(
+        "satupintu.access",
+        logging.INFO,
+        __file__,
+        1,
+        "%s %s %d %.1f ms",
+        ("GET", "/healthz", 200, 1.25),
+        None,
+    )
     for name, v in {"method": "GET", "route": "/healthz", "status": 200, "ms": 1.2}.items():
         setattr(record, name, v)
     line = json.loads(logs.JsonFormatter().format(record))
@@ -215,8 +261,10 @@ def test_two_serve_processes_on_redis_report_one_sum(tmp_path, redis_server):
 
     redis_lib.Redis.from_url(redis_server.url).flushdb()
     shared = tmp_path / "var"  # one data folder (and metrics folder) on this machine
-    servers = [ServerProcess(tmp_path / f"s{i}", redis_url=redis_server.url, data_dir=shared)
-               for i in range(2)]
+    servers = [
+        ServerProcess(tmp_path / f"s{i}", redis_url=redis_server.url, data_dir=shared)
+        for i in range(2)
+    ]
     servers[0].add_user("kiosk1", "kiosk")
     shutil.rmtree(default_dir(str(shared)), ignore_errors=True)  # a reused --basetemp
     try:
@@ -270,22 +318,26 @@ def test_serve_writes_json_access_and_change_lines_at_the_configured_level(tmp_p
     assert ("GET", "/api/v1/tickets/<ticket_id>", 200) in routes
     assert all(isinstance(x["ms"], float | int) for x in access)
     changes = [x for x in lines if x.get("logger") == "satupintu.events"]
-    assert any(x["event"] == "ticket_issued" and x["number"] == ticket["number"]
-               for x in changes)
+    assert any(x["event"] == "ticket_issued" and x["number"] == ticket["number"] for x in changes)
     assert not [x for x in lines if x["level"] == "debug"]  # level info from the config
     assert ticket["id"] not in server.log()
 
 
-def test_serve_start_drops_the_metrics_files_of_processes_that_are_gone(tmp_path, config,
-                                                                        monkeypatch):
+def test_serve_start_drops_the_metrics_files_of_processes_that_are_gone(
+    tmp_path, config, monkeypatch
+):
     import subprocess
     import sys
 
     from satupintu.metrics_dir import use_metrics_dir
 
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "restored-by-monkeypatch")
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     folder = tmp_path / "metrics"
     folder.mkdir()
     for kind in ("counter", "histogram", "gauge_livesum"):
@@ -294,5 +346,6 @@ def test_serve_start_drops_the_metrics_files_of_processes_that_are_gone(tmp_path
     config = dataclasses.replace(config, metrics=MetricsConfig(dir=str(folder)))
     assert use_metrics_dir(config, str(tmp_path)) == folder
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        f"{kind}_{os.getpid()}.db" for kind in ("counter", "histogram", "gauge_livesum"))
+        f"{kind}_{os.getpid()}.db" for kind in ("counter", "histogram", "gauge_livesum")
+    )
     assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(folder)

@@ -27,8 +27,7 @@ def ahead_from_moves(place, ahead, frames):
     return ahead
 
 
-def test_a_phone_follows_its_position_from_its_line_room_alone(app, socket_client, kiosk,
-                                                               clerk):
+def test_a_phone_follows_its_position_from_its_line_room_alone(app, socket_client, kiosk, clerk):
     clerk.open("1")
     first, second = kiosk.take_ticket("ktp"), kiosk.take_ticket("ktp")
     mine = kiosk.take_ticket("ktp")
@@ -96,8 +95,9 @@ def test_one_redis_publish_per_operation(make_app, redis_server):
     assert calls == 1
 
 
-def test_the_display_hears_a_called_ticket_end_but_not_its_other_updates(app, socket_client,
-                                                                          kiosk, clerk):
+def test_the_display_hears_a_called_ticket_end_but_not_its_other_updates(
+    app, socket_client, kiosk, clerk
+):
     clerk.open("1")
     clerk.open("2")
     first, second = kiosk.take_ticket("ktp"), kiosk.take_ticket("ktp")
@@ -109,7 +109,8 @@ def test_the_display_hears_a_called_ticket_end_but_not_its_other_updates(app, so
     frames: list = []
     events = received(display, "ticket_updated", wait=WAIT, frames=frames)
     assert [(e["ticket"]["id"], e["ticket"]["status"]) for e in events] == [
-        (second["id"], "cancelled")]
+        (second["id"], "cancelled")
+    ]
     # control: the start of the first ticket reached the room's frames, without its update
     shown = [(e["event"], e.get("ticket", {}).get("id")) for f in frames for e in f["events"]]
     assert ("ticket_updated", first["id"]) not in shown

@@ -14,30 +14,55 @@ from satupintu.model import Counter, CounterState, TicketStatus, counter_actions
 from satupintu.store.sqlite import SQLiteStore
 from tests.conftest import Clock
 
-ALL = ["open", "pause", "close", "call-next", "call", "recall", "start", "complete", "no-show",
-       "park", "transfer", "reprint"]
+ALL = [
+    "open",
+    "pause",
+    "close",
+    "call-next",
+    "call",
+    "recall",
+    "start",
+    "complete",
+    "no-show",
+    "park",
+    "transfer",
+    "reprint",
+]
 
 
 def counter(state: CounterState, current: str = "") -> Counter:
     return Counter("1", "main", "Loket 1", state, (("ktp", 1),), current=current)
 
 
-@pytest.mark.parametrize("state, status, expected", [
-    (CounterState.CLOSED, None, ["open"]),
-    (CounterState.PAUSED, None, ["open", "close"]),
-    (CounterState.OPEN, None, ["pause", "close", "call-next", "call"]),
-    (CounterState.OPEN, TicketStatus.CALLED,
-     ["pause", "recall", "start", "complete", "no-show", "park", "transfer", "reprint"]),
-    (CounterState.OPEN, TicketStatus.SERVING,
-     ["pause", "complete", "park", "transfer", "reprint"]),
-    (CounterState.PAUSED, TicketStatus.SERVING,
-     ["open", "complete", "park", "transfer", "reprint"]),
-])
+@pytest.mark.parametrize(
+    "state, status, expected",
+    [
+        (CounterState.CLOSED, None, ["open"]),
+        (CounterState.PAUSED, None, ["open", "close"]),
+        (CounterState.OPEN, None, ["pause", "close", "call-next", "call"]),
+        (
+            CounterState.OPEN,
+            TicketStatus.CALLED,
+            ["pause", "recall", "start", "complete", "no-show", "park", "transfer", "reprint"],
+        ),
+        (
+            CounterState.OPEN,
+            TicketStatus.SERVING,
+            ["pause", "complete", "park", "transfer", "reprint"],
+        ),
+        (
+            CounterState.PAUSED,
+            TicketStatus.SERVING,
+            ["open", "complete", "park", "transfer", "reprint"],
+        ),
+    ],
+)
 def test_counter_actions(state, status, expected):
     assert counter_actions(counter(state, "t1" if status else ""), status) == expected
 
 
 # -- the engine does what the list offers, and refuses the calls and ticket actions it does not
+
 
 def scenario(engine: Engine, name: str) -> None:
     """Counter 1 in a state, with a ticket waiting for it (ktp) either way."""
@@ -77,8 +102,9 @@ def act(engine: Engine, action: str) -> None:
 LENIENT = {"open", "pause", "close"}
 
 
-@pytest.mark.parametrize("name", ["closed", "paused", "open", "called", "serving",
-                                  "paused_serving"])
+@pytest.mark.parametrize(
+    "name", ["closed", "paused", "open", "called", "serving", "paused_serving"]
+)
 def test_the_engine_does_what_the_counter_offers(config: Config, tmp_path: Path, name: str):
     def fresh(i: int) -> Engine:
         engine = Engine(config, SQLiteStore(tmp_path / f"{i}.db"), clock=Clock())

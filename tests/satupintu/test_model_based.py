@@ -46,7 +46,8 @@ counters = st.sampled_from(COUNTER_IDS)
 services = st.sampled_from([*SERVICES, *SERVICES, "paspor"])
 assignments = st.one_of(
     st.lists(st.sampled_from(SERVICES), min_size=1, max_size=3, unique=True).map(
-        lambda ids: [(s, 1) for s in ids]),
+        lambda ids: [(s, 1) for s in ids]
+    ),
     st.lists(st.tuples(services, st.sampled_from([1, 2, 0, 101])), max_size=3),  # often wrong
 )
 picks = st.integers(min_value=0, max_value=1_000)
@@ -56,14 +57,14 @@ arrivals = st.lists(st.tuples(services, st.booleans()), min_size=1, max_size=3)
 def office_config() -> Config:
     """Three services, three counters with different assignments, a short priority cap."""
     base = load_config(ROOT / "config.toml")
-    chosen = tuple(
-        replace(s, daily_quota=QUOTAS[s.id]) for s in base.services if s.id in SERVICES)
+    chosen = tuple(replace(s, daily_quota=QUOTAS[s.id]) for s in base.services if s.id in SERVICES)
     counter_cfgs = tuple(
         CounterConfig(cid, f"Loket {cid}", tuple((s, 1) for s in taken))
         for cid, taken in ASSIGNMENTS.items()
     )
-    return replace(base, services=chosen, counters=counter_cfgs,
-                   routing=RoutingConfig("fifo", MAX_STREAK))
+    return replace(
+        base, services=chosen, counters=counter_cfgs, routing=RoutingConfig("fifo", MAX_STREAK)
+    )
 
 
 def fresh_model(config: Config) -> QueueModel:
@@ -123,12 +124,20 @@ class QueueMachine(RuleBasedStateMachine):
         """Mostly a counter that can act (busy: has a ticket; else open and free);
         sometimes any counter, the unknown one included."""
         model = self.model
-        fitting = [cid for cid, c in sorted(model.counters.items())
-                   if (bool(c.current) if busy else c.state == "open" and not c.current)]
+        fitting = [
+            cid
+            for cid, c in sorted(model.counters.items())
+            if (bool(c.current) if busy else c.state == "open" and not c.current)
+        ]
         if not busy:  # prefer a free counter that someone is waiting for
-            fitting = [cid for cid in fitting if any(
-                t.status == "waiting" and t.service in model.counters[cid].services
-                for t in model.tickets.values())] or fitting
+            fitting = [
+                cid
+                for cid in fitting
+                if any(
+                    t.status == "waiting" and t.service in model.counters[cid].services
+                    for t in model.tickets.values()
+                )
+            ] or fitting
         if fitting and pick % 5:
             return fitting[pick % len(fitting)]
         return COUNTER_IDS[pick % len(COUNTER_IDS)]
@@ -138,8 +147,10 @@ class QueueMachine(RuleBasedStateMachine):
 
     # -- rules --------------------------------------------------------------------
 
-    @initialize(opened=st.sets(st.sampled_from(["1", "2", "3"])),
-                people=st.lists(st.tuples(services, st.booleans()), min_size=3, max_size=12))
+    @initialize(
+        opened=st.sets(st.sampled_from(["1", "2", "3"])),
+        people=st.lists(st.tuples(services, st.booleans()), min_size=3, max_size=12),
+    )
     def morning(self, opened: set[str], people: list[tuple[str, bool]]) -> None:
         """Start the day with some counters open and people already waiting."""
         for counter in sorted(opened):
@@ -149,6 +160,7 @@ class QueueMachine(RuleBasedStateMachine):
     @rule(people=arrivals)
     def issue(self, people: list[tuple[str, bool]]) -> None:
         for service, priority in people:
+
             def engine_op() -> tuple[str, int]:
                 out = self.engine.issue(service, "lansia" if priority else "")
                 self.ids[out.ticket.number] = out.ticket.id
@@ -182,8 +194,10 @@ class QueueMachine(RuleBasedStateMachine):
     def call(self, at: int, pick: int, by_id: bool) -> None:
         counter = self.counter_for(at, busy=False)
         ref = self.ref(pick, by_id, ("waiting", "parked", "no_show"))
-        self.both(lambda: self.model.call(counter, self.number_of(ref)),
-                  lambda: self.engine.call(counter, ref).ticket.number)
+        self.both(
+            lambda: self.model.call(counter, self.number_of(ref)),
+            lambda: self.engine.call(counter, ref).ticket.number,
+        )
 
     @rule(pick=picks)
     def recall(self, pick: int) -> None:
@@ -220,26 +234,37 @@ class QueueMachine(RuleBasedStateMachine):
     @rule(pick=picks, by_id=st.booleans())
     def unpark(self, pick: int, by_id: bool) -> None:
         ref = self.ref(pick, by_id, ("parked",))
-        self.both(lambda: self.model.unpark(self.number_of(ref)),
-                  lambda: self.engine.unpark(ref).ticket.status.value)
+        self.both(
+            lambda: self.model.unpark(self.number_of(ref)),
+            lambda: self.engine.unpark(ref).ticket.status.value,
+        )
 
     @rule(pick=picks, by_id=st.booleans())
     def cancel(self, pick: int, by_id: bool) -> None:
         ref = self.ref(pick, by_id, ("waiting", "called", "parked"))
-        self.both(lambda: self.model.cancel(self.number_of(ref)),
-                  lambda: self.engine.cancel(ref).ticket.status.value)
+        self.both(
+            lambda: self.model.cancel(self.number_of(ref)),
+            lambda: self.engine.cancel(ref).ticket.status.value,
+        )
 
     @rule(counter=counters, state=st.sampled_from(["open", "open", "open", "paused", "closed"]))
     def set_state(self, counter: str, state: str) -> None:
-        operation = {"open": self.engine.open_counter, "paused": self.engine.pause_counter,
-                     "closed": self.engine.close_counter}[state]
-        self.both(lambda: self.model.set_state(counter, state),
-                  lambda: operation(counter).counter.state.value)
+        operation = {
+            "open": self.engine.open_counter,
+            "paused": self.engine.pause_counter,
+            "closed": self.engine.close_counter,
+        }[state]
+        self.both(
+            lambda: self.model.set_state(counter, state),
+            lambda: operation(counter).counter.state.value,
+        )
 
     @rule(counter=counters, assignment=assignments)
     def set_services(self, counter: str, assignment: list[tuple[str, int]]) -> None:
-        self.both(lambda: self.model.set_services(counter, assignment),
-                  lambda: list(self.engine.set_services(counter, assignment).counter.service_ids))
+        self.both(
+            lambda: self.model.set_services(counter, assignment),
+            lambda: list(self.engine.set_services(counter, assignment).counter.service_ids),
+        )
 
     @rule(seconds=st.integers(min_value=1, max_value=90))
     def wait(self, seconds: int) -> None:
@@ -255,7 +280,10 @@ class QueueMachine(RuleBasedStateMachine):
         for number, expected in model.tickets.items():
             t = stored[number]
             assert (t.status.value, t.service, t.recalls) == (
-                expected.status, expected.service, expected.recalls), number
+                expected.status,
+                expected.service,
+                expected.recalls,
+            ), number
             if expected.status in ("called", "serving"):
                 assert t.counter == expected.counter, number
             if expected.status == "waiting":
@@ -264,7 +292,10 @@ class QueueMachine(RuleBasedStateMachine):
             mc = model.counters[counter.id]
             current = stored[self.number_of(counter.current)].number if counter.current else ""
             assert (counter.state.value, current, list(counter.service_ids)) == (
-                mc.state, mc.current, mc.services), counter.id
+                mc.state,
+                mc.current,
+                mc.services,
+            ), counter.id
         seq = self.store.seq(engine.branch)
         assert seq >= len(stored)  # every issue took at least its own sequence number
 

@@ -34,7 +34,8 @@ def test_a_call_on_process_a_reaches_a_display_on_process_b(tmp_path, redis_serv
 
                 # A's event went out through Flask-SocketIO's Redis message queue.
                 event = display_b.wait_for(
-                    "ticket_called", lambda p: p["ticket"]["id"] == ticket["id"])
+                    "ticket_called", lambda p: p["ticket"]["id"] == ticket["id"]
+                )
                 assert event["ticket"]["number"] == ticket["number"]
                 assert event["ticket"]["counter"] == "2"
                 assert event["seq"] > display_b.seq
@@ -49,7 +50,8 @@ def test_a_call_on_process_a_reaches_a_display_on_process_b(tmp_path, redis_serv
 
 
 def test_150_parallel_wrong_passwords_over_two_processes_get_at_most_the_limit(
-        tmp_path, redis_server):
+    tmp_path, redis_server
+):
     """The login limit is counted in Redis: two processes do not allow twice the limit."""
     redis.Redis.from_url(redis_server.url).flushdb()
     a = ServerProcess(tmp_path / "a", redis_url=redis_server.url)
@@ -59,10 +61,14 @@ def test_150_parallel_wrong_passwords_over_two_processes_get_at_most_the_limit(
     try:
         b.start()
         try:
+
             def guess(i: int) -> int:
                 server = a if i % 2 else b
-                return requests.post(f"{server.url}/api/v1/auth/token", timeout=60, json={
-                    "username": "boss", "password": f"tebakan-{i:04d}"}).status_code
+                return requests.post(
+                    f"{server.url}/api/v1/auth/token",
+                    timeout=60,
+                    json={"username": "boss", "password": f"tebakan-{i:04d}"},
+                ).status_code
 
             with ThreadPoolExecutor(max_workers=40) as pool:
                 statuses = Counter(pool.map(guess, range(150)))

@@ -43,8 +43,10 @@ def test_unknown_language_falls_back_to_indonesian(pages):
 
 def test_page_texts_for_scripts_are_translated_too(pages):
     html = pages.get("/counter?lang=en").get_data(as_text=True)
-    assert '"nobody_waiting": "Nobody is waiting for this counter\'s services."' in html \
+    assert (
+        '"nobody_waiting": "Nobody is waiting for this counter\'s services."' in html
         or "Nobody is waiting for this counter\\u0027s services." in html
+    )
 
 
 def test_citizen_page_shows_ticket_and_published_standard(pages, kiosk):
@@ -69,17 +71,20 @@ def test_citizen_page_opens_only_by_the_unguessable_id(pages, kiosk):
     assert pages.get("/t/nosuchticket1").status_code == 404
 
 
-@pytest.mark.parametrize("target, expected", [
-    ("/counter?counter=2", "/counter?counter=2"),
-    ("//evil.example/x", "/"),
-    ("https://evil.example/", "/"),
-    ("/\\evil.example", "/"),
-    ("/\t/evil.example/", "/"),
-    ("/\n/evil.example/", "/"),
-    ("/\x00/evil.example/", "/"),
-    ("/ /evil.example/", "/"),
-    ("/\u0085/evil.example/", "/"),
-])
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("/counter?counter=2", "/counter?counter=2"),
+        ("//evil.example/x", "/"),
+        ("https://evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("/\t/evil.example/", "/"),
+        ("/\n/evil.example/", "/"),
+        ("/\x00/evil.example/", "/"),
+        ("/ /evil.example/", "/"),
+        ("/\u0085/evil.example/", "/"),
+    ],
+)
 def test_login_page_only_returns_to_this_site(pages, target, expected):
     html = pages.get("/login", query_string={"next": target}).get_data(as_text=True)
     assert f"const next = {expected!r}".replace("'", '"') in html
@@ -127,8 +132,9 @@ def test_pages_listen_for_the_events_events_py_names(pages):
 
     for path in ("/kiosk", "/display", "/counter", "/manager"):
         html = pages.get(path).get_data(as_text=True)
-        found = re.search(r'<script id="live-events" type="application/json">(.*?)</script>',
-                          html, re.S)
+        found = re.search(
+            r'<script id="live-events" type="application/json">(.*?)</script>', html, re.S
+        )
         assert found and json.loads(found.group(1)) == list(events.ALL), path
     # ... and satupintu.js keeps no copy of its own
     script = (ROOT / "satupintu" / "static" / "js" / "satupintu.js").read_text(encoding="utf-8")
@@ -141,5 +147,6 @@ def test_staff_pages_word_printer_states_as_the_api_does(pages, lang, index):
     from satupintu.printjobs import MESSAGES
 
     strings = page_strings(pages.get(f"/manager?lang={lang}").get_data(as_text=True))
-    assert {s.value: strings[f"printer_{s.value}"] for s in MESSAGES} == \
-        {s.value: texts[index] for s, texts in MESSAGES.items()}
+    assert {s.value: strings[f"printer_{s.value}"] for s in MESSAGES} == {
+        s.value: texts[index] for s, texts in MESSAGES.items()
+    }

@@ -11,19 +11,36 @@ NOW = 10_000.0
 TARGETS = {"ktp": 1200.0, "kk": 1200.0, "info": 600.0}
 
 
-def ticket(number: str, service: str, sort_key: int, priority: str = "",
-           issued_at: float = 0.0) -> Ticket:
+def ticket(
+    number: str, service: str, sort_key: int, priority: str = "", issued_at: float = 0.0
+) -> Ticket:
     return Ticket(
-        id=f"id-{number}", branch="main", day="2025-12-02", number=number, service=service,
-        origin_service=service, priority=priority, status=TicketStatus.WAITING,
-        sort_key=sort_key, issued_at=issued_at or float(sort_key),
+        id=f"id-{number}",
+        branch="main",
+        day="2025-12-02",
+        number=number,
+        service=service,
+        origin_service=service,
+        priority=priority,
+        status=TicketStatus.WAITING,
+        sort_key=sort_key,
+        issued_at=issued_at or float(sort_key),
     )
 
 
-def counter(services=(("ktp", 1), ("kk", 1), ("info", 1)), streak: int = 0,
-            credits: dict[str, int] | None = None) -> Counter:
-    return Counter("1", "main", "Loket 1", CounterState.OPEN, tuple(services),
-                   routing=Routing(streak, dict(credits or {})))
+def counter(
+    services=(("ktp", 1), ("kk", 1), ("info", 1)),
+    streak: int = 0,
+    credits: dict[str, int] | None = None,
+) -> Counter:
+    return Counter(
+        "1",
+        "main",
+        "Loket 1",
+        CounterState.OPEN,
+        tuple(services),
+        routing=Routing(streak, dict(credits or {})),
+    )
 
 
 def pick(policy: str, c: Counter, heads: Heads, max_streak: int = 3):

@@ -76,8 +76,7 @@ BACKENDS = ["sqlite", pytest.param("redis", marks=pytest.mark.redis)]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_the_v1_fixture_upgrades_and_every_record_is_there_and_usable(tmp_path, request,
-                                                                     backend):
+def test_the_v1_fixture_upgrades_and_every_record_is_there_and_usable(tmp_path, request, backend):
     expected = EXPECTED[backend]
     config_path, data = office(tmp_path, backend, request)
     check = cli("migrate", "--check", "--config", str(config_path), "--data-dir", str(data))
@@ -89,8 +88,13 @@ def test_the_v1_fixture_upgrades_and_every_record_is_there_and_usable(tmp_path, 
 
     config = load_config(config_path)
     # On the fixture's day: a later one would close it first (expire its open tickets).
-    app = create_app(config, data, overrides={  # refuses anything but the current schema
-        "SATUPINTU_CLOCK": lambda: expected["now"] + 1800})
+    app = create_app(
+        config,
+        data,
+        overrides={  # refuses anything but the current schema
+            "SATUPINTU_CLOCK": lambda: expected["now"] + 1800
+        },
+    )
     store = current.store.get(app)
     assert store.schema_version() == migrations.CURRENT
     branch, day = expected["branch"], expected["day"]
@@ -100,35 +104,46 @@ def test_the_v1_fixture_upgrades_and_every_record_is_there_and_usable(tmp_path, 
     for want in expected["tickets"]:
         got = tickets[want["id"]]
         assert (got.number, got.service, got.status.value, got.priority, got.counter) == (
-            want["number"], want["service"], want["status"], want["priority"], want["counter"])
+            want["number"],
+            want["service"],
+            want["status"],
+            want["priority"],
+            want["counter"],
+        )
     assert store.seq(branch) == expected["seq"]
     counters = {c.id: c for c in store.counters(branch)}
     for want in expected["counters"]:
         c = counters[want["id"]]
-        assert (c.state.value, c.clerk, c.current) == (want["state"], want["clerk"],
-                                                        want["current"])
+        assert (c.state.value, c.clerk, c.current) == (
+            want["state"],
+            want["clerk"],
+            want["current"],
+        )
 
     client = app.test_client()
     for name, user in expected["users"].items():  # every user still logs in, with its role
-        r = client.post("/api/v1/auth/token", json={"username": name,
-                                                    "password": user["password"]})
+        r = client.post("/api/v1/auth/token", json={"username": name, "password": user["password"]})
         assert r.status_code == 200, r.get_json()
-        me = client.get("/api/v1/auth/me",
-                        headers={"Authorization": f"Bearer {r.get_json()['token']}"})
+        me = client.get(
+            "/api/v1/auth/me", headers={"Authorization": f"Bearer {r.get_json()['token']}"}
+        )
         assert me.get_json()["role"] == user["role"]
 
     services = {s["id"]: s for s in client.get("/api/v1/services").get_json()["services"]}
     assert services["ktp"]["daily_quota"] == 250  # the edited service
     assert services["ktp"]["standard"]["fee"] == "Rp0 (gratis)"
     assert services["paspor"]["prefix"] == "P"  # the service added on the manager page
-    assert store.catalogue_edits(branch) == (expected["catalogue"]["version"],
-                                       expected["catalogue"]["overrides"])
+    assert store.catalogue_edits(branch) == (
+        expected["catalogue"]["version"],
+        expected["catalogue"]["overrides"],
+    )
 
     for job in expected["print_jobs"]:  # the old printer/jobs.py rows, now the store's
         got = store.print_job(branch, job["id"])
         assert got is not None and got.state.value == job["state"] and got.ticket == job["ticket"]
     assert [(s.kiosk, s.state.value) for s in store.printer_statuses(branch)] == [
-        (p["kiosk"], p["state"]) for p in expected["printers"]]
+        (p["kiosk"], p["state"]) for p in expected["printers"]
+    ]
 
     # Usable: on the fixture's day the queue carries on where the old release left it.
     clock_now = [expected["now"] + 3600]
@@ -150,14 +165,20 @@ def test_the_v1_fixture_upgrades_and_every_record_is_there_and_usable(tmp_path, 
 def columns_and_indexes(path: Path) -> dict[str, Any]:
     """The structure of a SQLite file: columns per table and indexed columns per index."""
     db = sqlite3.connect(path)
-    tables = [r[0] for r in db.execute(
-        "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
+    tables = [
+        r[0]
+        for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
     shape: dict[str, Any] = {}
     for table in sorted(tables):
         shape[table] = [tuple(r[1:]) for r in db.execute(f"PRAGMA table_info({table})")]
         for index in db.execute(f"PRAGMA index_list({table})").fetchall():
             shape[f"{table}.{index[1]}"] = (
-                index[2], [tuple(r) for r in db.execute(f"PRAGMA index_xinfo({index[1]})")])
+                index[2],
+                [tuple(r) for r in db.execute(f"PRAGMA index_xinfo({index[1]})")],
+            )
     db.close()
     return shape
 
@@ -171,8 +192,7 @@ def test_an_upgraded_v1_file_has_the_same_tables_as_a_fresh_one(tmp_path, config
     current.store.get(create_app(config, old)).close()
     fresh = tmp_path / "fresh"
     current.store.get(create_app(config, fresh)).close()
-    assert columns_and_indexes(old / "satupintu.db") == columns_and_indexes(
-        fresh / "satupintu.db")
+    assert columns_and_indexes(old / "satupintu.db") == columns_and_indexes(fresh / "satupintu.db")
     assert SQLiteStore(fresh / "satupintu.db").schema_version() == migrations.CURRENT
 
 
@@ -183,8 +203,10 @@ def test_a_file_the_command_line_made_gets_the_print_tables(tmp_path, config):
     path = tmp_path / "old" / "satupintu.db"
     SQLiteStore(path).close()
     db = sqlite3.connect(path)  # as the code before that step left such a file
-    db.executescript("DROP TABLE print_jobs; DROP TABLE printer_status; "
-                     f"PRAGMA user_version = {step.version - 1};")
+    db.executescript(
+        "DROP TABLE print_jobs; DROP TABLE printer_status; "
+        f"PRAGMA user_version = {step.version - 1};"
+    )
     db.close()
     store = SQLiteStore(path)
     with pytest.raises(sqlite3.OperationalError, match="no such table: print_jobs"):
@@ -216,7 +238,8 @@ def add_column_step(version: int, fail: bool = False) -> migrations.Step:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_step_runs_in_one_transaction_with_its_version_and_is_logged(
-        tmp_path, request, backend, monkeypatch, caplog):
+    tmp_path, request, backend, monkeypatch, caplog
+):
     config_path, data = office(tmp_path, backend, request)
     config = load_config(config_path)
     monkeypatch.setattr(migrations, "CURRENT", 2)
@@ -228,8 +251,10 @@ def test_a_step_runs_in_one_transaction_with_its_version_and_is_logged(
     assert store.schema_version() == 1  # nothing of the failed step was written
     any_ticket = EXPECTED[backend]["tickets"][0]["id"]
     if backend == "sqlite":
-        cols = [r[1] for r in sqlite3.connect(data / "satupintu.db").execute(
-            "PRAGMA table_info(tickets)")]
+        cols = [
+            r[1]
+            for r in sqlite3.connect(data / "satupintu.db").execute("PRAGMA table_info(tickets)")
+        ]
         assert "note" not in cols
     else:
         assert not store.redis.hexists(store.keys("main").ticket(any_ticket), "note")
@@ -243,8 +268,11 @@ def test_a_step_runs_in_one_transaction_with_its_version_and_is_logged(
     assert store.schema_version() == 2
     assert "schema upgrade 1 -> 2: tickets get a note" in caplog.text
     if backend == "sqlite":
-        row = sqlite3.connect(data / "satupintu.db").execute(
-            "SELECT note FROM tickets WHERE id=?", (any_ticket,)).fetchone()
+        row = (
+            sqlite3.connect(data / "satupintu.db")
+            .execute("SELECT note FROM tickets WHERE id=?", (any_ticket,))
+            .fetchone()
+        )
         assert row == ("upgraded",)
     else:
         assert store.redis.hget(store.keys("main").ticket(any_ticket), "note") == "upgraded"
@@ -266,8 +294,7 @@ def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path, request, backe
     for command in (["migrate"], ["migrate", "--check"], ["serve", "--port", "1"]):
         done = cli(*command, "--config", str(config_path), "--data-dir", str(data))
         assert done.returncode == 1, (command, done.stdout, done.stderr)
-        assert f"schema version {migrations.CURRENT + 5}, newer than this satupintu" in \
-            done.stderr
+        assert f"schema version {migrations.CURRENT + 5}, newer than this satupintu" in done.stderr
         assert "Traceback" not in done.stderr
         assert "Starting gunicorn" not in done.stdout + done.stderr
     with pytest.raises(migrations.SchemaError, match="newer"):
@@ -324,8 +351,7 @@ def test_serve_upgrades_the_v1_folder_on_start_and_serves_its_tickets(tmp_path, 
     try:
         log = server.log()
         for step in migrations.STEPS:  # every step, logged with its time
-            assert f"schema upgrade {step.version - 1} -> {step.version}: " \
-                   f"{step.description}" in log
+            assert f"schema upgrade {step.version - 1} -> {step.version}: {step.description}" in log
             assert f"schema upgrade {step.version - 1} -> {step.version} done in" in log
         for want in EXPECTED["sqlite"]["tickets"]:
             r = requests.get(f"{server.url}/api/v1/tickets/{want['id']}", timeout=10)
@@ -335,7 +361,8 @@ def test_serve_upgrades_the_v1_folder_on_start_and_serves_its_tickets(tmp_path, 
             # The fixture's day is long over: what was still open then has expired since.
             assert got["status"] == want["status"] or (
                 want["status"] in ("waiting", "called", "serving", "parked")
-                and got["status"] == "expired"), (want, got)
+                and got["status"] == "expired"
+            ), (want, got)
         ready = requests.get(f"{server.url}/readyz", timeout=10).json()
         assert ready["checks"]["schema"]["version"] == migrations.CURRENT
     finally:
@@ -373,9 +400,11 @@ def test_a_failing_step_under_serve_says_where_the_data_stands(tmp_path, request
     config_path, data = office(tmp_path, "sqlite", request)
     store = make_store(load_config(config_path), data)
     monkeypatch.setattr(migrations, "CURRENT", len(migrations.STEPS) + 2)
-    monkeypatch.setattr(migrations, "STEPS", [*migrations.STEPS,
-                                              add_column_step(len(migrations.STEPS) + 2,
-                                                              fail=True)])
+    monkeypatch.setattr(
+        migrations,
+        "STEPS",
+        [*migrations.STEPS, add_column_step(len(migrations.STEPS) + 2, fail=True)],
+    )
     with pytest.raises(Failure) as failed:
         upgrade_schema(store)
     assert failed.value.code == 1

@@ -58,8 +58,11 @@ def test_serve_answers_the_api_and_prints_the_pages(tmp_path):
         # no manager yet: the banner says how to make one, and no default login works
         assert "satupintu users add admin --role manager" in log
         for password in ("admin", "password", "satupintu"):
-            r = requests.post(server.url + "/api/v1/auth/token",
-                              json={"username": "admin", "password": password}, timeout=10)
+            r = requests.post(
+                server.url + "/api/v1/auth/token",
+                json={"username": "admin", "password": password},
+                timeout=10,
+            )
             assert r.status_code == 401
     finally:
         server.stop()

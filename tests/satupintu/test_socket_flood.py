@@ -124,8 +124,9 @@ def test_a_huge_frame_or_garbage_drops_that_client_only(tmp_path: Path):
         rogue.recv()  # the Socket.IO connect ack
         rogue.send('42["join","not a dict"]')  # malformed: ignored, no crash
         rogue.send("42" + json.dumps(["join", {"room": "x" * 2_000_000}]))
-        with pytest.raises((websocket.WebSocketConnectionClosedException, ConnectionError,
-                            OSError)):
+        with pytest.raises(
+            (websocket.WebSocketConnectionClosedException, ConnectionError, OSError)
+        ):
             for _ in range(50):  # the server closes it; reading then fails
                 rogue.recv()
         ticket = kiosk.issue("ktp")

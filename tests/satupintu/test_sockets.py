@@ -13,8 +13,7 @@ def names(events):
     return [e["event"] for e in events]
 
 
-def test_display_gets_one_frame_per_change_covering_every_seq(app, socket_client, kiosk,
-                                                               clerk):
+def test_display_gets_one_frame_per_change_covering_every_seq(app, socket_client, kiosk, clerk):
     start = kiosk.snapshot()["seq"]
     display = socket_client("display")
     clerk.open("1")
@@ -66,8 +65,11 @@ def test_counter_and_ticket_rooms_get_only_their_events(app, socket_client, kios
 def test_join_rules(app, socket_client, kiosk, clerk, manager):
     sc = socket_client()
     assert join(sc, "display")["ok"]
-    assert join(sc, "manager") == {"ok": False, "error": "unauthorized",
-                                   "message": "log in to join manager"}
+    assert join(sc, "manager") == {
+        "ok": False,
+        "error": "unauthorized",
+        "message": "log in to join manager",
+    }
     assert join(sc, "manager", clerk.token)["error"] == "forbidden"
     assert join(sc, "manager", "forged.token")["error"] == "unauthorized"
     assert join(sc, "counter:1")["error"] == "unauthorized"
@@ -114,8 +116,9 @@ def app(socket_app):
     return socket_app
 
 
-def test_a_failing_publish_does_not_fail_the_committed_action(app, kiosk, clerk, monkeypatch,
-                                                             caplog):
+def test_a_failing_publish_does_not_fail_the_committed_action(
+    app, kiosk, clerk, monkeypatch, caplog
+):
     from satupintu.app import socketio
 
     def broken(*args, **kwargs):

@@ -22,24 +22,52 @@ from tests.conftest import Clock, make_backend
 B = "main"
 DAY = "2025-12-02"
 NEXT_DAY = "2025-12-03"
-W, C, S, D, P = (TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING,
-                 TicketStatus.DONE, TicketStatus.PARKED)
+W, C, S, D, P = (
+    TicketStatus.WAITING,
+    TicketStatus.CALLED,
+    TicketStatus.SERVING,
+    TicketStatus.DONE,
+    TicketStatus.PARKED,
+)
 _ids = itertools.count(1)
 
 
 # -- helpers ------------------------------------------------------------------
 
-def draft(service: str = "ktp", priority: str = "", day: str = DAY, branch: str = B,
-          ticket_id: str | None = None, at: float = 1_000.0) -> Ticket:
+
+def draft(
+    service: str = "ktp",
+    priority: str = "",
+    day: str = DAY,
+    branch: str = B,
+    ticket_id: str | None = None,
+    at: float = 1_000.0,
+) -> Ticket:
     return Ticket(
-        id=ticket_id or f"t{next(_ids):05d}", branch=branch, day=day, number="",
-        service=service, origin_service=service, priority=priority, status=W, sort_key=0,
-        issued_at=at, kiosk="k1",
+        id=ticket_id or f"t{next(_ids):05d}",
+        branch=branch,
+        day=day,
+        number="",
+        service=service,
+        origin_service=service,
+        priority=priority,
+        status=W,
+        sort_key=0,
+        issued_at=at,
+        kiosk="k1",
     )
 
 
-def issue(store: Store, service: str = "ktp", prefix: str = "A", priority: str = "",
-          day: str = DAY, quota: int = 0, seq_count: int = 0, **kw) -> Issued:
+def issue(
+    store: Store,
+    service: str = "ktp",
+    prefix: str = "A",
+    priority: str = "",
+    day: str = DAY,
+    quota: int = 0,
+    seq_count: int = 0,
+    **kw,
+) -> Issued:
     return store.issue(draft(service, priority, day, **kw), prefix, quota, seq_count)
 
 
@@ -54,8 +82,9 @@ def move(store: Store, t: Ticket, seq_count: int = 0, **changes) -> Ticket:
     return new
 
 
-def counter(counter_id: str = "1", branch: str = B,
-            state: CounterState = CounterState.CLOSED) -> Counter:
+def counter(
+    counter_id: str = "1", branch: str = B, state: CounterState = CounterState.CLOSED
+) -> Counter:
     return Counter(counter_id, branch, f"Loket {counter_id}", state, (("ktp", 1), ("kk", 2)))
 
 
@@ -82,6 +111,7 @@ def snapshot(store: Store) -> dict:
 
 
 # -- numbering and quota ------------------------------------------------------
+
 
 def test_numbers_count_per_day_and_prefix(store: Store):
     assert [take(store).number for _ in range(3)] == ["A001", "A002", "A003"]
@@ -133,6 +163,7 @@ def test_issue_returns_the_stored_ticket(store: Store):
 
 # -- sequence numbers ---------------------------------------------------------
 
+
 def test_seqs_are_contiguous_across_issue_and_commit(store: Store):
     assert store.seq(B) == 0
     a = issue(store, seq_count=2)
@@ -151,6 +182,7 @@ def test_seqs_are_contiguous_across_issue_and_commit(store: Store):
 
 # -- commit guards ------------------------------------------------------------
 
+
 def test_stale_ticket_conflicts_and_nothing_of_the_change_is_written(store: Store):
     store.seed_counters([counter(state=CounterState.OPEN)])
     a, b = take(store), take(store)
@@ -159,8 +191,10 @@ def test_stale_ticket_conflicts_and_nothing_of_the_change_is_written(store: Stor
     before = snapshot(store)
     c = store.counter(B, "1")
     change = Change(
-        tickets=[(a, a.evolve(status=C, counter="1", called_at=1_100.0)),
-                 (stale_b, stale_b.evolve(status=C, counter="1", called_at=1_100.0))],
+        tickets=[
+            (a, a.evolve(status=C, counter="1", called_at=1_100.0)),
+            (stale_b, stale_b.evolve(status=C, counter="1", called_at=1_100.0)),
+        ],
         counters=[(c, c.evolve(current=a.id))],
         calls=[call_of(a, 1_100.0)],
         seq_count=3,
@@ -179,8 +213,14 @@ def test_stale_counter_conflicts_and_nothing_is_written(store: Store):
     a = take(store)
     before = snapshot(store)
     with pytest.raises(ChangedMeanwhile, match="counter 1 changed meanwhile"):
-        store.commit(B, Change(tickets=[(a, a.evolve(status=C))],
-                               counters=[(c, c.evolve(current=a.id))], seq_count=2))
+        store.commit(
+            B,
+            Change(
+                tickets=[(a, a.evolve(status=C))],
+                counters=[(c, c.evolve(current=a.id))],
+                seq_count=2,
+            ),
+        )
     assert snapshot(store) == before
     assert store.counter(B, "1") == opened
 
@@ -209,14 +249,19 @@ def test_commit_writes_records_and_calls(store: Store):
     c = store.counter(B, "1")
     called = a.evolve(status=C, counter="1", called_at=1_100.0)
     busy = c.evolve(current=a.id)
-    assert store.commit(B, Change(tickets=[(a, called)], counters=[(c, busy)],
-                                  calls=[call_of(a, 1_100.0)], seq_count=3)) == [2, 3, 4]
+    assert store.commit(
+        B,
+        Change(
+            tickets=[(a, called)], counters=[(c, busy)], calls=[call_of(a, 1_100.0)], seq_count=3
+        ),
+    ) == [2, 3, 4]
     assert store.ticket(B, a.id) == called
     assert store.counter(B, "1") == busy
     assert store.recent_calls(B) == [call_of(a, 1_100.0)]
 
 
 # -- lines follow statuses ----------------------------------------------------
+
 
 def test_a_ticket_is_in_its_line_exactly_while_waiting(store: Store):
     a, b = take(store), take(store)
@@ -237,8 +282,8 @@ def test_a_ticket_is_in_its_line_exactly_while_waiting(store: Store):
 
 
 def test_transfer_moves_the_ticket_to_the_other_line_keeping_its_place(store: Store):
-    a = take(store)                                  # ktp, sort_key 1
-    k1 = take(store, service="kk", prefix="B")       # kk, sort_key 2
+    a = take(store)  # ktp, sort_key 1
+    k1 = take(store, service="kk", prefix="B")  # kk, sort_key 2
     a = move(store, a, status=C, counter="1", called_at=1_100.0)
     a = move(store, a, status=W, service="kk", counter="", called_at=0.0, transfers=1)
     assert numbers(store.waiting(B, DAY, "kk")) == ["A001", "B001"]  # kept sort_key 1
@@ -260,6 +305,7 @@ def test_priority_change_moves_between_priority_and_ordinary(store: Store):
 
 
 # -- reading the lines --------------------------------------------------------
+
 
 def test_heads_and_waiting_put_priority_first_then_place_in_line(store: Store):
     a1 = take(store)
@@ -319,6 +365,7 @@ def test_people_ahead(store: Store):
 
 # -- logs, reports, lookups ---------------------------------------------------
 
+
 def test_recent_calls_newest_first(store: Store):
     a, b = take(store), take(store)
     a = move(store, a, status=C, counter="1", called_at=1_100.0)
@@ -326,7 +373,10 @@ def test_recent_calls_newest_first(store: Store):
     store.commit(B, Change(calls=[call_of(b, 1_200.0), call_of(a, 1_300.0, recall=True)]))
     calls = store.recent_calls(B)
     assert [(c.number, c.at, c.recall) for c in calls] == [
-        ("A001", 1_300.0, True), ("A002", 1_200.0, False), ("A001", 1_100.0, False)]
+        ("A001", 1_300.0, True),
+        ("A002", 1_200.0, False),
+        ("A001", 1_100.0, False),
+    ]
     assert store.recent_calls(B, limit=1) == calls[:1]
     assert store.recent_calls("other") == []
 
@@ -371,6 +421,7 @@ def test_ticket_by_number(store: Store):
 
 # -- counters, users, secrets -------------------------------------------------
 
+
 def test_seed_counters_is_idempotent_and_keeps_state(store: Store):
     store.seed_counters([counter("2"), counter("1")])
     assert [c.id for c in store.counters(B)] == ["1", "2"]
@@ -409,6 +460,7 @@ def test_secret_keeps_the_first_value_forever(store: Store):
 
 # -- rate limits and ended sessions -------------------------------------------
 
+
 def test_hits_slide_out_of_their_window(store: Store):
     now = 1_000_000.0
     assert [store.hit("login:siti", 3, 60, now + i) for i in range(3)] == [0.0, 0.0, 0.0]
@@ -441,8 +493,7 @@ def test_racing_hits_count_at_most_the_limit(store: Store, request):
         for _ in range(10):
             counted.append(handle.hit("issue:kiosk1", 25, 60, 5_000.0))
 
-    threads = [threading.Thread(target=guess, args=(store if i % 2 else other,))
-               for i in range(16)]
+    threads = [threading.Thread(target=guess, args=(store if i % 2 else other,)) for i in range(16)]
     for t in threads:
         t.start()
     for t in threads:
@@ -460,7 +511,6 @@ def test_ended_sessions_are_remembered_until_they_would_expire(store: Store):
     assert store.session_ended("s1", now) is True
     assert store.session_ended("s2", now) is False
     assert store.session_ended("s1", now + 3601) is False  # it would have expired anyway
-
 
 
 # -- the managers' catalogue edits --------------------------------------------
@@ -527,8 +577,10 @@ def test_racing_catalogue_writes_from_one_version_only_one_wins(store: Store):
 
 # -- print jobs and printer statuses -------------------------------------------
 
-def job(kiosk: str = "K1", ticket: str = "t1", created: float = 1000.0,
-        payload: str = "G0A=") -> PrintJob:
+
+def job(
+    kiosk: str = "K1", ticket: str = "t1", created: float = 1000.0, payload: str = "G0A="
+) -> PrintJob:
     return PrintJob(PrintJob.new_id(), kiosk, ticket, payload, created)
 
 
@@ -549,7 +601,9 @@ def test_print_jobs_wait_until_finished_oldest_first(store: Store):
     for j in (second, first, other):
         store.add_print_job(B, j)
     assert [j.id for j in store.pending_print_jobs(B, "K1", now=1010, ttl=120)] == [
-        first.id, second.id]
+        first.id,
+        second.id,
+    ]
     assert store.finish_print_job(B, first.id, JobState.PRINTED, "", now=1011)
     assert [j.id for j in store.pending_print_jobs(B, "K1", now=1012, ttl=120)] == [second.id]
     got = store.print_job(B, first.id)
@@ -567,7 +621,10 @@ def test_a_print_job_finishes_once(store: Store):
     assert store.finish_print_job(B, j.id, JobState.PRINTED, "", now=1002) is False  # a repeat
     got = store.print_job(B, j.id)
     assert got is not None and (got.state, got.detail, got.acked) == (
-        JobState.FAILED, "kertas habis", 1001.0)
+        JobState.FAILED,
+        "kertas habis",
+        1001.0,
+    )
     assert store.finish_print_job(B, "no-such-job", JobState.PRINTED, "", now=1004) is False
     assert store.pending_print_jobs(B, "K1", now=1005, ttl=120) == []
 
@@ -633,8 +690,14 @@ def test_a_finished_print_job_added_is_never_pending(store: Store):
 def test_printer_statuses_are_kept_per_branch(store: Store):
     assert store.printer_status(B, "K1") is None and store.printer_statuses(B) == []
     k2 = PrinterStatus("K2", PrinterState.OK, since=1.0, updated=2.0, seen=2.0)
-    k1 = PrinterStatus("K1", PrinterState.PAPER_OUT, "kertas habis", since=5.0, updated=6.0,
-                       printer="network 10.0.0.5:9100")
+    k1 = PrinterStatus(
+        "K1",
+        PrinterState.PAPER_OUT,
+        "kertas habis",
+        since=5.0,
+        updated=6.0,
+        printer="network 10.0.0.5:9100",
+    )
     store.put_printer_status(B, k2)
     store.put_printer_status(B, k1)
     assert store.printer_status(B, "K1") == k1
@@ -658,19 +721,33 @@ def test_printing_allocates_no_sequence_numbers(store: Store):
 
 # -- both backends, same answers ----------------------------------------------
 
+
 def office_day(engine: Engine, clock: Clock) -> list:
     """A scripted morning through the engine; returns everything it observed."""
     e, seen = engine, []
 
     def do(op: Callable[[], Outcome]) -> None:
         o = op()
-        seen.append((o.ticket, o.counter, o.people_ahead, o.estimated_wait_s,
-                     [(x.name, x.seq, x.ticket, x.counter, x.payload(staff=True))
-                      for x in o.events]))
+        seen.append(
+            (
+                o.ticket,
+                o.counter,
+                o.people_ahead,
+                o.estimated_wait_s,
+                [(x.name, x.seq, x.ticket, x.counter, x.payload(staff=True)) for x in o.events],
+            )
+        )
         clock.advance(37.5)
 
-    for service, priority in [("ktp", ""), ("ktp", "lansia"), ("kk", ""), ("ktp", ""),
-                              ("akta", ""), ("kk", "anak"), ("ktp", "")]:
+    for service, priority in [
+        ("ktp", ""),
+        ("ktp", "lansia"),
+        ("kk", ""),
+        ("ktp", ""),
+        ("akta", ""),
+        ("kk", "anak"),
+        ("ktp", ""),
+    ]:
         do(lambda: e.issue(service, priority=priority, kiosk="k1"))
     do(lambda: e.open_counter("1", clerk="budi"))
     do(lambda: e.open_counter("2"))
@@ -694,11 +771,18 @@ def office_day(engine: Engine, clock: Clock) -> list:
     do(lambda: e.pause_counter("2"))
     day = e.today()
     store = e.store
-    seen.append((e.snapshot(staff=True), store.day_tickets(e.branch, day),
-                 store.waiting_counts(e.branch, day), store.recent_calls(e.branch, 50),
-                 {s: store.service_times(e.branch, day, s) for s in e.config.service_ids},
-                 {s: store.waiting(e.branch, day, s) for s in e.config.service_ids},
-                 store.heads(e.branch, day, e.config.service_ids), store.seq(e.branch)))
+    seen.append(
+        (
+            e.snapshot(staff=True),
+            store.day_tickets(e.branch, day),
+            store.waiting_counts(e.branch, day),
+            store.recent_calls(e.branch, 50),
+            {s: store.service_times(e.branch, day, s) for s in e.config.service_ids},
+            {s: store.waiting(e.branch, day, s) for s in e.config.service_ids},
+            store.heads(e.branch, day, e.config.service_ids),
+            store.seq(e.branch),
+        )
+    )
     return seen
 
 

@@ -110,8 +110,9 @@ def test_warns_when_redis_may_lose_writes(redis_server, client, caplog):
 
 def test_tolerates_config_being_denied(redis_server, client, caplog):
     caplog.set_level(logging.INFO, logger="satupintu.store.redis")
-    client.acl_setuser("app", enabled=True, passwords=["+pw"], keys=["*"],
-                       commands=["+@all", "-config"])
+    client.acl_setuser(
+        "app", enabled=True, passwords=["+pw"], keys=["*"], commands=["+@all", "-config"]
+    )
     try:
         url = redis_server.url.replace("redis://", "redis://app:pw@")
         store = RedisStore(url)  # no exception: a managed Redis may hide CONFIG

@@ -43,6 +43,7 @@ def test_a_token_is_checked_against_the_store_once_until_a_user_changes(app, mak
     writer = current.store.get(other) if current.store.get(app).name == "redis" else None
     if writer is None:
         from satupintu.store.sqlite import SQLiteStore
+
         writer = SQLiteStore(current.store.get(app).path)
     users.add_user(writer, "budi", "clerk", "rahasia-uji-456")
     deadline = time.monotonic() + 2
@@ -66,8 +67,10 @@ def test_cli_removal_ends_a_token_on_a_running_server_at_once(tmp_path):
         token = server.token("kiosk1")
         me = {"Authorization": f"Bearer {token}"}
         for _ in range(3):
-            assert requests.get(server.url + "/api/v1/auth/me", headers=me,
-                                timeout=10).status_code == 200
+            assert (
+                requests.get(server.url + "/api/v1/auth/me", headers=me, timeout=10).status_code
+                == 200
+            )
         done = server.cli("users", "remove", "kiosk1")
         assert done.returncode == 0, done.stderr
         # no waiting: the very next request after the command returned is refused
