@@ -53,6 +53,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(body, ensure_ascii=False)
 
 
+def _replaced(handler: logging.Handler) -> bool:
+    """Ours from an earlier call, or the stderr handler of a bare `logging.basicConfig()`.
+
+    python-escpos calls `logging.basicConfig()` when imported, which would print
+    every line a second time as `INFO:name:message`.
+    """
+    if getattr(handler, "_satupintu", False):
+        return True
+    formatter = handler.formatter
+    return (
+        type(handler) is logging.StreamHandler
+        and formatter is not None
+        and formatter._fmt == logging.BASIC_FORMAT
+    )
+
+
 def configure(level: str, fmt: str) -> None:
     """Send every log line to stderr (journald under systemd) at `level`, text or JSON."""
     handler = logging.StreamHandler(sys.stderr)
@@ -61,7 +77,7 @@ def configure(level: str, fmt: str) -> None:
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
-    for old in [h for h in root.handlers if getattr(h, "_satupintu", False)]:
+    for old in [h for h in root.handlers if _replaced(h)]:
         root.removeHandler(old)
     handler._satupintu = True  # type: ignore[attr-defined]
     root.addHandler(handler)

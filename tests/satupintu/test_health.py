@@ -8,6 +8,8 @@ import logging
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -326,9 +328,6 @@ def test_serve_writes_json_access_and_change_lines_at_the_configured_level(tmp_p
 def test_serve_start_drops_the_metrics_files_of_processes_that_are_gone(
     tmp_path, config, monkeypatch
 ):
-    import subprocess
-    import sys
-
     from satupintu.metrics_dir import use_metrics_dir
 
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "restored-by-monkeypatch")
@@ -349,3 +348,21 @@ def test_serve_start_drops_the_metrics_files_of_processes_that_are_gone(
         f"{kind}_{os.getpid()}.db" for kind in ("counter", "histogram", "gauge_livesum")
     )
     assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(folder)
+
+
+def test_each_log_line_is_written_once_although_escpos_configures_logging_on_import():
+    """python-escpos calls logging.basicConfig() on import; serve's lines must not double."""
+    script = (
+        "import logging, escpos.printer\n"
+        "print(len(logging.getLogger().handlers))\n"  # control: escpos did add a handler
+        "from satupintu import logs\n"
+        "logs.configure('info', 'text')\n"
+        "logs.access('GET', '/api/v1/services', 200, 1.0)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "1"
+    lines = [line for line in done.stderr.splitlines() if "GET /api/v1/services 200" in line]
+    assert len(lines) == 1, done.stderr
+    assert "INFO satupintu.access:" in lines[0]
