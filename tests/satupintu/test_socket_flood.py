@@ -118,6 +118,7 @@ def test_a_huge_frame_or_garbage_drops_that_client_only(tmp_path: Path):
     server.start()
     display = Listener(server.url, "display")
     kiosk, clerk = Api(server, "kiosk1"), Api(server, "clerk1")
+    rogue: websocket.WebSocket | str = ""
     try:
         rogue = raw_socket(server.url)
         assert not isinstance(rogue, str)
@@ -135,6 +136,8 @@ def test_a_huge_frame_or_garbage_drops_that_client_only(tmp_path: Path):
         display.wait_for("ticket_called", lambda p: p["ticket"]["id"] == ticket["id"])
         assert requests.get(server.url + "/api/v1/services", timeout=10).status_code == 200
     finally:
+        if not isinstance(rogue, str):
+            rogue.shutdown()  # the server hung up; our end must close too (no ResourceWarning)
         display.close()
         kiosk.close()
         clerk.close()
