@@ -112,11 +112,18 @@ def load(
 
 
 def concurrency(
-    kind: str, work: Path, redis_url: str, levels: list[int], seconds: float
+    kind: str,
+    work: Path,
+    redis_url: str,
+    levels: list[int],
+    seconds: float,
+    async_mode: str = "threading",
 ) -> list[dict[str, Any]]:
     if kind == "redis":
         benchlib.wipe_redis(redis_url)
-    servers = benchlib.start_servers(work, kind, redis_url, threads=64, users={"kiosk": "kiosk"})
+    servers = benchlib.start_servers(
+        work, kind, redis_url, async_mode=async_mode, threads=64, users={"kiosk": "kiosk"}
+    )
     rows = []
     try:
         token = servers[0].token("kiosk")
@@ -228,6 +235,12 @@ def main() -> int:
     p.add_argument("--step", type=int, default=25_000)
     p.add_argument("--samples", type=int, default=300, help="timed issues per fill level")
     p.add_argument("--no-scaling", action="store_true", help="skip 1 vs 2 vs 4 processes")
+    p.add_argument(
+        "--async-mode",
+        choices=("threading", "gevent"),
+        default="threading",
+        help="server model of the concurrency runs (gevent is the shipped default)",
+    )
     args = p.parse_args()
     levels = [1, 8, 32]
     if args.quick:
@@ -243,7 +256,12 @@ def main() -> int:
             for kind in stores:
                 print(f"concurrency: {kind}", flush=True)
                 conc[kind] = concurrency(
-                    kind, directory / f"conc-{kind}", server.url, levels, args.seconds
+                    kind,
+                    directory / f"conc-{kind}",
+                    server.url,
+                    levels,
+                    args.seconds,
+                    args.async_mode,
                 )
             for kind in stores:
                 print(f"flatness: {kind}", flush=True)
@@ -272,8 +290,13 @@ def render(args, conc, flat, scale, fills, seconds: float) -> list[str]:
         "",
         *benchlib.environment(("redis", "flask", "apiflask", "gunicorn", "requests")),
         "",
-        "`POST /api/v1/tickets` with a kiosk bearer token on `satupintu serve` (gunicorn "
-        "gthread, one worker, 64 threads). Clients are keep-alive `requests.Session`s in "
+        "`POST /api/v1/tickets` with a kiosk bearer token on `satupintu serve` ("
+        + (
+            "gunicorn gthread, one worker, 64 threads"
+            if args.async_mode == "threading"
+            else "gevent, one worker"
+        )
+        + "). Clients are keep-alive `requests.Session`s in "
         f"threads over up to 4 client processes, each issuing back-to-back for "
         f"{args.seconds:g} s. Clients and server share the 2 cores, so at 8 and 32 clients "
         "the client side takes CPU from the server: the throughput is a floor. "
