@@ -53,6 +53,27 @@ def _state_directory(o: ServiceOptions) -> str:
     )
 
 
+def _server_section(o: ServiceOptions, host: str, port: str) -> str:
+    """[Service] and [Install] of a server unit; `port` may be systemd's instance, %i."""
+    return f"""\
+[Service]
+Type=simple
+User={o.user}
+Group={o.user}
+{_state_directory(o)}
+WorkingDirectory={o.data_dir}
+ExecStart={o.exec_path} serve --config {o.config} --data-dir {o.data_dir} \\
+    --host {host} --port {port}
+Restart=on-failure
+RestartSec=2
+TimeoutStopSec=15
+{HARDENING}
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+
 def serve_unit(o: ServiceOptions) -> str:
     """satupintu.service: the one server of a SQLite office."""
     return f"""\
@@ -62,22 +83,7 @@ Description=satupintu queue server
 After=network-online.target
 Wants=network-online.target
 
-[Service]
-Type=simple
-User={o.user}
-Group={o.user}
-{_state_directory(o)}
-WorkingDirectory={o.data_dir}
-ExecStart={o.exec_path} serve --config {o.config} --data-dir {o.data_dir} \\
-    --host {o.host} --port {o.port}
-Restart=on-failure
-RestartSec=2
-TimeoutStopSec=15
-{HARDENING}
-
-[Install]
-WantedBy=multi-user.target
-"""
+{_server_section(o, o.host, str(o.port))}"""
 
 
 def template_unit(o: ServiceOptions) -> str:
@@ -91,22 +97,7 @@ Description=satupintu queue server on port %i (Redis store)
 After=network-online.target redis-server.service
 Wants=network-online.target
 
-[Service]
-Type=simple
-User={o.user}
-Group={o.user}
-{_state_directory(o)}
-WorkingDirectory={o.data_dir}
-ExecStart={o.exec_path} serve --config {o.config} --data-dir {o.data_dir} \\
-    --host 127.0.0.1 --port %i
-Restart=on-failure
-RestartSec=2
-TimeoutStopSec=15
-{HARDENING}
-
-[Install]
-WantedBy=multi-user.target
-"""
+{_server_section(o, "127.0.0.1", "%i")}"""
 
 
 def backup_unit(o: ServiceOptions) -> str:
